@@ -1,0 +1,14 @@
+/** The event bus: listeners, observers, stream subscriptions with backpressure, filters. */
+export { createBus, type BusOptions, type BusStats, type EventBus, type Listener } from "./bus.js";
+export {
+  BusClosedError,
+  EventReusedError,
+  ObserverQueueFullError,
+  ObserverTimeoutError,
+  RunEndedError,
+  SubscriptionOverflowError,
+  type ConsumerFailure,
+} from "./errors.js";
+export { compileFilter, type EventFilter, type Matcher, type Matching, type TypePattern } from "./filter.js";
+export type { ObserveOptions, Observer } from "./observer.js";
+export type { OverflowPolicy, StreamGap, StreamItem, SubscribeOptions, Subscription } from "./subscription.js";

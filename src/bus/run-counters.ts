@@ -1,0 +1,50 @@
+/**
+ * Sequence numbers per run: 1, 2, 3, … with no gap and never reused, independent between runs.
+ */
+import { RunEndedError } from "./errors.js";
+
+interface Counter {
+  seq: number;
+}
+
+/** How many ended runs are remembered, to refuse a late emit that would restart a counter. */
+const ENDED_MEMORY = 10_000;
+
+export class RunCounters {
+  private readonly live = new Map<string, Counter>();
+  private readonly ended = new Set<string>();
+
+  /** The next seq of `runId`, opening its counter on first use. */
+  next(runId: string, type: string): number {
+    const counter = this.live.get(runId);
+    if (counter !== undefined) return ++counter.seq;
+    if (this.ended.has(runId)) throw new RunEndedError(runId, type);
+    this.live.set(runId, { seq: 1 });
+    return 1;
+  }
+
+  /** The last seq handed out for `runId` (0 if none). */
+  last(runId: string): number {
+    return this.live.get(runId)?.seq ?? 0;
+  }
+
+  /** Continues `runId` after `lastSeq`, e.g. when a run resumes in a new process. */
+  resume(runId: string, lastSeq: number): void {
+    this.ended.delete(runId);
+    this.live.set(runId, { seq: lastSeq });
+  }
+
+  /** Releases a finished run's counter; a later emit for it is refused. */
+  end(runId: string): void {
+    this.live.delete(runId);
+    this.ended.add(runId);
+    if (this.ended.size > ENDED_MEMORY) {
+      const oldest = this.ended.values().next().value;
+      if (oldest !== undefined) this.ended.delete(oldest);
+    }
+  }
+
+  get activeRuns(): number {
+    return this.live.size;
+  }
+}

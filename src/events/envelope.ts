@@ -1,0 +1,62 @@
+/**
+ * The envelope every event carries, whatever its type.
+ */
+import { Type, type Static, type TLiteral, type TObject, type TProperties } from "@sinclair/typebox";
+import { WorkflowRef } from "./fields.js";
+
+/** A unique event id. Made only by {@link eventId}, so that it always derives from runId and seq. */
+export type EventId = string & { readonly __brand: "EventId" };
+
+/**
+ * The id of the event with sequence number `seq` in run `runId`.
+ *
+ * Run ids are unique, so this is unique too, and any transport can deduplicate by it.
+ *
+ * @example
+ * eventId("run-1", 3) // "run-1:3"
+ */
+export function eventId(runId: string, seq: number): EventId {
+  return `${runId}:${seq}` as EventId;
+}
+
+/** The account (tenant) an event belongs to when the producer names none. */
+export const DEFAULT_ACCOUNT = "default";
+
+/** Fields every event has. */
+export const EnvelopeProperties = {
+  id: Type.Unsafe<EventId>(Type.String({ minLength: 1, description: "runId:seq" })),
+  runId: Type.String({ minLength: 1 }),
+  accountId: Type.String({ minLength: 1 }),
+  workflow: WorkflowRef,
+  seq: Type.Integer({ minimum: 1, description: "per run: 1, 2, 3, … with no gap" }),
+  ts: Type.Number({ minimum: 0, description: "epoch milliseconds" }),
+  // Where they apply:
+  stepId: Type.Optional(Type.String({ minLength: 1 })),
+  stepKey: Type.Optional(Type.String()),
+  tag: Type.Optional(Type.String()),
+  attempt: Type.Optional(Type.Integer({ minimum: 1 })),
+  path: Type.Optional(
+    Type.Array(Type.Integer({ minimum: 0 }), { description: "loop iteration indices, outermost first" }),
+  ),
+  parentRunId: Type.Optional(Type.String({ minLength: 1 })),
+  traceId: Type.Optional(Type.String()),
+  spanId: Type.Optional(Type.String()),
+} satisfies TProperties;
+
+export const Envelope = Type.Object(EnvelopeProperties);
+/** The fields every event has. */
+export type Envelope = Static<typeof Envelope>;
+
+/** Defines one event type: the envelope, the literal `type`, and the type's own fields. */
+export function defineEvent<T extends string, P extends TProperties>(
+  type: T,
+  properties: P,
+  description: string,
+): TObject<{ type: TLiteral<T> } & typeof EnvelopeProperties & P> {
+  // `type` first, so serialised events read naturally; the spread's inferred type needs the cast.
+  const all = { type: Type.Literal(type), ...EnvelopeProperties, ...properties } as {
+    type: TLiteral<T>;
+  } & typeof EnvelopeProperties &
+    P;
+  return Type.Object(all, { $id: type, description });
+}

@@ -1,0 +1,29 @@
+/** Run lifecycle: started, then exactly one of completed, failed or cancelled; suspend/resume between. */
+import { Type } from "@sinclair/typebox";
+import { defineEvent } from "../envelope.js";
+import { Decision, DurationMs, ErrorInfo, Json } from "../fields.js";
+
+export const RunStarted = defineEvent("run.started", { input: Type.Optional(Json) }, "a run began");
+export const RunCompleted = defineEvent(
+  "run.completed",
+  { output: Type.Optional(Json), durationMs: DurationMs },
+  "a run finished successfully",
+);
+export const RunFailed = defineEvent(
+  "run.failed",
+  { error: ErrorInfo, durationMs: DurationMs, decision: Type.Optional(Decision) },
+  "a run finished with an error",
+);
+export const RunCancelled = defineEvent(
+  "run.cancelled",
+  { reason: Type.Optional(Type.String()), durationMs: DurationMs },
+  "a run was stopped before it finished",
+);
+export const RunSuspended = defineEvent(
+  "run.suspended",
+  { reason: Type.Optional(Type.String()) },
+  "a run paused, waiting for something outside it",
+);
+export const RunResumed = defineEvent("run.resumed", {}, "a suspended run went on");
+
+export const runEvents = [RunStarted, RunCompleted, RunFailed, RunCancelled, RunSuspended, RunResumed] as const;

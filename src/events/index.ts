@@ -1,0 +1,19 @@
+/** The event model: one discriminated union of every event type, its JSON Schema and validator. */
+export {
+  BUILTIN_EVENT_TYPES,
+  RuntrailEventSchema,
+  TERMINAL_RUN_EVENTS,
+  builtinEventSchemas,
+  type BuiltinEventType,
+  type EventInput,
+  type EventOf,
+  type EventType,
+  type RuntrailEvent,
+} from "./catalog.js";
+export { DEFAULT_ACCOUNT, Envelope, eventId, type EventId } from "./envelope.js";
+export { ErrorInfo, Metrics, WorkflowRef, type Decision } from "./fields.js";
+export type { ConditionKind } from "./families/condition.js";
+export type { Progress } from "./families/progress.js";
+export type { TokenUsage } from "./families/llm.js";
+export { eventJsonSchema } from "./json-schema.js";
+export { EventValidationError, parseEvent, validateEvent, type ValidationIssue } from "./validate.js";
