@@ -92,9 +92,9 @@ export class StreamSubscription implements Subscription<Item> {
     return this.buffer.size;
   }
 
-  /** Whether a `block` subscriber is at its bound, so the producer should wait. */
+  /** Whether a `block` subscriber is at its bound, so the producer should wait. An ending one never is. */
   get full(): boolean {
-    return this.buffer.size >= this.bufferSize;
+    return !this.ending && this.buffer.size >= this.bufferSize;
   }
 
   /** Offers an event that passed the matcher. Called by the bus, in seq order per run. */
@@ -169,12 +169,14 @@ export class StreamSubscription implements Subscription<Item> {
   /** Ends the stream after what is buffered has been read (the bus is closing). */
   end(): void {
     this.ending = true;
+    // Nothing more will be pushed, so a producer waiting for room must not wait any longer.
+    this.wakeRoomWaiters();
     if (this.buffer.size === 0 && this.headGaps === undefined && this.tailGaps === undefined) this.finish();
   }
 
   /** Resolves when a `block` subscriber has room again (or has ended). */
   room(): Promise<void> {
-    if (!this.full || this.finished) return Promise.resolve();
+    if (!this.full) return Promise.resolve();
     return new Promise((resolve) => this.roomWaiters.push(resolve));
   }
 

@@ -1,0 +1,85 @@
+import { describe, expect, it } from "vitest";
+import {
+  BusClosedError,
+  EventReusedError,
+  RunEndedError,
+  createBus,
+  eventId,
+  type RuntrailEvent,
+} from "runtrail";
+import { runCompleted, runStarted, stepStarted, wf } from "../helpers.js";
+
+describe("emit: stamping and seq", () => {
+  it("stamps id, seq, ts and the default account in place", () => {
+    let now = 1_000;
+    const bus = createBus({ clock: () => now++ });
+    const input = stepStarted("r1", "a");
+    bus.emit(input);
+    expect(input).toMatchObject({ id: "r1:1", seq: 1, ts: 1_000, accountId: "default", type: "step.started" });
+    expect(eventId("r1", 1)).toBe("r1:1");
+  });
+
+  it("keeps an account the producer named", () => {
+    const bus = createBus();
+    const input = stepStarted("r1", "a", "acme");
+    bus.emit(input);
+    expect((input as RuntrailEvent).accountId).toBe("acme");
+  });
+
+  it("numbers each run 1, 2, 3, … independently, with interleaved runs", () => {
+    const bus = createBus();
+    const seen: RuntrailEvent[] = [];
+    bus.onEvent((e) => seen.push(e));
+    const runs = ["a", "b", "c"];
+    // 300 events, runs interleaved in a scrambled but deterministic order.
+    for (let i = 0; i < 300; i++) bus.emit(stepStarted(runs[(i * 7) % 3]!));
+    for (const runId of runs) {
+      const seqs = seen.filter((e) => e.runId === runId).map((e) => e.seq);
+      expect(seqs).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    }
+    expect(new Set(seen.map((e) => e.id)).size).toBe(300);
+  });
+
+  it("two runs of the same workflow do not share or reset each other's counter", () => {
+    const bus = createBus();
+    bus.emit(runStarted("first"));
+    bus.emit(stepStarted("first"));
+    const second = runStarted("second");
+    bus.emit(second);
+    const third = stepStarted("first");
+    bus.emit(third);
+    expect((second as RuntrailEvent).seq).toBe(1);
+    expect((third as RuntrailEvent).seq).toBe(3);
+    expect(bus.lastSeq("first")).toBe(3);
+  });
+
+  it("refuses an emit after the run's terminal event instead of restarting at 1", () => {
+    const bus = createBus();
+    bus.emit(runStarted("r"));
+    bus.emit(runCompleted("r"));
+    expect(() => bus.emit(stepStarted("r"))).toThrow(RunEndedError);
+    expect(bus.stats().activeRuns).toBe(0);
+  });
+
+  it("continues a resumed run after its last stored seq", () => {
+    const bus = createBus();
+    bus.resumeRun("r", 41);
+    const input = stepStarted("r");
+    bus.emit(input);
+    expect((input as RuntrailEvent).seq).toBe(42);
+  });
+
+  it("refuses an object it already stamped, which would rewrite an emitted event", () => {
+    const bus = createBus();
+    const input = stepStarted("r");
+    bus.emit(input);
+    expect(() => bus.emit(input)).toThrow(EventReusedError);
+    expect((input as RuntrailEvent).seq).toBe(1);
+  });
+
+  it("refuses emits after close", async () => {
+    const bus = createBus();
+    await bus.close();
+    expect(() => bus.emit({ type: "run.started", runId: "r", workflow: wf })).toThrow(BusClosedError);
+  });
+});
