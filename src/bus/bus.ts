@@ -152,12 +152,19 @@ class Bus implements EventBus {
     try {
       this.deliver(stamped);
       // Events emitted by consumers during delivery, in the order they were stamped.
-      for (let i = 0; i < this.mailbox.length; i++) this.deliver(this.mailbox[i]!);
+      if (this.mailbox.length > 0) this.deliverMailbox();
     } finally {
-      this.mailbox.length = 0;
       this.delivering = false;
     }
     return this.pressured.size === 0 ? undefined : this.waitForRoom();
+  }
+
+  private deliverMailbox(): void {
+    try {
+      for (let i = 0; i < this.mailbox.length; i++) this.deliver(this.mailbox[i]!);
+    } finally {
+      this.mailbox.length = 0;
+    }
   }
 
   private deliver(event: RuntrailEvent): void {
