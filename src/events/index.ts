@@ -17,3 +17,4 @@ export type { Progress } from "./families/progress.js";
 export type { TokenUsage } from "./families/llm.js";
 export { eventJsonSchema } from "./json-schema.js";
 export { EventValidationError, parseEvent, validateEvent, type ValidationIssue } from "./validate.js";
+export * from "./mappings/index.js";

@@ -3,10 +3,23 @@ import { Type } from "@sinclair/typebox";
 import { defineEvent } from "../envelope.js";
 import { Decision, DurationMs, ErrorInfo, Json } from "../fields.js";
 
-export const RunStarted = defineEvent("run.started", { input: Type.Optional(Json) }, "a run began");
+export const RunStarted = defineEvent(
+  "run.started",
+  {
+    input: Type.Optional(Json),
+    /** How many top-level steps the workflow has: the total of the run's progress. */
+    totalSteps: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  "a run began",
+);
 export const RunCompleted = defineEvent(
   "run.completed",
-  { output: Type.Optional(Json), durationMs: DurationMs },
+  {
+    output: Type.Optional(Json),
+    durationMs: DurationMs,
+    /** Set when a control handler skipped the whole run (before-run SKIP); `output` is its value. */
+    decision: Type.Optional(Decision),
+  },
   "a run finished successfully",
 );
 export const RunFailed = defineEvent(
