@@ -5,3 +5,4 @@
  */
 export * from "./events/index.js";
 export * from "./bus/index.js";
+export * from "./control/index.js";
