@@ -10,7 +10,7 @@ describe("consumer isolation", () => {
     const listened: number[] = [];
     bus.observe((e) => void healthy.push(e.seq), { maxConcurrent: 1 });
     bus.onEvent((e) => listened.push(e.seq));
-    for (let i = 0; i < 50; i++) bus.emit(stepStarted("r"));
+    for (let i = 0; i < 50; i++) void bus.emit(stepStarted("r"));
     await tick(5);
     expect(listened).toHaveLength(50);
     expect(healthy).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));

@@ -9,9 +9,9 @@ describe("sync listeners", () => {
     bus.onEvent((e) => calls.push(`A${e.seq}`));
     bus.onEvent((e) => calls.push(`B${e.seq}`));
     bus.onEvent((e) => calls.push(`C${e.seq}`));
-    bus.emit(stepStarted("r"));
+    void bus.emit(stepStarted("r"));
     expect(calls).toEqual(["A1", "B1", "C1"]);
-    bus.emit(stepStarted("r"));
+    void bus.emit(stepStarted("r"));
     expect(calls).toEqual(["A1", "B1", "C1", "A2", "B2", "C2"]);
   });
 
@@ -24,7 +24,7 @@ describe("sync listeners", () => {
     });
     bus.onEvent((e) => seen.push(e.seq));
     expect(() => bus.emit(stepStarted("r"))).not.toThrow();
-    bus.emit(stepStarted("r"));
+    void bus.emit(stepStarted("r"));
     expect(seen).toEqual([1, 2]);
     expect(failures.map((f) => [f.consumer, f.name, f.kind, f.event.seq, (f.error as Error).message])).toEqual([
       ["listener", "broken", "threw", 1, "boom"],
@@ -40,7 +40,7 @@ describe("sync listeners", () => {
       bus.onEvent(() => {
         throw new Error("first");
       });
-      bus.emit(stepStarted("r"));
+      void bus.emit(stepStarted("r"));
       expect(warn).toHaveBeenCalledTimes(1);
       expect(String(warn.mock.calls[0]?.[0])).toContain("step.started");
     } finally {
@@ -66,8 +66,8 @@ describe("sync listeners", () => {
       stopB();
     });
     stopB = bus.onEvent((e) => calls.push(`B${e.seq}`));
-    bus.emit(stepStarted("r"));
-    bus.emit(stepStarted("r"));
+    void bus.emit(stepStarted("r"));
+    void bus.emit(stepStarted("r"));
     expect(calls).toEqual(["A1", "A2"]);
     expect(bus.stats().listeners).toBe(1);
   });
@@ -80,8 +80,8 @@ describe("sync listeners", () => {
       if (!added) bus.onEvent((e) => late.push(e.seq));
       added = true;
     });
-    bus.emit(stepStarted("r"));
-    bus.emit(stepStarted("r"));
+    void bus.emit(stepStarted("r"));
+    void bus.emit(stepStarted("r"));
     expect(late).toEqual([2]);
   });
 
@@ -92,12 +92,12 @@ describe("sync listeners", () => {
       byListener.A!.push(e.seq);
       // The first event makes A emit two more while B has not yet seen event 1.
       if (e.seq === 1) {
-        bus.emit(stepStarted("r", "nested-1"));
-        bus.emit(stepStarted("r", "nested-2"));
+        void bus.emit(stepStarted("r", "nested-1"));
+        void bus.emit(stepStarted("r", "nested-2"));
       }
     });
     bus.onEvent((e) => byListener.B!.push(e.seq));
-    bus.emit(stepStarted("r"));
+    void bus.emit(stepStarted("r"));
     expect(byListener).toEqual({ A: [1, 2, 3], B: [1, 2, 3] });
   });
 
@@ -105,7 +105,7 @@ describe("sync listeners", () => {
     const bus = createBus();
     const messages: string[] = [];
     bus.onEvent((e) => messages.push(e.error.message), { type: "step.failed" });
-    bus.emit({
+    void bus.emit({
       type: "step.failed",
       runId: "r",
       workflow: { name: "w" },
@@ -123,8 +123,8 @@ describe("sync listeners", () => {
       throw new Error("x");
     }, { runId: "bad" });
     bus.onEvent((e) => got.push(e));
-    bus.emit(stepStarted("bad"));
-    bus.emit(stepStarted("good"));
+    void bus.emit(stepStarted("bad"));
+    void bus.emit(stepStarted("good"));
     expect(got.map((e) => e.runId)).toEqual(["bad", "good"]);
   });
 });

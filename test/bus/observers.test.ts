@@ -9,7 +9,7 @@ describe("async observers", () => {
     bus.observe(() => {
       order.push("observer");
     });
-    bus.emit(stepStarted("r"));
+    void bus.emit(stepStarted("r"));
     order.push("producer after emit");
     await tick();
     expect(order).toEqual(["producer after emit", "observer"]);
@@ -31,7 +31,7 @@ describe("async observers", () => {
       { maxConcurrent: 3 },
     );
     // 12 different runs, so the per-run order does not serialise them.
-    for (let i = 0; i < 12; i++) bus.emit(stepStarted(`r${i}`));
+    for (let i = 0; i < 12; i++) void bus.emit(stepStarted(`r${i}`));
     await bus.close();
     expect(done).toBe(12);
     expect(peak).toBe(3);
@@ -49,8 +49,8 @@ describe("async observers", () => {
       { maxConcurrent: 8 },
     );
     for (let i = 0; i < 20; i++) {
-      bus.emit(stepStarted("a"));
-      bus.emit(stepStarted("b"));
+      void bus.emit(stepStarted("a"));
+      void bus.emit(stepStarted("b"));
     }
     await bus.close();
     const oneToTwenty = Array.from({ length: 20 }, (_, i) => i + 1);
@@ -68,8 +68,8 @@ describe("async observers", () => {
       },
       { timeoutMs: 20 },
     );
-    bus.emit(stepStarted("r"));
-    bus.emit(stepStarted("r"));
+    void bus.emit(stepStarted("r"));
+    void bus.emit(stepStarted("r"));
     await tick(60);
     expect(seen).toEqual([1, 2]);
     expect(failures.map((f) => [f.consumer, f.name, f.kind, f.event.seq])).toEqual([
@@ -91,8 +91,8 @@ describe("async observers", () => {
     bus.observe((e) => {
       healthy.push(e.seq);
     });
-    bus.emit(stepStarted("r"));
-    bus.emit(stepStarted("r"));
+    void bus.emit(stepStarted("r"));
+    void bus.emit(stepStarted("r"));
     await bus.close();
     expect(healthy).toEqual([1, 2]);
     expect(failures.map((f) => `${f.name}:${f.event.seq}:${(f.error as Error).message}`).sort()).toEqual([
@@ -117,7 +117,7 @@ describe("async observers", () => {
       },
       { maxConcurrent: 1 },
     );
-    bus.emit(runStarted("r"));
+    void bus.emit(runStarted("r"));
     await tick(10);
     await bus.close();
     expect(seen).toEqual(["run.started#1", "step.started#2"]);
@@ -134,7 +134,7 @@ describe("async observers", () => {
       },
       { maxQueue: 5, maxConcurrent: 1 },
     );
-    for (let i = 0; i < 10; i++) bus.emit(stepStarted("r"));
+    for (let i = 0; i < 10; i++) void bus.emit(stepStarted("r"));
     await bus.close();
     // 10 queued before the first started; the 5 oldest were dropped and each reported.
     expect(failures.map((f) => [f.kind, f.event.seq])).toEqual([1, 2, 3, 4, 5].map((seq) => ["dropped", seq]));
@@ -146,11 +146,11 @@ describe("async observers", () => {
     const bus = createBus();
     const seen: RuntrailEvent[] = [];
     const stop = bus.observe((e) => void seen.push(e), { filter: { type: "run.*" } });
-    bus.emit(runStarted("r"));
-    bus.emit(stepStarted("r"));
+    void bus.emit(runStarted("r"));
+    void bus.emit(stepStarted("r"));
     await tick();
     stop();
-    bus.emit(runStarted("r2"));
+    void bus.emit(runStarted("r2"));
     await tick();
     expect(seen.map((e) => e.type)).toEqual(["run.started"]);
   });

@@ -14,7 +14,7 @@ describe("emit: stamping and seq", () => {
     let now = 1_000;
     const bus = createBus({ clock: () => now++ });
     const input = stepStarted("r1", "a");
-    bus.emit(input);
+    void bus.emit(input);
     expect(input).toMatchObject({ id: "r1:1", seq: 1, ts: 1_000, accountId: "default", type: "step.started" });
     expect(eventId("r1", 1)).toBe("r1:1");
   });
@@ -22,7 +22,7 @@ describe("emit: stamping and seq", () => {
   it("keeps an account the producer named", () => {
     const bus = createBus();
     const input = stepStarted("r1", "a", "acme");
-    bus.emit(input);
+    void bus.emit(input);
     expect((input as RuntrailEvent).accountId).toBe("acme");
   });
 
@@ -32,7 +32,7 @@ describe("emit: stamping and seq", () => {
     bus.onEvent((e) => seen.push(e));
     const runs = ["a", "b", "c"];
     // 300 events, runs interleaved in a scrambled but deterministic order.
-    for (let i = 0; i < 300; i++) bus.emit(stepStarted(runs[(i * 7) % 3]!));
+    for (let i = 0; i < 300; i++) void bus.emit(stepStarted(runs[(i * 7) % 3]!));
     for (const runId of runs) {
       const seqs = seen.filter((e) => e.runId === runId).map((e) => e.seq);
       expect(seqs).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
@@ -42,12 +42,12 @@ describe("emit: stamping and seq", () => {
 
   it("two runs of the same workflow do not share or reset each other's counter", () => {
     const bus = createBus();
-    bus.emit(runStarted("first"));
-    bus.emit(stepStarted("first"));
+    void bus.emit(runStarted("first"));
+    void bus.emit(stepStarted("first"));
     const second = runStarted("second");
-    bus.emit(second);
+    void bus.emit(second);
     const third = stepStarted("first");
-    bus.emit(third);
+    void bus.emit(third);
     expect((second as RuntrailEvent).seq).toBe(1);
     expect((third as RuntrailEvent).seq).toBe(3);
     expect(bus.lastSeq("first")).toBe(3);
@@ -55,8 +55,8 @@ describe("emit: stamping and seq", () => {
 
   it("refuses an emit after the run's terminal event instead of restarting at 1", () => {
     const bus = createBus();
-    bus.emit(runStarted("r"));
-    bus.emit(runCompleted("r"));
+    void bus.emit(runStarted("r"));
+    void bus.emit(runCompleted("r"));
     expect(() => bus.emit(stepStarted("r"))).toThrow(RunEndedError);
     expect(bus.stats().activeRuns).toBe(0);
   });
@@ -65,14 +65,14 @@ describe("emit: stamping and seq", () => {
     const bus = createBus();
     bus.resumeRun("r", 41);
     const input = stepStarted("r");
-    bus.emit(input);
+    void bus.emit(input);
     expect((input as RuntrailEvent).seq).toBe(42);
   });
 
   it("refuses an object it already stamped, which would rewrite an emitted event", () => {
     const bus = createBus();
     const input = stepStarted("r");
-    bus.emit(input);
+    void bus.emit(input);
     expect(() => bus.emit(input)).toThrow(EventReusedError);
     expect((input as RuntrailEvent).seq).toBe(1);
   });

@@ -58,9 +58,9 @@ describe("stream subscriptions", () => {
   it("drop-oldest: counts drops and puts a gap marker where they were", async () => {
     const bus = createBus();
     const subscription = bus.subscribe(undefined, { overflow: "drop-oldest", bufferSize: 3 });
-    for (let i = 0; i < 5; i++) bus.emit(stepStarted("a"));
-    bus.emit(stepStarted("b"));
-    bus.emit(stepStarted("a"));
+    for (let i = 0; i < 5; i++) void bus.emit(stepStarted("a"));
+    void bus.emit(stepStarted("b"));
+    void bus.emit(stepStarted("a"));
     await bus.close();
     expect(subscription.dropped).toBe(4);
     expect(await drain(subscription)).toEqual(["gap:a:1-4:4", "a#5", "b#1", "a#6"]);
@@ -70,11 +70,11 @@ describe("stream subscriptions", () => {
   it("drop-newest: counts drops and puts a gap marker after what was kept", async () => {
     const bus = createBus();
     const subscription = bus.subscribe(undefined, { overflow: "drop-newest", bufferSize: 2 });
-    for (let i = 0; i < 4; i++) bus.emit(stepStarted("a")); // a#3, a#4 dropped
-    bus.emit(stepStarted("b")); // b#1 dropped
+    for (let i = 0; i < 4; i++) void bus.emit(stepStarted("a")); // a#3, a#4 dropped
+    void bus.emit(stepStarted("b")); // b#1 dropped
     const kept = [await subscription.next(), await subscription.next()].map((r) => show(r.value as Item));
     expect(kept).toEqual(["a#1", "a#2"]);
-    bus.emit(stepStarted("a")); // room again: the gaps go in first
+    void bus.emit(stepStarted("a")); // room again: the gaps go in first
     await bus.close();
     expect(await drain(subscription)).toEqual(["gap:a:3-4:2", "gap:b:1-1:1", "a#5"]);
     expect(subscription.dropped).toBe(3);
@@ -83,7 +83,7 @@ describe("stream subscriptions", () => {
   it("error: delivers what it buffered, then fails naming the first missed event", async () => {
     const bus = createBus();
     const subscription = bus.subscribe(undefined, { overflow: "error", bufferSize: 2 });
-    for (let i = 0; i < 4; i++) bus.emit(stepStarted("a"));
+    for (let i = 0; i < 4; i++) void bus.emit(stepStarted("a"));
     const got: string[] = [];
     let failure: unknown;
     try {
@@ -100,8 +100,8 @@ describe("stream subscriptions", () => {
   it("leaving a for-await loop unsubscribes", async () => {
     const bus = createBus();
     const subscription = bus.subscribe();
-    bus.emit(stepStarted("r"));
-    bus.emit(stepStarted("r"));
+    void bus.emit(stepStarted("r"));
+    void bus.emit(stepStarted("r"));
     for await (const e of subscription) {
       expect(e.seq).toBe(1);
       break;
@@ -123,8 +123,8 @@ describe("stream subscriptions", () => {
     const idle = bus.subscribe({ runId: "none" });
     const busy = bus.subscribe();
     const waiting = idle.next();
-    bus.emit(stepStarted("r"));
-    bus.emit(stepStarted("r"));
+    void bus.emit(stepStarted("r"));
+    void bus.emit(stepStarted("r"));
     await bus.close();
     expect(await waiting).toEqual({ done: true, value: undefined });
     expect(await drain(busy)).toEqual(["r#1", "r#2"]);
@@ -144,8 +144,8 @@ describe("stream subscriptions", () => {
   it("filters like listeners do", async () => {
     const bus = createBus();
     const subscription = bus.subscribe({ type: "run.*" });
-    bus.emit(stepStarted("r"));
-    bus.emit({ type: "run.started", runId: "r", workflow: { name: "w" } });
+    void bus.emit(stepStarted("r"));
+    void bus.emit({ type: "run.started", runId: "r", workflow: { name: "w" } });
     await bus.close();
     expect(await drain(subscription)).toEqual(["r#2"]);
   });

@@ -14,23 +14,23 @@ export function makeTrail(runId = "run-1") {
     bus,
     events,
     runStarted(): RuntrailEvent {
-      bus.emit({ type: "run.started", runId, workflow: wf });
+      void bus.emit({ type: "run.started", runId, workflow: wf });
       return last();
     },
     stepStarted(stepId: string, attempt = 1): RuntrailEvent {
-      bus.emit({ type: "step.started", runId, workflow: wf, stepId, attempt });
+      void bus.emit({ type: "step.started", runId, workflow: wf, stepId, attempt });
       return last();
     },
     stepFailed(stepId: string, attempt = 1, error: ErrorInfo = { name: "Error", message: "boom" }): RuntrailEvent {
-      bus.emit({ type: "step.failed", runId, workflow: wf, stepId, attempt, error, durationMs: 3 });
+      void bus.emit({ type: "step.failed", runId, workflow: wf, stepId, attempt, error, durationMs: 3 });
       return last();
     },
     stepCompleted(stepId: string, attempt = 1): RuntrailEvent {
-      bus.emit({ type: "step.completed", runId, workflow: wf, stepId, attempt, output: "ok", durationMs: 2 });
+      void bus.emit({ type: "step.completed", runId, workflow: wf, stepId, attempt, output: "ok", durationMs: 2 });
       return last();
     },
     toolFailed(stepId: string, tool: string, callId: string): RuntrailEvent {
-      bus.emit({
+      void bus.emit({
         type: "tool.failed",
         runId,
         workflow: wf,
@@ -42,11 +42,11 @@ export function makeTrail(runId = "run-1") {
       return last();
     },
     toolCompleted(stepId: string, tool: string, callId: string): RuntrailEvent {
-      bus.emit({ type: "tool.completed", runId, workflow: wf, stepId, tool: { name: tool, callId }, result: 1, durationMs: 5 });
+      void bus.emit({ type: "tool.completed", runId, workflow: wf, stepId, tool: { name: tool, callId }, result: 1, durationMs: 5 });
       return last();
     },
     llmFailed(stepId: string, model: string): RuntrailEvent {
-      bus.emit({
+      void bus.emit({
         type: "llm.failed",
         runId,
         workflow: wf,
@@ -58,7 +58,7 @@ export function makeTrail(runId = "run-1") {
       return last();
     },
     custom(type: `x.${string}`): RuntrailEvent {
-      bus.emit({ type, runId, workflow: wf, data: {} });
+      void bus.emit({ type, runId, workflow: wf, data: {} });
       return last();
     },
   };

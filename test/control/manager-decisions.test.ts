@@ -111,7 +111,7 @@ describe("control manager: decisions", () => {
       (e, c) =>
         new Promise<ControlDecision | undefined>((resolve) =>
           setTimeout(() => {
-            note("slow-4")(e, c);
+            void note("slow-4")(e, c);
             resolve({ signal: "retry", delayMs: 250, reason: "transient" });
           }, 5),
         ),

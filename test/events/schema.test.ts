@@ -47,9 +47,9 @@ function emitted(): RuntrailEvent[] {
   const bus = createBus();
   const out: RuntrailEvent[] = [];
   bus.onEvent((e) => out.push(e));
-  for (const input of samples) bus.emit(structuredClone(input));
+  for (const input of samples) void bus.emit(structuredClone(input));
   for (const type of ["run.completed", "run.cancelled"] as const) {
-    bus.emit({ type, runId: type, workflow, durationMs: 1 });
+    void bus.emit({ type, runId: type, workflow, durationMs: 1 });
   }
   return out;
 }
