@@ -1,0 +1,252 @@
+/**
+ * The event store: events/s through the store writer (bus → writer → batches → database) against
+ * the raw driver's batched insert limit on the same schema (same table, indexes, column types),
+ * and memory while reading a 100,000-event run page by page.
+ *
+ * - SQLite limit: a prepared INSERT in transactions of 1,000 rows, bodies serialised beforehand.
+ * - PostgreSQL limit: COPY FROM STDIN (a minimal copy-in submittable on `pg`; pg-copy-streams is
+ *   not a dependency), rows serialised beforehand, one COPY per 10,000 rows.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import pg from "pg";
+import { createBus, type EventInput } from "../../src/index.js";
+import { createStoreWriter, iterateRun, prepareEvent, type EventStore } from "../../src/store/index.js";
+import { openPostgresStore } from "../../src/store/postgres/index.js";
+import { openSqliteStore } from "../../src/store/sqlite/index.js";
+import { INSERT_EVENT_SQL } from "../../src/store/sqlite/sqlite-queries.js";
+import { median, type BenchRow } from "../harness.js";
+
+const ROWS = 200_000;
+const RUNS = 200;
+const PG_URL = process.env.RUNTRAIL_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const payload = { text: "lorem ipsum ".repeat(15).slice(0, 170), n: 42 };
+const workflow = { name: "bench" };
+
+/** Event i: runs interleaved round-robin, as concurrent runs would be. */
+function input(i: number): EventInput {
+  return { type: "step.completed", runId: `run-${i % RUNS}`, workflow, stepId: `s${i % 7}`, durationMs: 3, output: payload };
+}
+
+/** The rows both raw limits insert: the same events, stamped and serialised as the writer would. */
+function stampedRows(): ReturnType<typeof prepareEvent>[] {
+  const bus = createBus();
+  const rows: ReturnType<typeof prepareEvent>[] = [];
+  bus.onEvent((event) => rows.push(prepareEvent(event)));
+  for (let i = 0; i < ROWS; i++) bus.emit(input(i));
+  return rows;
+}
+
+/** Emits ROWS events through a writer into `store`; events/s from first emit to close. */
+async function throughWriter(store: EventStore): Promise<number> {
+  const bus = createBus();
+  const writer = createStoreWriter(bus, store, { batchSize: 1_000, flushIntervalMs: 50 });
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < ROWS; i++) {
+    const pressure = bus.emit(input(i));
+    if (pressure !== undefined) await pressure;
+  }
+  await writer.close();
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  if (writer.stats().written !== ROWS) throw new Error(`writer wrote ${writer.stats().written} of ${ROWS}`);
+  return ROWS / seconds;
+}
+
+function tempDb(): { path: string; done: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), "runtrail-bench-"));
+  return { path: join(dir, "bench.db"), done: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+async function sqliteRawRate(rows: ReturnType<typeof prepareEvent>[]): Promise<number> {
+  const raw = tempDb();
+  await (await openSqliteStore({ path: raw.path })).close(); // same schema and pragmas as the store
+  const db = new Database(raw.path);
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = NORMAL");
+  const insert = db.prepare(INSERT_EVENT_SQL);
+  const insertMany = db.transaction((chunk: typeof rows) => {
+    for (const { event, body, truncated } of chunk) {
+      insert.run(event.runId, event.seq, event.accountId, event.type, event.stepId ?? null, event.ts, body, truncated);
+    }
+  });
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < rows.length; i += 1_000) insertMany(rows.slice(i, i + 1_000));
+  const rate = rows.length / (Number(process.hrtime.bigint() - start) / 1e9);
+  db.close();
+  raw.done();
+  return rate;
+}
+
+async function sqliteWriterRate(): Promise<number> {
+  const mine = tempDb();
+  const store = await openSqliteStore({ path: mine.path });
+  const rate = await throughWriter(store);
+  await store.close();
+  mine.done();
+  return rate;
+}
+
+/** Raw and writer alternate, SAMPLES times each, so drift on a shared machine hits both alike. */
+const SAMPLES = 3;
+
+async function sqliteRows(rows: ReturnType<typeof prepareEvent>[]): Promise<BenchRow> {
+  const raws: number[] = [];
+  const writers: number[] = [];
+  for (let s = 0; s < SAMPLES; s++) {
+    raws.push(await sqliteRawRate(rows));
+    writers.push(await sqliteWriterRate());
+  }
+  return {
+    case: `sqlite, ${ROWS.toLocaleString("en-US")} events of ~200 B payload, ${RUNS} interleaved runs`,
+    metric: "write throughput",
+    unit: "events/s",
+    runtrail: median(writers),
+    peers: {},
+    limit: { name: "raw prepared INSERT, tx of 1,000", value: median(raws) },
+    higherIsBetter: true,
+    note: `median of ${SAMPLES}; target ≥ 75% of the limit; writer includes bus, redaction, size check, runs/steps projections`,
+  };
+}
+
+/** COPY FROM STDIN on a bare `pg` client: the copy sub-protocol, no extra dependency. */
+class CopyIn {
+  private settle: ((error?: Error) => void) | undefined;
+  readonly done: Promise<void>;
+  constructor(
+    readonly text: string,
+    private readonly chunks: readonly Buffer[],
+  ) {
+    this.done = new Promise((resolve, reject) => (this.settle = (error) => (error ? reject(error) : resolve())));
+  }
+  submit(connection: { query(text: string): void }): void {
+    connection.query(this.text);
+  }
+  handleCopyInResponse(connection: { sendCopyFromChunk(chunk: Buffer): void; endCopyFrom(): void }): void {
+    for (const chunk of this.chunks) connection.sendCopyFromChunk(chunk);
+    connection.endCopyFrom();
+  }
+  handleCommandComplete(): void {}
+  handleReadyForQuery(): void {
+    this.settle?.();
+  }
+  handleError(error: Error): void {
+    this.settle?.(error);
+  }
+}
+
+const copyText = (value: string): string => value.replace(/\\/g, "\\\\").replace(/\t/g, "\\t").replace(/\n/g, "\\n").replace(/\r/g, "\\r");
+
+async function postgresRows(rows: ReturnType<typeof prepareEvent>[]): Promise<BenchRow> {
+  const admin = new pg.Client({ connectionString: PG_URL });
+  await admin.connect();
+  const rawSchema = `rt_bench_raw_${process.pid}`;
+  const mineSchema = `rt_bench_writer_${process.pid}`;
+  try {
+    await (await openPostgresStore({ connectionString: PG_URL, schema: rawSchema })).close();
+    const client = new pg.Client({ connectionString: PG_URL, options: `-c search_path=${rawSchema}` });
+    await client.connect();
+    // Serialised before the clock starts, as the SQLite limit's rows are.
+    const lines = rows.map(
+      ({ event, body }) => `${copyText(event.runId)}\t${event.seq}\t${event.accountId}\t${event.type}\t${event.stepId ?? "\\N"}\t${event.ts}\t${copyText(body)}\t\\N\n`,
+    );
+    const copies: Buffer[][] = [];
+    for (let i = 0; i < lines.length; i += 10_000) {
+      const text = lines.slice(i, i + 10_000).join("");
+      const buffer = Buffer.from(text);
+      const chunks: Buffer[] = [];
+      for (let at = 0; at < buffer.length; at += 65_536) chunks.push(buffer.subarray(at, at + 65_536));
+      copies.push(chunks);
+    }
+    const sql = "COPY events (run_id, seq, account_id, type, step_id, ts, body, truncated) FROM STDIN";
+    const raws: number[] = [];
+    const writers: number[] = [];
+    for (let s = 0; s < SAMPLES; s++) {
+      await client.query("TRUNCATE events");
+      const start = process.hrtime.bigint();
+      for (const chunks of copies) {
+        const copy = new CopyIn(sql, chunks);
+        client.query(copy as unknown as pg.QueryConfig);
+        await copy.done;
+      }
+      raws.push(rows.length / (Number(process.hrtime.bigint() - start) / 1e9));
+      const { rows: count } = await client.query<{ n: string }>("SELECT COUNT(*) AS n FROM events");
+      if (Number(count[0]?.n) !== rows.length) throw new Error(`COPY stored ${count[0]?.n} rows`);
+
+      await admin.query(`DROP SCHEMA IF EXISTS ${mineSchema} CASCADE`);
+      const store = await openPostgresStore({ connectionString: PG_URL, schema: mineSchema });
+      writers.push(await throughWriter(store));
+      await store.close();
+    }
+    await client.end();
+    const rawRate = median(raws);
+    const rate = median(writers);
+    return {
+      case: `postgres, ${ROWS.toLocaleString("en-US")} events of ~200 B payload, jsonb body, (run_id, seq) unique`,
+      metric: "write throughput",
+      unit: "events/s",
+      runtrail: rate,
+      peers: {},
+      limit: { name: "raw COPY FROM STDIN, 10,000 rows per COPY", value: rawRate },
+      higherIsBetter: true,
+      note: `median of ${SAMPLES}; target ≥ 60% of the limit; writer: one jsonb array parameter per batch of 1,000`,
+    };
+  } finally {
+    await admin.query(`DROP SCHEMA IF EXISTS ${rawSchema} CASCADE`);
+    await admin.query(`DROP SCHEMA IF EXISTS ${mineSchema} CASCADE`);
+    await admin.end();
+  }
+}
+
+const heapMb = (): number => {
+  (globalThis as { gc?: () => void }).gc?.();
+  return process.memoryUsage().heapUsed / 1_048_576;
+};
+
+/** Reads a 100,000-event run page by page (peak heap growth) against loading it whole. */
+async function pagedRead(): Promise<BenchRow> {
+  const db = tempDb();
+  const store = await openSqliteStore({ path: db.path });
+  const bus = createBus();
+  const writer = createStoreWriter(bus, store, { batchSize: 5_000 });
+  for (let i = 0; i < 100_000; i++) {
+    const pressure = bus.emit({ type: "step.completed", runId: "big", workflow, stepId: `s${i % 7}`, durationMs: 1, output: payload });
+    if (pressure !== undefined) await pressure;
+  }
+  await writer.close();
+
+  const base = heapMb();
+  let peakPaged = 0;
+  let read = 0;
+  for await (const _ of iterateRun(store, "default", "big", { pageSize: 1_000 })) {
+    if (++read % 10_000 === 0) peakPaged = Math.max(peakPaged, heapMb() - base);
+  }
+  const all: unknown[] = [];
+  const before = heapMb();
+  for await (const item of iterateRun(store, "default", "big", { pageSize: 10_000 })) all.push(item);
+  const whole = heapMb() - before;
+  if (read !== 100_000 || all.length !== 100_000) throw new Error(`read ${read} and ${all.length} events`);
+  await store.close();
+  db.done();
+  return {
+    case: "sqlite, reading a 100,000-event run",
+    metric: "peak heap growth",
+    unit: "MB",
+    runtrail: Math.max(peakPaged, 0.01),
+    peers: { "whole run in memory": whole },
+    note: `pages of 1,000; sampled every 10,000 events${(globalThis as { gc?: unknown }).gc ? " after gc" : " (run node with --expose-gc for exact figures)"}`,
+  };
+}
+
+export default async function (): Promise<BenchRow[]> {
+  const rows = stampedRows();
+  const result = [await sqliteRows(rows)];
+  try {
+    result.push(await postgresRows(rows));
+  } catch (error) {
+    console.error(`postgres skipped: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  result.push(await pagedRead());
+  return result;
+}

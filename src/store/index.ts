@@ -1,0 +1,46 @@
+/**
+ * @module runtrail/store
+ * The event store contract, the batched lossless writer, payload limits and redaction, replay.
+ * Adapters live behind their own entry points: `runtrail/sqlite` and `runtrail/postgres`.
+ */
+export type {
+  AnalyticsOptions,
+  AppendBatch,
+  EventStore,
+  FindEventsOptions,
+  ListRunsOptions,
+  Page,
+  PreparedEvent,
+  ReadRunOptions,
+  RetentionResult,
+  RunRecord,
+  RunStatus,
+  StepDurationStat,
+  StepFailureStat,
+  StepRecord,
+  StepStatus,
+  StoredEvent,
+} from "./store-types.js";
+export {
+  createStoreWriter,
+  WriterClosedError,
+  type Durability,
+  type StoreWriter,
+  type StoreWriterOptions,
+  type WriterFailure,
+  type WriterStats,
+} from "./store-writer.js";
+export {
+  DEFAULT_MAX_FIELD_BYTES,
+  DEFAULT_REDACTED_KEYS,
+  REDACTED,
+  isTruncatedValue,
+  prepareEvent,
+  redactKeys,
+  type PayloadOptions,
+  type Redactor,
+  type TruncatedField,
+  type TruncatedValue,
+} from "./store-payload.js";
+export { projectBatch, type RunDelta, type StepDelta } from "./store-projection.js";
+export { iterateRun, replayRun, type ReplayOptions } from "./store-replay.js";

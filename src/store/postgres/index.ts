@@ -1,0 +1,8 @@
+/**
+ * @module runtrail/postgres
+ * The PostgreSQL event store (`pg`): many processes, large volumes, a migrated schema.
+ */
+export { openPostgresStore, type PostgresStoreOptions } from "./postgres-store.js";
+export type { PgPool, PgPoolClient, PgQueryable, PgResult } from "./postgres-driver.js";
+export { POSTGRES_SCHEMA_VERSION } from "./postgres-schema.js";
+export * from "../index.js";

@@ -1,0 +1,97 @@
+/**
+ * The PostgreSQL schema, versioned in `runtrail_schema_version`: on start, missing migrations run
+ * in order inside one transaction that holds an advisory lock, so concurrent starts migrate once.
+ */
+import type { PgQueryable } from "./postgres-driver.js";
+
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE events (
+     cursor BIGSERIAL PRIMARY KEY,
+     run_id TEXT NOT NULL,
+     seq BIGINT NOT NULL,
+     account_id TEXT NOT NULL,
+     type TEXT NOT NULL,
+     step_id TEXT,
+     ts DOUBLE PRECISION NOT NULL,
+     body JSONB NOT NULL,
+     truncated TEXT,
+     UNIQUE (run_id, seq)
+   );
+   CREATE INDEX events_account_type_ts ON events (account_id, type, ts);
+   CREATE TABLE runs (
+     run_id TEXT PRIMARY KEY,
+     account_id TEXT NOT NULL,
+     workflow TEXT NOT NULL,
+     workflow_version TEXT,
+     parent_run_id TEXT,
+     status TEXT NOT NULL,
+     status_seq BIGINT NOT NULL,
+     started_at DOUBLE PRECISION NOT NULL,
+     last_event_at DOUBLE PRECISION NOT NULL,
+     ended_at DOUBLE PRECISION,
+     duration_ms DOUBLE PRECISION,
+     last_seq BIGINT NOT NULL,
+     event_count BIGINT NOT NULL,
+     progress TEXT,
+     error TEXT,
+     steps_completed INTEGER NOT NULL,
+     steps_failed INTEGER NOT NULL,
+     steps_skipped INTEGER NOT NULL,
+     retries INTEGER NOT NULL,
+     issue_count INTEGER NOT NULL
+   );
+   CREATE INDEX runs_account_started ON runs (account_id, started_at, run_id);
+   CREATE INDEX runs_account_status ON runs (account_id, status, started_at);
+   CREATE INDEX runs_account_workflow ON runs (account_id, workflow, started_at);
+   CREATE INDEX runs_account_activity ON runs (account_id, last_event_at);
+   CREATE TABLE steps (
+     run_id TEXT NOT NULL,
+     step_id TEXT NOT NULL,
+     path TEXT NOT NULL,
+     account_id TEXT NOT NULL,
+     status TEXT NOT NULL,
+     status_seq BIGINT NOT NULL,
+     attempts INTEGER NOT NULL,
+     started_at DOUBLE PRECISION,
+     ended_at DOUBLE PRECISION,
+     duration_ms DOUBLE PRECISION,
+     total_duration_ms DOUBLE PRECISION NOT NULL,
+     failures INTEGER NOT NULL,
+     error TEXT,
+     PRIMARY KEY (run_id, step_id, path)
+   );
+   CREATE INDEX steps_account_step ON steps (account_id, step_id);`,
+];
+
+/** The schema version this code writes. */
+export const POSTGRES_SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Creates `schema` if needed and brings it to {@link POSTGRES_SCHEMA_VERSION}; refuses a newer one. */
+export async function migratePostgres(client: PgQueryable, schema: string): Promise<void> {
+  await client.query("BEGIN");
+  try {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+    await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`runtrail-migrate:${schema}`]);
+    await client.query(`CREATE TABLE IF NOT EXISTS runtrail_schema_version (
+      version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
+    const { rows } = await client.query<{ version: number | null }>("SELECT MAX(version) AS version FROM runtrail_schema_version");
+    const current = rows[0]?.version ?? 0;
+    if (current > MIGRATIONS.length) {
+      throw new Error(`the PostgreSQL store is at schema version ${current}, newer than this runtrail (${MIGRATIONS.length}); upgrade runtrail`);
+    }
+    for (let version = current; version < MIGRATIONS.length; version++) {
+      await client.query(MIGRATIONS[version]!);
+      await client.query("INSERT INTO runtrail_schema_version (version) VALUES ($1)", [version + 1]);
+    }
+    await client.query("COMMIT");
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw error;
+  }
+}
+
+/** A schema name as an SQL identifier; only plain names are accepted, so nothing needs escaping. */
+export function quoteIdent(name: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(name)) throw new RangeError(`invalid schema name "${name}"`);
+  return `"${name}"`;
+}

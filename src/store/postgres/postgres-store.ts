@@ -1,0 +1,199 @@
+/**
+ * The PostgreSQL event store: for many processes and large volumes. The schema is created or
+ * migrated on start; every connection's `search_path` is the store's schema.
+ */
+import { dollarParams, findEventsSql, listRunsSql, pageLimit, readRunSql, stepDurationsSql, stepFailuresSql } from "../store-sql.js";
+import { runPageToken, toPage, toRunRecord, toStepRecord, toStoredEvent, type EventRow, type RunRow, type StepRow } from "../store-rows.js";
+import type {
+  AnalyticsOptions,
+  AppendBatch,
+  EventStore,
+  FindEventsOptions,
+  ListRunsOptions,
+  Page,
+  ReadRunOptions,
+  RetentionResult,
+  RunRecord,
+  StepDurationStat,
+  StepFailureStat,
+  StepRecord,
+  StoredEvent,
+} from "../store-types.js";
+import { createPool, type PgPool, type PgPoolClient } from "./postgres-driver.js";
+import {
+  DELETE_EVENTS_SQL,
+  DELETE_RUNS_SQL,
+  DELETE_STEPS_SQL,
+  GET_RUN_SQL,
+  HAS_EVENT_SQL,
+  INSERT_EVENTS_SQL,
+  LAST_SEQ_SQL,
+  LIST_STEPS_SQL,
+  UPSERT_RUNS_SQL,
+  UPSERT_STEPS_SQL,
+  WRITE_LOCK_SQL,
+} from "./postgres-queries.js";
+import { migratePostgres, quoteIdent } from "./postgres-schema.js";
+
+/** Options of {@link openPostgresStore}. */
+export interface PostgresStoreOptions {
+  /** e.g. `postgres://user@host:5432/db`. */
+  connectionString: string;
+  /** The schema that holds the store's tables, created if missing. Default `runtrail`. */
+  schema?: string;
+  /** Most connections. Default 4. */
+  poolSize?: number;
+  /** Shown in `pg_stat_activity`. Default `runtrail`. */
+  applicationName?: string;
+  /** Called when an idle connection fails (the pool replaces it). Default: ignored. */
+  onConnectionError?: (error: Error) => void;
+}
+
+type Stat = { step_id: string; count: string | number; avg_ms: number; p95_ms: number };
+type FailureStat = { step_id: string; failures: string | number; runs_failed: string | number };
+
+class PostgresStore implements EventStore {
+  readonly kind = "postgres";
+
+  constructor(private readonly pool: PgPool) {}
+
+  async append(batch: AppendBatch): Promise<void> {
+    const last = batch.events.at(-1);
+    if (last === undefined) return;
+    await this.transaction(async (client) => {
+      await client.query(WRITE_LOCK_SQL);
+      // A batch commits whole or not at all, so after a lost COMMIT its last event says which.
+      if (batch.maybeStored === true) {
+        const found = await client.query(HAS_EVENT_SQL, [last.event.runId, last.event.seq]);
+        if (found.rows.length > 0) return;
+      }
+      let bodies = "[";
+      const truncated: (string | null)[] = new Array<string | null>(batch.events.length);
+      for (let i = 0; i < batch.events.length; i++) {
+        const row = batch.events[i]!;
+        bodies += i === 0 ? row.body : "," + row.body;
+        truncated[i] = row.truncated;
+      }
+      await client.query(INSERT_EVENTS_SQL, [bodies + "]", truncated]);
+      await client.query(UPSERT_RUNS_SQL, [JSON.stringify(batch.runs)]);
+      if (batch.steps.length > 0) await client.query(UPSERT_STEPS_SQL, [JSON.stringify(batch.steps)]);
+    });
+  }
+
+  async readRun(accountId: string, runId: string, options: ReadRunOptions = {}): Promise<Page<StoredEvent, number>> {
+    const limit = pageLimit(options.limit, 500);
+    const p = dollarParams();
+    const sql = readRunSql(p, accountId, runId, options.after ?? 0, limit);
+    const { rows } = await this.pool.query<EventRow>(sql, p.values);
+    return toPage(rows, limit, (row) => toStoredEvent(row, `postgres events cursor ${String(row.cursor)}`), (item) => item.event.seq);
+  }
+
+  async findEvents(accountId: string, options: FindEventsOptions = {}): Promise<Page<StoredEvent, number>> {
+    const limit = pageLimit(options.limit, 500);
+    const p = dollarParams();
+    const { rows } = await this.pool.query<EventRow>(findEventsSql(p, accountId, options, limit), p.values);
+    return toPage(rows, limit, (row) => toStoredEvent(row, `postgres events cursor ${String(row.cursor)}`), (item) => item.cursor);
+  }
+
+  async getRun(accountId: string, runId: string): Promise<RunRecord | undefined> {
+    const { rows } = await this.pool.query<RunRow>(GET_RUN_SQL, [accountId, runId]);
+    return rows[0] === undefined ? undefined : toRunRecord(rows[0]);
+  }
+
+  async listRuns(accountId: string, options: ListRunsOptions = {}): Promise<Page<RunRecord>> {
+    const limit = pageLimit(options.limit, 100);
+    const p = dollarParams();
+    const { rows } = await this.pool.query<RunRow>(listRunsSql(p, accountId, options, limit), p.values);
+    return toPage(rows, limit, toRunRecord, runPageToken);
+  }
+
+  async listSteps(accountId: string, runId: string): Promise<readonly StepRecord[]> {
+    const { rows } = await this.pool.query<StepRow>(LIST_STEPS_SQL, [accountId, runId]);
+    return rows.map(toStepRecord);
+  }
+
+  async stepDurations(accountId: string, options: AnalyticsOptions = {}): Promise<readonly StepDurationStat[]> {
+    const p = dollarParams();
+    const { rows } = await this.pool.query<Stat>(stepDurationsSql(p, accountId, options), p.values);
+    return rows.map((row) => ({ stepId: row.step_id, count: Number(row.count), avgMs: Number(row.avg_ms), p95Ms: Number(row.p95_ms) }));
+  }
+
+  async stepFailures(accountId: string, options: AnalyticsOptions = {}): Promise<readonly StepFailureStat[]> {
+    const p = dollarParams();
+    const { rows } = await this.pool.query<FailureStat>(stepFailuresSql(p, accountId, options), p.values);
+    return rows.map((row) => ({ stepId: row.step_id, failures: Number(row.failures), runsFailed: Number(row.runs_failed) }));
+  }
+
+  deleteRunsBefore(accountId: string, before: number): Promise<RetentionResult> {
+    return this.transaction(async (client) => {
+      const events = await client.query(DELETE_EVENTS_SQL, [accountId, before]);
+      await client.query(DELETE_STEPS_SQL, [accountId, before]);
+      const runs = await client.query(DELETE_RUNS_SQL, [accountId, before]);
+      return { runs: runs.rowCount ?? 0, events: events.rowCount ?? 0 };
+    });
+  }
+
+  async lastSeq(accountId: string, runId: string): Promise<number> {
+    const { rows } = await this.pool.query<{ seq: string | null }>(LAST_SEQ_SQL, [runId, accountId]);
+    return Number(rows[0]?.seq ?? 0);
+  }
+
+  close(): Promise<void> {
+    return this.pool.end();
+  }
+
+  private async transaction<T>(fn: (client: PgPoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    // A connection killed between queries emits 'error' on the client; without a listener that
+    // would crash the process. The failing query rejects anyway, which is what we act on.
+    const ignore = (): void => undefined;
+    client.on("error", ignore);
+    let broken: Error | undefined;
+    try {
+      await client.query("BEGIN");
+      const result = await fn(client);
+      await client.query("COMMIT");
+      return result;
+    } catch (error) {
+      broken = error instanceof Error ? error : new Error(String(error));
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw error;
+    } finally {
+      client.off("error", ignore);
+      // Discard the connection after any failure: it may be dead or mid-transaction.
+      client.release(broken ?? false);
+    }
+  }
+}
+
+/**
+ * Opens a PostgreSQL event store, creating or migrating its schema.
+ *
+ * @example
+ * import { openPostgresStore } from "runtrail/postgres";
+ * const store = await openPostgresStore({ connectionString: process.env.DATABASE_URL! });
+ */
+export async function openPostgresStore(options: PostgresStoreOptions): Promise<EventStore> {
+  const schema = options.schema ?? "runtrail";
+  const pool = await createPool({
+    connectionString: options.connectionString,
+    max: options.poolSize ?? 4,
+    options: `-c search_path=${quoteIdent(schema)}`,
+    application_name: options.applicationName ?? "runtrail",
+    connectionTimeoutMillis: 10_000,
+  });
+  pool.on("error", options.onConnectionError ?? (() => undefined));
+  const client = await pool.connect().catch(async (error: unknown) => {
+    await pool.end().catch(() => undefined);
+    throw error;
+  });
+  try {
+    await migratePostgres(client, schema);
+    client.release();
+  } catch (error) {
+    client.release(true);
+    await pool.end().catch(() => undefined);
+    throw error;
+  }
+  return new PostgresStore(pool);
+}

@@ -1,0 +1,81 @@
+/**
+ * The SQLite store's write statements, prepared once. Upserts merge a batch's delta into the
+ * stored row: counts add, and "latest" fields (status) win by seq, so applying deltas is order-safe.
+ */
+import type { SqliteDatabase, SqliteStatement } from "./sqlite-driver.js";
+
+export const INSERT_EVENT_SQL =
+  "INSERT INTO events (run_id, seq, account_id, type, step_id, ts, body, truncated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+
+const UPSERT_RUN_SQL = `INSERT INTO runs (run_id, account_id, workflow, workflow_version, parent_run_id, status, status_seq,
+    started_at, last_event_at, ended_at, duration_ms, last_seq, event_count, progress, error,
+    steps_completed, steps_failed, steps_skipped, retries, issue_count)
+  VALUES (@runId, @accountId, @workflowName, @workflowVersion, @parentRunId, @status, @statusSeq,
+    @startedAt, @lastEventAt, @endedAt, @durationMs, @lastSeq, @events, @progress, @error,
+    @stepsCompleted, @stepsFailed, @stepsSkipped, @retries, @issues)
+  ON CONFLICT (run_id) DO UPDATE SET
+    status = CASE WHEN excluded.status_seq > runs.status_seq THEN excluded.status ELSE runs.status END,
+    status_seq = MAX(runs.status_seq, excluded.status_seq),
+    started_at = MIN(runs.started_at, excluded.started_at),
+    last_event_at = MAX(runs.last_event_at, excluded.last_event_at),
+    ended_at = COALESCE(excluded.ended_at, runs.ended_at),
+    duration_ms = COALESCE(excluded.duration_ms, runs.duration_ms),
+    last_seq = MAX(runs.last_seq, excluded.last_seq),
+    event_count = runs.event_count + excluded.event_count,
+    progress = COALESCE(excluded.progress, runs.progress),
+    error = COALESCE(excluded.error, runs.error),
+    steps_completed = runs.steps_completed + excluded.steps_completed,
+    steps_failed = runs.steps_failed + excluded.steps_failed,
+    steps_skipped = runs.steps_skipped + excluded.steps_skipped,
+    retries = runs.retries + excluded.retries,
+    issue_count = runs.issue_count + excluded.issue_count
+  WHERE runs.account_id = excluded.account_id`;
+
+const UPSERT_STEP_SQL = `INSERT INTO steps (run_id, step_id, path, account_id, status, status_seq, attempts,
+    started_at, ended_at, duration_ms, total_duration_ms, failures, error)
+  VALUES (@runId, @stepId, @path, @accountId, @status, @statusSeq, @attempts,
+    @startedAt, @endedAt, @durationMs, @totalDurationMs, @failures, @error)
+  ON CONFLICT (run_id, step_id, path) DO UPDATE SET
+    status = CASE WHEN excluded.status_seq > steps.status_seq THEN excluded.status ELSE steps.status END,
+    status_seq = MAX(steps.status_seq, excluded.status_seq),
+    attempts = MAX(steps.attempts, excluded.attempts),
+    started_at = COALESCE(steps.started_at, excluded.started_at),
+    ended_at = COALESCE(excluded.ended_at, steps.ended_at),
+    duration_ms = COALESCE(excluded.duration_ms, steps.duration_ms),
+    total_duration_ms = steps.total_duration_ms + excluded.total_duration_ms,
+    failures = steps.failures + excluded.failures,
+    error = COALESCE(excluded.error, steps.error)
+  WHERE steps.account_id = excluded.account_id`;
+
+/** Statements the store runs on every batch or often. */
+export interface SqliteStatements {
+  insertEvent: SqliteStatement;
+  upsertRun: SqliteStatement;
+  upsertStep: SqliteStatement;
+  hasEvent: SqliteStatement;
+  getRun: SqliteStatement;
+  listSteps: SqliteStatement;
+  lastSeq: SqliteStatement;
+  deleteEvents: SqliteStatement;
+  deleteSteps: SqliteStatement;
+  deleteRuns: SqliteStatement;
+}
+
+const EXPIRED_RUNS = "SELECT run_id FROM runs WHERE account_id = ? AND last_event_at < ?";
+
+export function prepareStatements(db: SqliteDatabase): SqliteStatements {
+  return {
+    insertEvent: db.prepare(INSERT_EVENT_SQL),
+    upsertRun: db.prepare(UPSERT_RUN_SQL),
+    upsertStep: db.prepare(UPSERT_STEP_SQL),
+    hasEvent: db.prepare("SELECT 1 AS found FROM events WHERE run_id = ? AND seq = ?"),
+    getRun: db.prepare("SELECT * FROM runs WHERE account_id = ? AND run_id = ?"),
+    listSteps: db.prepare(
+      "SELECT * FROM steps WHERE account_id = ? AND run_id = ? ORDER BY COALESCE(started_at, ended_at), step_id, path",
+    ),
+    lastSeq: db.prepare("SELECT MAX(seq) AS seq FROM events WHERE run_id = ? AND account_id = ?"),
+    deleteEvents: db.prepare(`DELETE FROM events WHERE account_id = ? AND run_id IN (${EXPIRED_RUNS})`),
+    deleteSteps: db.prepare(`DELETE FROM steps WHERE account_id = ? AND run_id IN (${EXPIRED_RUNS})`),
+    deleteRuns: db.prepare("DELETE FROM runs WHERE account_id = ? AND last_event_at < ?"),
+  };
+}

@@ -1,0 +1,85 @@
+/**
+ * The SQLite schema, versioned with `PRAGMA user_version`: each migration runs once, in order,
+ * in one transaction with the version bump.
+ */
+import type { SqliteDatabase } from "./sqlite-driver.js";
+
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE events (
+     cursor INTEGER PRIMARY KEY AUTOINCREMENT,
+     run_id TEXT NOT NULL,
+     seq INTEGER NOT NULL,
+     account_id TEXT NOT NULL,
+     type TEXT NOT NULL,
+     step_id TEXT,
+     ts REAL NOT NULL,
+     body TEXT NOT NULL,
+     truncated TEXT,
+     UNIQUE (run_id, seq)
+   );
+   CREATE INDEX events_account_type_ts ON events (account_id, type, ts);
+   CREATE TABLE runs (
+     run_id TEXT PRIMARY KEY,
+     account_id TEXT NOT NULL,
+     workflow TEXT NOT NULL,
+     workflow_version TEXT,
+     parent_run_id TEXT,
+     status TEXT NOT NULL,
+     status_seq INTEGER NOT NULL,
+     started_at REAL NOT NULL,
+     last_event_at REAL NOT NULL,
+     ended_at REAL,
+     duration_ms REAL,
+     last_seq INTEGER NOT NULL,
+     event_count INTEGER NOT NULL,
+     progress TEXT,
+     error TEXT,
+     steps_completed INTEGER NOT NULL,
+     steps_failed INTEGER NOT NULL,
+     steps_skipped INTEGER NOT NULL,
+     retries INTEGER NOT NULL,
+     issue_count INTEGER NOT NULL
+   );
+   CREATE INDEX runs_account_started ON runs (account_id, started_at, run_id);
+   CREATE INDEX runs_account_status ON runs (account_id, status, started_at);
+   CREATE INDEX runs_account_workflow ON runs (account_id, workflow, started_at);
+   CREATE INDEX runs_account_activity ON runs (account_id, last_event_at);
+   CREATE TABLE steps (
+     run_id TEXT NOT NULL,
+     step_id TEXT NOT NULL,
+     path TEXT NOT NULL,
+     account_id TEXT NOT NULL,
+     status TEXT NOT NULL,
+     status_seq INTEGER NOT NULL,
+     attempts INTEGER NOT NULL,
+     started_at REAL,
+     ended_at REAL,
+     duration_ms REAL,
+     total_duration_ms REAL NOT NULL,
+     failures INTEGER NOT NULL,
+     error TEXT,
+     PRIMARY KEY (run_id, step_id, path)
+   );
+   CREATE INDEX steps_account_step ON steps (account_id, step_id);`,
+];
+
+/** The schema version this code writes. */
+export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Brings the database to {@link SQLITE_SCHEMA_VERSION}; refuses a newer one. */
+export function migrateSqlite(db: SqliteDatabase): void {
+  // IMMEDIATE takes the write lock first, so two processes opening a new file do not both migrate.
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const current = db.pragma("user_version", { simple: true }) as number;
+    if (current > MIGRATIONS.length) {
+      throw new Error(`the SQLite store is at schema version ${current}, newer than this runtrail (${MIGRATIONS.length}); upgrade runtrail`);
+    }
+    for (let version = current; version < MIGRATIONS.length; version++) db.exec(MIGRATIONS[version]!);
+    db.pragma(`user_version = ${MIGRATIONS.length}`);
+    db.exec("COMMIT");
+  } catch (error) {
+    db.exec("ROLLBACK");
+    throw error;
+  }
+}

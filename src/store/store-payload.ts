@@ -1,0 +1,160 @@
+/**
+ * What happens to an event on its way into the store: a redaction hook, then a size limit per
+ * field. Huge payloads are what break event-log servers; here no field is stored beyond the limit,
+ * and what was cut is recorded (JSON pointer, original size, sha256) so it can be verified later.
+ */
+import { createHash } from "node:crypto";
+import { Kind, type TSchema } from "@sinclair/typebox";
+import { builtinEventSchemas, type RuntrailEvent } from "../events/catalog.js";
+import { EnvelopeProperties } from "../events/envelope.js";
+import { CustomEvent } from "../events/families/custom.js";
+import type { PreparedEvent } from "./store-types.js";
+
+/** A field stored truncated: where, and the size (bytes) and sha256 (hex) of its original JSON text. */
+export interface TruncatedField {
+  readonly path: string;
+  readonly size: number;
+  readonly sha256: string;
+}
+
+/** What replaces a free-form JSON value (an `input`, `output`, `data`, …) that exceeded the limit. */
+export interface TruncatedValue {
+  readonly $truncated: true;
+  readonly size: number;
+  readonly sha256: string;
+  /** The start of the original JSON text. */
+  readonly preview: string;
+}
+
+/** Rewrites an event before it is stored; must not mutate its argument (other consumers share it). */
+export type Redactor = (event: RuntrailEvent) => RuntrailEvent;
+
+/** The value that replaces a redacted one. */
+export const REDACTED = "[REDACTED]";
+
+/** Key names redacted by default (case-insensitive; `accessToken`, `client_secret` match too). */
+export const DEFAULT_REDACTED_KEYS = ["password", "token", "secret", "authorization"] as const;
+
+/** The per-field limit when none is given: 64 KiB. */
+export const DEFAULT_MAX_FIELD_BYTES = 64 * 1024;
+
+const PREVIEW_CHARS = 256;
+
+/**
+ * A redactor that replaces, at any depth, the value of every key that equals or ends with one of
+ * `keys` (case-insensitive) with `"[REDACTED]"`. Copy-on-write: the original event is untouched.
+ *
+ * @example
+ * const redact = redactKeys(["password", "apiKey"]);
+ * redact(event).input // { user: "ada", password: "[REDACTED]" }
+ */
+export function redactKeys(keys: readonly string[] = DEFAULT_REDACTED_KEYS): Redactor {
+  if (keys.length === 0) return (event) => event;
+  const escaped = keys.map((key) => key.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+  const pattern = new RegExp(`(?:${escaped.join("|")})$`, "i");
+  return (event) => redactValue(event, pattern) as RuntrailEvent;
+}
+
+function redactValue(value: unknown, pattern: RegExp): unknown {
+  if (typeof value !== "object" || value === null) return value;
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      const next = redactValue(item, pattern);
+      if (next !== item) (copy ??= value.slice())[i] = next;
+    }
+    return copy ?? value;
+  }
+  const record = value as Record<string, unknown>;
+  let copy: Record<string, unknown> | undefined;
+  for (const key in record) {
+    const item = record[key];
+    const next = pattern.test(key) ? (item === undefined ? item : REDACTED) : redactValue(item, pattern);
+    if (next !== item) (copy ??= { ...record })[key] = next;
+  }
+  return copy ?? value;
+}
+
+/** Options of {@link prepareEvent}. */
+export interface PayloadOptions {
+  /** Most bytes of JSON per field (members of structured fields are limited one by one). Default 64 KiB. */
+  maxFieldBytes?: number;
+  /** Applied before the limit. Default {@link redactKeys}() with {@link DEFAULT_REDACTED_KEYS}; `false` for none. */
+  redact?: Redactor | false;
+}
+
+const defaultRedactor = redactKeys();
+const envelopeKeys = new Set<string>(["type", ...Object.keys(EnvelopeProperties)]);
+const schemaByType = new Map<string, TSchema>(builtinEventSchemas.map((s) => [s.properties.type.const, s]));
+
+/**
+ * Redacts and size-limits an event, and serialises it for storage.
+ *
+ * @example
+ * const row = prepareEvent(event, { maxFieldBytes: 1024 });
+ * row.truncated // '[{"path":"/output","size":40960,"sha256":"…"}]' or null
+ */
+export function prepareEvent(event: RuntrailEvent, options: PayloadOptions = {}): PreparedEvent {
+  const limit = options.maxFieldBytes ?? DEFAULT_MAX_FIELD_BYTES;
+  const redact = options.redact === undefined ? defaultRedactor : options.redact;
+  const redacted = redact === false ? event : redact(event);
+  const body = JSON.stringify(redacted);
+  // A field is part of the whole, so a whole under the limit needs no per-field look.
+  if (body.length * 3 <= limit || Buffer.byteLength(body) <= limit) {
+    return { event: redacted, body, truncated: null };
+  }
+  const records: TruncatedField[] = [];
+  const schema = redacted.type.startsWith("x.") ? CustomEvent : schemaByType.get(redacted.type);
+  const properties = (schema as { properties?: Record<string, TSchema> } | undefined)?.properties ?? {};
+  const source = redacted as unknown as Record<string, unknown>;
+  const limited: Record<string, unknown> = {};
+  for (const key in source) {
+    const value = source[key];
+    limited[key] = envelopeKeys.has(key) ? value : shrink(value, properties[key], limit, `/${key}`, records);
+  }
+  const stored = limited as unknown as RuntrailEvent;
+  if (records.length === 0) return { event: stored, body, truncated: null };
+  return { event: stored, body: JSON.stringify(stored), truncated: JSON.stringify(records) };
+}
+
+/** Shrinks `value` to `limit` bytes of JSON the way its schema allows, so it still validates. */
+function shrink(value: unknown, schema: TSchema | undefined, limit: number, path: string, records: TruncatedField[]): unknown {
+  if (value === undefined) return value;
+  const json = JSON.stringify(value);
+  const size = Buffer.byteLength(json);
+  if (size <= limit) return value;
+  const kind = schema?.[Kind] as string | undefined;
+  if (kind === "Object" && typeof value === "object" && value !== null && !Array.isArray(value)) {
+    const properties = (schema as unknown as { properties: Record<string, TSchema> }).properties;
+    const record = value as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    for (const key in record) out[key] = shrink(record[key], properties[key], limit, `${path}/${key}`, records);
+    return out;
+  }
+  records.push({ path, size, sha256: createHash("sha256").update(json).digest("hex") });
+  if (kind === "String" && typeof value === "string") return truncateUtf8(value, limit);
+  if (kind === "Array" && Array.isArray(value)) {
+    const kept: unknown[] = [];
+    let used = 2;
+    for (const item of value) {
+      used += Buffer.byteLength(JSON.stringify(item)) + 1;
+      if (used > limit) break;
+      kept.push(item);
+    }
+    return kept;
+  }
+  const marker: TruncatedValue = { $truncated: true, size, sha256: records.at(-1)!.sha256, preview: json.slice(0, PREVIEW_CHARS) };
+  return marker;
+}
+
+function truncateUtf8(value: string, maxBytes: number): string {
+  const cut = Buffer.from(value, "utf8").subarray(0, maxBytes).toString("utf8");
+  // A cut inside a multi-byte character decodes to U+FFFD; drop it rather than store a false char.
+  return cut.endsWith("\uFFFD") ? cut.slice(0, -1) : cut;
+}
+
+/** Whether a stored value is the marker of a truncated free-form field. */
+export function isTruncatedValue(value: unknown): value is TruncatedValue {
+  return typeof value === "object" && value !== null && (value as { $truncated?: unknown }).$truncated === true;
+}

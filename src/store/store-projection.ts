@@ -1,0 +1,220 @@
+/**
+ * The runs and steps tables as projections of events, computed per batch. A batch folds into one
+ * delta per run and per step, which each adapter applies with a single upsert that merges into
+ * the stored row (counts add, "latest" fields win by seq), so a batch costs one statement per
+ * table however many events it holds.
+ */
+import type { RuntrailEvent } from "../events/catalog.js";
+import type { PreparedEvent, RunStatus, StepStatus } from "./store-types.js";
+
+/** How one batch changes one run's row. `statusSeq` 0 means the batch did not change its status. */
+export interface RunDelta {
+  runId: string;
+  accountId: string;
+  workflowName: string;
+  workflowVersion: string | null;
+  parentRunId: string | null;
+  status: RunStatus;
+  statusSeq: number;
+  startedAt: number;
+  /** ts of the batch's latest event: retention keys on a run's last activity. */
+  lastEventAt: number;
+  endedAt: number | null;
+  durationMs: number | null;
+  lastSeq: number;
+  events: number;
+  /** JSON text of the latest `progress.updated` progress in the batch. */
+  progress: string | null;
+  /** JSON text of the `run.failed` error. */
+  error: string | null;
+  stepsCompleted: number;
+  stepsFailed: number;
+  stepsSkipped: number;
+  retries: number;
+  issues: number;
+}
+
+/** How one batch changes one step's row (a step is keyed by run, step id and loop path). */
+export interface StepDelta {
+  runId: string;
+  accountId: string;
+  stepId: string;
+  /** The loop path as JSON text: `"[]"` outside loops. */
+  path: string;
+  status: StepStatus;
+  statusSeq: number;
+  attempts: number;
+  startedAt: number | null;
+  endedAt: number | null;
+  durationMs: number | null;
+  totalDurationMs: number;
+  failures: number;
+  error: string | null;
+}
+
+const RUN_STATUS: Partial<Record<string, RunStatus>> = {
+  "run.started": "running",
+  "run.resumed": "running",
+  "run.suspended": "suspended",
+  "run.completed": "completed",
+  "run.failed": "failed",
+  "run.cancelled": "cancelled",
+};
+
+const STEP_STATUS: Partial<Record<string, StepStatus>> = {
+  "step.started": "started",
+  "step.running": "running",
+  "step.completed": "completed",
+  "step.failed": "failed",
+  "step.skipped": "skipped",
+  "step.retrying": "retrying",
+};
+
+/**
+ * The run and step deltas of a batch of events (in seq order per run).
+ *
+ * @example
+ * const { runs, steps } = projectBatch(prepared);
+ */
+export function projectBatch(events: readonly PreparedEvent[]): { runs: RunDelta[]; steps: StepDelta[] } {
+  const runs = new Map<string, RunDelta>();
+  const steps = new Map<string, StepDelta>();
+  for (const { event } of events) {
+    let run = runs.get(event.runId);
+    if (run === undefined) {
+      run = newRun(event);
+      runs.set(event.runId, run);
+    }
+    foldRun(run, event);
+    if (event.stepId !== undefined && event.type.startsWith("step.")) {
+      const path = event.path === undefined ? "[]" : JSON.stringify(event.path);
+      const key = `${event.runId}\u0000${event.stepId}\u0000${path}`;
+      let step = steps.get(key);
+      if (step === undefined) {
+        step = newStep(event, event.stepId, path);
+        steps.set(key, step);
+      }
+      foldStep(step, event);
+    }
+  }
+  return { runs: [...runs.values()], steps: [...steps.values()] };
+}
+
+function newRun(event: RuntrailEvent): RunDelta {
+  return {
+    runId: event.runId,
+    accountId: event.accountId,
+    workflowName: event.workflow.name,
+    workflowVersion: event.workflow.version ?? null,
+    parentRunId: event.parentRunId ?? null,
+    status: "running",
+    statusSeq: 0,
+    startedAt: event.ts,
+    lastEventAt: event.ts,
+    endedAt: null,
+    durationMs: null,
+    lastSeq: 0,
+    events: 0,
+    progress: null,
+    error: null,
+    stepsCompleted: 0,
+    stepsFailed: 0,
+    stepsSkipped: 0,
+    retries: 0,
+    issues: 0,
+  };
+}
+
+function foldRun(run: RunDelta, event: RuntrailEvent): void {
+  run.events++;
+  if (event.seq > run.lastSeq) run.lastSeq = event.seq;
+  if (event.ts > run.lastEventAt) run.lastEventAt = event.ts;
+  const status = RUN_STATUS[event.type];
+  if (status !== undefined) {
+    run.status = status;
+    run.statusSeq = event.seq;
+  }
+  switch (event.type) {
+    case "run.started":
+      run.startedAt = Math.min(run.startedAt, event.ts);
+      break;
+    case "run.completed":
+    case "run.cancelled":
+      run.endedAt = event.ts;
+      run.durationMs = event.durationMs;
+      break;
+    case "run.failed":
+      run.endedAt = event.ts;
+      run.durationMs = event.durationMs;
+      run.error = JSON.stringify(event.error);
+      break;
+    case "progress.updated":
+      run.progress = JSON.stringify(event.progress);
+      break;
+    case "step.completed":
+      run.stepsCompleted++;
+      run.issues += event.issues?.length ?? 0;
+      break;
+    case "step.failed":
+      run.stepsFailed++;
+      run.issues += event.issues?.length ?? 0;
+      break;
+    case "step.skipped":
+      run.stepsSkipped++;
+      break;
+    case "step.retrying":
+      run.retries++;
+      break;
+    default:
+      break;
+  }
+}
+
+function newStep(event: RuntrailEvent, stepId: string, path: string): StepDelta {
+  return {
+    runId: event.runId,
+    accountId: event.accountId,
+    stepId,
+    path,
+    status: "started",
+    statusSeq: 0,
+    attempts: 0,
+    startedAt: null,
+    endedAt: null,
+    durationMs: null,
+    totalDurationMs: 0,
+    failures: 0,
+    error: null,
+  };
+}
+
+function foldStep(step: StepDelta, event: RuntrailEvent): void {
+  const status = STEP_STATUS[event.type];
+  if (status !== undefined) {
+    step.status = status;
+    step.statusSeq = event.seq;
+  }
+  step.attempts = Math.max(step.attempts, event.attempt ?? 1);
+  switch (event.type) {
+    case "step.started":
+      if (step.startedAt === null) step.startedAt = event.ts;
+      break;
+    case "step.completed":
+      step.endedAt = event.ts;
+      step.durationMs = event.durationMs;
+      step.totalDurationMs += event.durationMs;
+      break;
+    case "step.failed":
+      step.endedAt = event.ts;
+      step.durationMs = event.durationMs;
+      step.totalDurationMs += event.durationMs;
+      step.failures++;
+      step.error = JSON.stringify(event.error);
+      break;
+    case "step.skipped":
+      step.endedAt = event.ts;
+      break;
+    default:
+      break;
+  }
+}

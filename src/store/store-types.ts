@@ -1,0 +1,195 @@
+/**
+ * The store contract: what every adapter (SQLite, PostgreSQL) stores and answers. The writer and
+ * the conformance suite speak only this interface, so an adapter is swappable by construction.
+ */
+import type { RuntrailEvent } from "../events/catalog.js";
+import type { ErrorInfo } from "../events/fields.js";
+import type { Progress } from "../events/families/progress.js";
+import type { TruncatedField } from "./store-payload.js";
+import type { RunDelta, StepDelta } from "./store-projection.js";
+
+/** An event as stored: the event itself plus its place in the store's global commit order. */
+export interface StoredEvent {
+  /** Global commit order across all runs (SQLite rowid, PostgreSQL bigserial); strictly increasing. */
+  readonly cursor: number;
+  readonly event: RuntrailEvent;
+  /** Fields stored truncated because they exceeded the payload limit, with original size and hash. */
+  readonly truncated?: readonly TruncatedField[];
+}
+
+/** One page of results and the token to pass back for the next one (absent on the last page). */
+export interface Page<T, N = string> {
+  readonly items: readonly T[];
+  readonly next?: N;
+}
+
+/** A run's lifecycle status, as projected from its events. */
+export type RunStatus = "running" | "suspended" | "completed" | "failed" | "cancelled";
+
+/** A step's status, as projected from its latest step event. */
+export type StepStatus = "started" | "running" | "completed" | "failed" | "skipped" | "retrying";
+
+/** The runs table: one row per run, kept up to date as events are written. */
+export interface RunRecord {
+  readonly runId: string;
+  readonly accountId: string;
+  readonly workflow: { readonly name: string; readonly version?: string };
+  readonly status: RunStatus;
+  readonly parentRunId?: string;
+  /** ts of the run's first stored event. */
+  readonly startedAt: number;
+  /** ts of the run's latest stored event. */
+  readonly lastEventAt: number;
+  readonly endedAt?: number;
+  /** The terminal event's `durationMs`, when the run has ended. */
+  readonly durationMs?: number;
+  readonly lastSeq: number;
+  readonly eventCount: number;
+  readonly progress?: Progress;
+  readonly error?: ErrorInfo;
+  readonly stepsCompleted: number;
+  readonly stepsFailed: number;
+  readonly stepsSkipped: number;
+  readonly retries: number;
+  /** Issues (non-fatal warnings) reported by the run's steps. */
+  readonly issueCount: number;
+}
+
+/** The steps table: one row per step (and loop path) of a run. */
+export interface StepRecord {
+  readonly runId: string;
+  readonly stepId: string;
+  /** Loop iteration path, `[]` outside loops. */
+  readonly path: readonly number[];
+  readonly status: StepStatus;
+  readonly attempts: number;
+  readonly startedAt?: number;
+  readonly endedAt?: number;
+  /** `durationMs` of the last attempt that ended. */
+  readonly durationMs?: number;
+  /** Sum of `durationMs` over every attempt that ended. */
+  readonly totalDurationMs: number;
+  readonly failures: number;
+  readonly error?: ErrorInfo;
+}
+
+/** A row ready to write: the event (redacted), its JSON body (truncated) and truncation record. */
+export interface PreparedEvent {
+  readonly event: RuntrailEvent;
+  readonly body: string;
+  readonly truncated: string | null;
+}
+
+/** One atomic write: events in seq order per run, and the projection deltas they imply. */
+export interface AppendBatch {
+  readonly events: readonly PreparedEvent[];
+  readonly runs: readonly RunDelta[];
+  readonly steps: readonly StepDelta[];
+  /**
+   * Set on a retry after a failure whose outcome is unknown (a connection lost during COMMIT):
+   * the adapter first checks whether the batch is already stored and then writes nothing.
+   */
+  readonly maybeStored?: boolean;
+}
+
+/** Options of {@link EventStore.readRun}. */
+export interface ReadRunOptions {
+  /** Events with seq strictly greater than this. Default 0 (from the start). */
+  after?: number;
+  /** Page size. Default 500, at most 10,000. */
+  limit?: number;
+}
+
+/** Options of {@link EventStore.findEvents}. Every filter is optional; all given must hold. */
+export interface FindEventsOptions {
+  runId?: string;
+  /** Exact type names. */
+  type?: string | readonly string[];
+  stepId?: string;
+  /** Inclusive lower bound on `ts` (epoch ms). */
+  from?: number;
+  /** Exclusive upper bound on `ts`. */
+  to?: number;
+  /** Events with cursor strictly greater than this (the previous page's `next`). */
+  afterCursor?: number;
+  limit?: number;
+}
+
+/** Options of {@link EventStore.listRuns}: newest first. */
+export interface ListRunsOptions {
+  status?: RunStatus | readonly RunStatus[];
+  workflow?: string;
+  /** Runs started at or after this ts. */
+  from?: number;
+  /** Runs started before this ts. */
+  to?: number;
+  /** Only runs whose steps reported issues (seed 003's "runs with issues"). */
+  withIssues?: boolean;
+  /** The previous page's `next`. */
+  pageToken?: string;
+  limit?: number;
+}
+
+/** Scope of the analytics queries. */
+export interface AnalyticsOptions {
+  workflow?: string;
+  /** Runs started at or after this ts. */
+  from?: number;
+  /** Runs started before this ts. */
+  to?: number;
+}
+
+/** Duration statistics of one step over completed attempts (nearest-rank p95). */
+export interface StepDurationStat {
+  readonly stepId: string;
+  readonly count: number;
+  readonly avgMs: number;
+  readonly p95Ms: number;
+}
+
+/** Failure counts of one step: failed attempts, and runs in which it ended failed. */
+export interface StepFailureStat {
+  readonly stepId: string;
+  readonly failures: number;
+  readonly runsFailed: number;
+}
+
+/** What a retention sweep deleted. */
+export interface RetentionResult {
+  readonly runs: number;
+  readonly events: number;
+}
+
+/**
+ * An event store. Every query takes the account first: an account never sees another's runs.
+ * Adapters: `openSqliteStore` (`runtrail/sqlite`) and `openPostgresStore` (`runtrail/postgres`).
+ *
+ * @example
+ * const store = await openSqliteStore({ path: "./runtrail.db" });
+ * const page = await store.readRun("default", "run-1", { after: 0, limit: 100 });
+ * for (const { event } of page.items) console.log(event.seq, event.type);
+ */
+export interface EventStore {
+  readonly kind: string;
+  /** Writes one batch atomically (events + projections). Used by the writer. */
+  append(batch: AppendBatch): Promise<void>;
+  /** Events of a run with seq > `after`, in seq order; `next` is the last seq of the page. */
+  readRun(accountId: string, runId: string, options?: ReadRunOptions): Promise<Page<StoredEvent, number>>;
+  /** Events matching the filters in cursor order; `next` is the last cursor of the page. */
+  findEvents(accountId: string, options?: FindEventsOptions): Promise<Page<StoredEvent, number>>;
+  getRun(accountId: string, runId: string): Promise<RunRecord | undefined>;
+  listRuns(accountId: string, options?: ListRunsOptions): Promise<Page<RunRecord>>;
+  listSteps(accountId: string, runId: string): Promise<readonly StepRecord[]>;
+  /** Average and p95 duration of completed steps, by step id, slowest average first. */
+  stepDurations(accountId: string, options?: AnalyticsOptions): Promise<readonly StepDurationStat[]>;
+  /** Failures by step id, most failures first. */
+  stepFailures(accountId: string, options?: AnalyticsOptions): Promise<readonly StepFailureStat[]>;
+  /**
+   * Deletes the account's runs whose latest event is older than `before` (epoch ms), with their
+   * events and steps. Keyed on last activity, so a long run that is still emitting is kept.
+   */
+  deleteRunsBefore(accountId: string, before: number): Promise<RetentionResult>;
+  /** The highest stored seq of a run (0 if none): where a restarted producer resumes. */
+  lastSeq(accountId: string, runId: string): Promise<number>;
+  close(): Promise<void>;
+}

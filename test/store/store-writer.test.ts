@@ -1,0 +1,116 @@
+/**
+ * The writer's own behaviour, against each real store: sync acknowledgements, flush and close,
+ * retries through an outage, and backpressure once its bound is reached.
+ */
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createBus, type EventInput } from "runtrail";
+import { createStoreWriter, WriterClosedError, type AppendBatch, type EventStore, type WriterFailure } from "../../src/store/index.js";
+import { STORES, type OpenedStore } from "./store-fixtures.js";
+
+const wf = { name: "w" };
+const step = (runId: string, i: number): EventInput => ({ type: "step.completed", runId, workflow: wf, stepId: `s${i}`, durationMs: 1 });
+const tick = (ms = 0): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The real store, with an outage switch: while `down`, every append fails before touching it. */
+function withOutage(store: EventStore): { store: EventStore; outage: { down: boolean; attempts: number } } {
+  const outage = { down: false, attempts: 0 };
+  const flaky: EventStore = Object.create(store) as EventStore;
+  flaky.append = (batch: AppendBatch) => {
+    outage.attempts++;
+    return outage.down ? Promise.reject(new Error("connection refused")) : store.append(batch);
+  };
+  return { store: flaky, outage };
+}
+
+async function seqs(store: EventStore, runId: string): Promise<number[]> {
+  return (await store.readRun("default", runId, { limit: 10_000 })).items.map((s) => s.event.seq);
+}
+
+for (const factory of STORES) {
+  describe(`store writer: ${factory.name}`, () => {
+    let opened: OpenedStore;
+    beforeEach(async () => {
+      opened = await factory.open();
+    });
+    afterEach(async () => {
+      await opened.dispose();
+    });
+
+    it("sync: each emit resolves only once its event is committed and readable elsewhere", async () => {
+      const writer = createStoreWriter(createBus(), opened.store, { durability: "sync" });
+      const reader = await opened.reopen();
+      for (let i = 1; i <= 5; i++) {
+        const ack = writer.bus.emit(step("sy", i));
+        expect(ack).toBeInstanceOf(Promise);
+        await ack;
+        expect(await seqs(reader, "sy")).toEqual(Array.from({ length: i }, (_, k) => k + 1));
+      }
+      // Concurrent producers share commits and are all acknowledged.
+      await Promise.all(Array.from({ length: 50 }, (_, i) => writer.bus.emit(step(`c${i % 5}`, i))));
+      for (let r = 0; r < 5; r++) expect(await seqs(reader, `c${r}`)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      await writer.close();
+      expect(() => writer.bus.emit(step("sy", 9))).toThrow(WriterClosedError);
+    });
+
+    it("batched: flush commits at once, whatever the interval; close writes everything pending", async () => {
+      const bus = createBus();
+      const writer = createStoreWriter(bus, opened.store, { batchSize: 1_000, flushIntervalMs: 60_000 });
+      for (let i = 0; i < 25; i++) bus.emit(step("fl", i));
+      await tick(20);
+      expect(await seqs(opened.store, "fl")).toEqual([]);
+      await writer.flush();
+      expect((await seqs(opened.store, "fl")).length).toBe(25);
+      for (let i = 0; i < 7; i++) bus.emit(step("fl", i));
+      await writer.close();
+      expect(await seqs(opened.store, "fl")).toEqual(Array.from({ length: 32 }, (_, k) => k + 1));
+      expect(writer.stats()).toEqual({ received: 32, written: 32, pending: 0, batches: 2, failures: 0, retrying: false });
+    });
+
+    it("retries through an outage with backoff, reports each failure, and stores everything once", async () => {
+      const { store, outage } = withOutage(opened.store);
+      const failures: WriterFailure[] = [];
+      const bus = createBus();
+      const writer = createStoreWriter(bus, store, { batchSize: 10, flushIntervalMs: 1, retryDelayMs: 2, maxRetryDelayMs: 8, onError: (f) => failures.push(f) });
+      outage.down = true;
+      for (let i = 0; i < 10; i++) bus.emit(step("out", i));
+      while (failures.length < 4) await tick(2);
+      outage.down = false;
+      await writer.flush();
+      expect(failures.slice(0, 4).map((f) => [f.attempt, f.batchSize, f.retryInMs])).toEqual([
+        [1, 10, 2],
+        [2, 10, 4],
+        [3, 10, 8],
+        [4, 10, 8],
+      ]);
+      expect((failures[0]?.error as Error).message).toBe("connection refused");
+      expect(await seqs(opened.store, "out")).toEqual(Array.from({ length: 10 }, (_, k) => k + 1));
+      expect(writer.stats()).toMatchObject({ written: 10, failures: failures.length, retrying: false });
+      await writer.close();
+    });
+
+    it("applies backpressure beyond its bound while the store is down, then drains losslessly", async () => {
+      const { store, outage } = withOutage(opened.store);
+      const bus = createBus();
+      const writer = createStoreWriter(bus, store, { batchSize: 10, maxPending: 20, bufferSize: 5, flushIntervalMs: 1, retryDelayMs: 2, maxRetryDelayMs: 2, onError: () => undefined });
+      outage.down = true;
+      let emitted = 0;
+      let waiting: Promise<void> | undefined;
+      while (waiting === undefined) {
+        waiting = bus.emit(step("bp", emitted)) ?? undefined;
+        emitted++;
+        if (waiting === undefined) await tick();
+      }
+      // The writer holds maxPending (20) and the subscription its bound (5): the 25th emit waits.
+      expect(emitted).toBe(25);
+      let released = false;
+      void waiting.then(() => (released = true));
+      await tick(30);
+      expect(released).toBe(false);
+      expect(writer.stats()).toMatchObject({ written: 0, pending: 25, retrying: true });
+      outage.down = false;
+      await waiting;
+      await writer.close();
+      expect(await seqs(opened.store, "bp")).toEqual(Array.from({ length: 25 }, (_, k) => k + 1));
+    });
+  });
+}
