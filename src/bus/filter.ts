@@ -77,16 +77,35 @@ export function compileTypePatterns(patterns: readonly string[]): Matcher {
   };
 }
 
-function fieldMatcher(read: (event: RuntrailEvent) => string | undefined, values: readonly string[]): Matcher {
+/** The envelope fields a filter can name, and how to read each. */
+type FilterField = "runId" | "accountId" | "stepId" | "workflow";
+
+/** One closure per field and arity: a matcher is on every listener's path, so no indirection. */
+function fieldMatcher(field: FilterField, values: readonly string[]): (event: RuntrailEvent) => boolean {
   if (values.length === 1) {
     const only = values[0];
-    return (event) => read(event) === only;
+    switch (field) {
+      case "runId":
+        return (event) => event.runId === only;
+      case "accountId":
+        return (event) => event.accountId === only;
+      case "stepId":
+        return (event) => event.stepId === only;
+      case "workflow":
+        return (event) => event.workflow.name === only;
+    }
   }
   const set = new Set(values);
-  return (event) => {
-    const value = read(event);
-    return value !== undefined && set.has(value);
-  };
+  switch (field) {
+    case "runId":
+      return (event) => set.has(event.runId);
+    case "accountId":
+      return (event) => set.has(event.accountId);
+    case "stepId":
+      return (event) => event.stepId !== undefined && set.has(event.stepId);
+    case "workflow":
+      return (event) => set.has(event.workflow.name);
+  }
 }
 
 /**
@@ -103,10 +122,10 @@ export function compileFilter(filter: EventFilter | undefined): Matcher {
     const typeTest = compileTypePatterns(list<string>(filter.type));
     if (typeTest) tests.push(typeTest);
   }
-  if (filter.runId !== undefined) tests.push(fieldMatcher((e) => e.runId, list(filter.runId))!);
-  if (filter.accountId !== undefined) tests.push(fieldMatcher((e) => e.accountId, list(filter.accountId))!);
-  if (filter.stepId !== undefined) tests.push(fieldMatcher((e) => e.stepId, list(filter.stepId))!);
-  if (filter.workflow !== undefined) tests.push(fieldMatcher((e) => e.workflow.name, list(filter.workflow))!);
+  if (filter.runId !== undefined) tests.push(fieldMatcher("runId", list(filter.runId)));
+  if (filter.accountId !== undefined) tests.push(fieldMatcher("accountId", list(filter.accountId)));
+  if (filter.stepId !== undefined) tests.push(fieldMatcher("stepId", list(filter.stepId)));
+  if (filter.workflow !== undefined) tests.push(fieldMatcher("workflow", list(filter.workflow)));
   if (filter.where !== undefined) tests.push(filter.where);
   if (tests.length === 0) return undefined;
   if (tests.length === 1) return tests[0];

@@ -28,6 +28,10 @@ describe("stream subscriptions", () => {
     expect(first.value && show(first.value)).toBe("r#1");
     await subscription.next();
     await tick();
+    // 3 of 4 still buffered: the producer waits until half the buffer is free.
+    expect(released).toBe(false);
+    await subscription.next();
+    await tick();
     expect(released).toBe(true);
   });
 
