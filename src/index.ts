@@ -6,3 +6,5 @@
 export * from "./events/index.js";
 export * from "./bus/index.js";
 export * from "./control/index.js";
+export * from "./engine/index.js";
+export * from "./projections/index.js";

@@ -1,0 +1,38 @@
+/**
+ * @module runtrail/engine
+ * The workflow engine: definitions (TypeScript builder, YAML/JSON specs), validation, the wave
+ * scheduler with conditions, loops and sub-workflows, the step context, and `instrument` for
+ * code that runs its own steps. Every transition is an event on the bus.
+ */
+export { workflow, WorkflowBuilder, type StepOptions } from "./workflow-builder.js";
+export { Workflow, type RunHandle, type RunStream, type StreamOptions } from "./workflow-run.js";
+export type { RunOptions } from "./run-executor.js";
+export type {
+  Condition,
+  ExpressionScope,
+  GraphModel,
+  LlmRequest,
+  NodeModel,
+  NodeOptions,
+  RetrySettings,
+  StepContext,
+  StepHandler,
+  StepTimer,
+  ValueSource,
+  Vars,
+} from "./definition-types.js";
+export {
+  CallFailedError,
+  RunCancelledError,
+  RunError,
+  RunFailedError,
+  RunTimeoutError,
+  RunVetoedError,
+  StepFailedError,
+  StepTimeoutError,
+  WorkflowDefinitionError,
+  type DefinitionIssue,
+} from "./run-errors.js";
+export { instrument, type InstrumentOptions, type InstrumentState } from "./step-instrument.js";
+export { loadWorkflow, parseWorkflow, type SpecOptions } from "./spec-load.js";
+export { WorkflowSpecSchema, type StepSpec, type WorkflowSpec } from "./spec-schema.js";

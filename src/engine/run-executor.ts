@@ -1,0 +1,418 @@
+/**
+ * One run of a workflow: emits its trail through the bus, schedules the graph in waves, asks
+ * control at each decision point, and ends with exactly one terminal event.
+ */
+import type { EventBus } from "../bus/bus.js";
+import type { ControlContext, ControlDecision, ControlPort, DecisionPoint } from "../control/control-types.js";
+import type { EventInput, RuntrailEvent } from "../events/catalog.js";
+import type { Decision, ErrorInfo, WorkflowRef } from "../events/fields.js";
+import type { Progress } from "../events/families/progress.js";
+import { NO_PROGRESS, reduceProgress } from "../projections/progress-reducer.js";
+import type { ExpressionScope } from "./definition-types.js";
+import type { CompiledGraph, CompiledNode } from "./graph-compile.js";
+import { newFrame, type Frame } from "./run-frame.js";
+import { RunCancelledError, RunFailedError, RunTimeoutError, RunVetoedError, toErrorInfo, type RunError } from "./run-errors.js";
+import { runGraph } from "./run-scheduler.js";
+import { Semaphore } from "./run-semaphore.js";
+import { decisionOf, type StepContextImpl, type StepEventBody, type StepHost } from "./step-context.js";
+
+/** A workflow as the executor needs it: its graph and the listeners of `wf.onEvent`. */
+export interface RunnableWorkflow {
+  readonly name: string;
+  readonly graph: CompiledGraph;
+  readonly listeners: readonly ((event: RuntrailEvent) => void)[];
+}
+
+/**
+ * Options of a run.
+ * @example
+ * await wf.run(input, { accountId: "acme", timeoutMs: 60_000, bus, control, onError: (e) => log(e) })
+ */
+export interface RunOptions {
+  /** The tenant; default `"default"`. */
+  accountId?: string;
+  /** Default: a random UUID. */
+  runId?: string;
+  /** Aborting it cancels the run: no more scheduling, running steps see `ctx.signal` abort, `run.cancelled`. */
+  signal?: AbortSignal;
+  /** The whole run fails with `RunTimeoutError` after this long. */
+  timeoutMs?: number;
+  /** Called with every step and run lifecycle event (seed 000's onTransition). */
+  onTransition?: (event: RuntrailEvent) => void;
+  /** Called once when the run fails or is cancelled. */
+  onError?: (error: RunError) => void;
+  /** Called once with the output when the run completes. */
+  onComplete?: (output: unknown) => void;
+  /** The bus to emit into. Default: the workflow's own bus. */
+  bus?: EventBus;
+  /** Asked at every decision point (before the run, before each step, after failures). */
+  control?: ControlPort;
+  /** Most step handlers running at once; overrides the definition's. */
+  concurrency?: number;
+  /** Set by the engine on sub-workflow runs. */
+  parentRunId?: string;
+  traceId?: string;
+}
+
+type Outcome =
+  | { readonly kind: "completed"; readonly output: unknown; readonly decision?: Decision }
+  | { readonly kind: "failed"; readonly error: RunError; readonly decision?: Decision }
+  | { readonly kind: "cancelled"; readonly error: RunCancelledError };
+
+const PROCEED: ControlDecision = { signal: "proceed" };
+const LIFECYCLE = /^(step|run)\./;
+
+function newRunId(): string {
+  return globalThis.crypto.randomUUID();
+}
+
+const now = (): number => performance.now();
+const ms = (start: number): number => Math.round((performance.now() - start) * 1000) / 1000;
+
+export class RunExecutor implements StepHost {
+  readonly runId: string;
+  readonly accountId: string;
+  readonly workflowRef: WorkflowRef;
+  /** The run's events, kept only when something reads them (a run handle, control's context). */
+  readonly history: RuntrailEvent[] = [];
+  private readonly keepHistory: boolean;
+  /** No parent run and no trace id: the hot events are built as literals, not stamped field by field. */
+  /** @internal */
+  readonly plain: boolean;
+  readonly varValues: Record<string, unknown> = {};
+  readonly result: Promise<unknown>;
+  progress: Progress = NO_PROGRESS;
+  stopped = false;
+
+  /** @internal */
+  readonly graph: CompiledGraph;
+  private readonly controller = new AbortController();
+  /** @internal */
+  readonly semaphore: Semaphore | undefined;
+  /** @internal */
+  readonly inflight = new Set<StepContextImpl>();
+  /** Waves being waited for; released at once when the run stops. */
+  private readonly waiters = new Set<() => void>();
+  private resolveResult!: (output: unknown) => void;
+  private rejectResult!: (error: unknown) => void;
+  private terminal: Promise<void> | undefined;
+  private startedAt = 0;
+  private calls = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly onAbort = (): void => {
+    const reason = this.options.signal?.reason;
+    const text = reason instanceof Error ? reason.message : reason === undefined ? "aborted" : String(reason);
+    this.stop({ kind: "cancelled", error: new RunCancelledError(this.runId, this.graph.name, text) });
+  };
+
+  constructor(
+    private readonly workflow: RunnableWorkflow,
+    private readonly input: unknown,
+    /** @internal */
+    readonly options: RunOptions,
+    /** @internal */
+    readonly bus: EventBus,
+    keepHistory = false,
+  ) {
+    this.graph = workflow.graph;
+    this.keepHistory = keepHistory || options.control !== undefined;
+    this.plain = options.parentRunId === undefined && options.traceId === undefined;
+    this.runId = options.runId ?? newRunId();
+    this.accountId = options.accountId ?? "default";
+    this.workflowRef = this.graph.version === undefined ? { name: this.graph.name } : { name: this.graph.name, version: this.graph.version };
+    const limit = options.concurrency ?? this.graph.concurrency;
+    this.semaphore = Number.isFinite(limit) ? new Semaphore(limit) : undefined;
+    this.result = new Promise((resolve, reject) => {
+      this.resolveResult = resolve;
+      this.rejectResult = reject;
+    });
+    // A caller that only reads events must not crash the process with an unhandled rejection.
+    this.result.catch(() => undefined);
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  // ---- emitting -------------------------------------------------------------------------------
+
+  /** Adds the envelope to an event body, in place. */
+  stamp(body: StepEventBody, node?: CompiledNode, attempt?: number, path?: readonly number[]): EventInput {
+    body.runId = this.runId;
+    body.accountId = this.accountId;
+    body.workflow = this.workflowRef;
+    if (this.options.parentRunId !== undefined) body.parentRunId = this.options.parentRunId;
+    if (this.options.traceId !== undefined) body.traceId = this.options.traceId;
+    if (node !== undefined) {
+      body.stepId = node.id;
+      if (node.tag !== undefined) body.tag = node.tag;
+      if (node.key !== undefined) body.stepKey = node.key;
+    }
+    if (attempt !== undefined) body.attempt = attempt;
+    if (path !== undefined) body.path = path;
+    return body as unknown as EventInput;
+  }
+
+  /** Emits through the bus, records history, tells workflow listeners, keeps progress current. */
+  emit(input: EventInput): Promise<void> | undefined {
+    let wait = this.bus.emit(input);
+    const event = input as RuntrailEvent;
+    if (this.keepHistory) this.history.push(event);
+    const listeners = this.workflow.listeners;
+    for (let i = 0; i < listeners.length; i++) {
+      try {
+        listeners[i]!(event);
+      } catch (error) {
+        warn(`workflow listener threw on ${event.type}`, error);
+      }
+    }
+    if (this.options.onTransition !== undefined && LIFECYCLE.test(event.type)) {
+      try {
+        this.options.onTransition(event);
+      } catch (error) {
+        warn("onTransition threw", error);
+      }
+    }
+    if (event.type === "run.started") {
+      // The total is on run.started itself; progress.updated follows real changes only.
+      this.progress = reduceProgress(this.progress, event);
+    } else if (event.stepId !== undefined && event.path === undefined) {
+      const progress = reduceProgress(this.progress, event);
+      if (progress !== this.progress) {
+        this.progress = progress;
+        const update: EventInput = this.plain
+          ? { type: "progress.updated", runId: this.runId, accountId: this.accountId, workflow: this.workflowRef, progress }
+          : this.stamp({ type: "progress.updated", progress });
+        const more = this.emit(update);
+        if (more !== undefined) wait = wait === undefined ? more : wait.then(() => more);
+      }
+    }
+    return wait;
+  }
+
+  emitForStep(ctx: StepContextImpl, body: StepEventBody): Promise<void> | undefined {
+    // An abandoned attempt's late calls come after the run's terminal event: the trail is closed.
+    if (ctx.abandoned) return undefined;
+    return this.emit(this.stamp(body, ctx.node, ctx.attempt, ctx.frame.path));
+  }
+
+  nextCallId(): string {
+    return `${this.runId}:call-${++this.calls}`;
+  }
+
+  // ---- the run ----------------------------------------------------------------------------------
+
+  /** Runs to the end. Never rejects: the outcome is in {@link result} and in the trail. */
+  async execute(): Promise<void> {
+    try {
+      this.startedAt = now();
+      const started = this.stamp({ type: "run.started", totalSteps: this.graph.nodes.length });
+      if (this.input !== undefined) (started as StepEventBody).input = this.input;
+      const wait = this.emit(started);
+      if (wait !== undefined) await wait;
+      const signal = this.options.signal;
+      if (signal !== undefined) {
+        if (signal.aborted) this.onAbort();
+        else signal.addEventListener("abort", this.onAbort, { once: true });
+      }
+      if (this.options.timeoutMs !== undefined && !this.stopped) {
+        const timeoutMs = this.options.timeoutMs;
+        this.timer = setTimeout(
+          () => this.stop({ kind: "failed", error: new RunTimeoutError(this.runId, this.graph.name, timeoutMs) }),
+          timeoutMs,
+        );
+      }
+      if (!this.stopped && this.options.control !== undefined) {
+        const decision = await this.check("before-run", started as RuntrailEvent, undefined, 1);
+        if (!this.stopped && decision.signal === "skip") {
+          this.stop({ kind: "completed", output: decision.value, decision: decisionOf(decision) });
+        } else if (!this.stopped && decision.signal === "fail") {
+          this.stop({ kind: "failed", error: new RunVetoedError(this.runId, this.graph.name, decisionOf(decision)), decision: decisionOf(decision) });
+        }
+      }
+      if (!this.stopped && this.graph.vars !== undefined) {
+        for (const [name, value] of Object.entries(this.graph.vars)) {
+          this.varValues[name] = value;
+          const pending = this.emit(this.stamp({ type: "variable.changed", variable: { name, new: value } }));
+          if (pending !== undefined) await pending;
+        }
+      }
+      if (!this.stopped) {
+        const frame = newFrame(this.graph, this.input, undefined);
+        await runGraph(this, frame);
+        if (!this.stopped) this.stop({ kind: "completed", output: this.outputOf(frame) });
+      }
+    } catch (error) {
+      this.stop({ kind: "failed", error: new RunFailedError(this.runId, this.graph.name, toErrorInfo(error)) });
+    }
+    await this.terminal;
+  }
+
+  /** Ends the run once: aborts what runs, releases waiting waves, then writes the terminal event. */
+  stop(outcome: Outcome): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.options.signal?.removeEventListener("abort", this.onAbort);
+    if (outcome.kind !== "completed") this.controller.abort(outcome.error);
+    for (const release of this.waiters) release();
+    this.waiters.clear();
+    this.terminal = this.finish(outcome);
+  }
+
+  private async finish(outcome: Outcome): Promise<void> {
+    try {
+      if (this.inflight.size > 0) {
+        const reason = outcome.kind === "completed" ? "the run ended" : outcome.error.message;
+        for (const ctx of this.inflight) {
+          ctx.abandoned = true;
+          const error: ErrorInfo = { name: "AbortError", message: `step "${ctx.node.id}" was abandoned: ${reason}`, retryable: false };
+          const wait = this.emit(this.stamp({ type: "step.failed", error, durationMs: 0 }, ctx.node, ctx.attempt, ctx.frame.path));
+          if (wait !== undefined) await wait;
+        }
+        this.inflight.clear();
+      }
+      const durationMs = ms(this.startedAt);
+      let body: StepEventBody;
+      if (outcome.kind === "completed") {
+        body = { type: "run.completed", output: outcome.output, durationMs };
+        if (outcome.decision !== undefined) body.decision = outcome.decision;
+      } else if (outcome.kind === "failed") {
+        const { stack: _stack, ...error } = toErrorInfo(outcome.error);
+        body = { type: "run.failed", error, durationMs };
+        if (outcome.decision !== undefined) body.decision = outcome.decision;
+      } else {
+        body = { type: "run.cancelled", reason: outcome.error.reason, durationMs };
+      }
+      const wait = this.emit(this.stamp(body));
+      if (wait !== undefined) await wait;
+    } catch (error) {
+      this.rejectResult(error);
+      return;
+    }
+    if (outcome.kind === "completed") {
+      callSafely(this.options.onComplete, outcome.output);
+      this.resolveResult(outcome.output);
+    } else {
+      callSafely(this.options.onError, outcome.error);
+      this.rejectResult(outcome.error);
+    }
+  }
+
+  outputOf(frame: Frame): unknown {
+    const graph = frame.graph;
+    if (graph.output !== undefined) return graph.output.evaluate(this.scope(frame));
+    const last = graph.nodes[graph.nodes.length - 1];
+    return last === undefined ? undefined : frame.steps[last.id];
+  }
+
+  scope(frame: Frame, index = frame.index): ExpressionScope {
+    return { input: frame.input, steps: frame.steps, vars: this.varValues, item: frame.item, index };
+  }
+
+  /** Parallel waves and foreach pools in progress: while any runs, a sibling can stop the run. */
+  branches = 0;
+
+  /** Whether something other than the awaited step could stop the run: a signal, a timer, a sibling. */
+  stoppableWhileWaiting(): boolean {
+    return this.branches > 0 || this.options.signal !== undefined || this.options.timeoutMs !== undefined;
+  }
+
+  /**
+   * Waits for a wave, or less if the run stops: a step that ignores its signal must not hold a
+   * stopped run open. (Not Promise.race on one shared promise: that would pile up a reaction per
+   * wave for the run's whole life.)
+   */
+  untilSettledOrStopped(work: Promise<unknown>): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.waiters.add(resolve);
+      work.then(
+        () => {
+          this.waiters.delete(resolve);
+          resolve();
+        },
+        (error: unknown) => {
+          this.waiters.delete(resolve);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /** Starts a sub-workflow run on the same bus: its own runId and seq, this run as its parent. */
+  child(workflow: RunnableWorkflow, input: unknown, signal: AbortSignal): Promise<unknown> {
+    const options: RunOptions = {
+      accountId: this.accountId,
+      parentRunId: this.runId,
+      signal,
+      bus: this.bus,
+      ...(this.options.control === undefined ? {} : { control: this.options.control }),
+      ...(this.options.traceId === undefined ? {} : { traceId: this.options.traceId }),
+    };
+    const executor = new RunExecutor(workflow, input, options, this.bus);
+    void executor.execute();
+    return executor.result;
+  }
+
+  // ---- control --------------------------------------------------------------------------------
+
+  /** Asks control, then the step's own retry policy. A throwing control fails the run. */
+  async check(point: DecisionPoint, event: RuntrailEvent, node: CompiledNode | undefined, attempt: number, error?: ErrorInfo, stepId = node?.id): Promise<ControlDecision> {
+    const ctx: ControlContext = {
+      point,
+      runId: this.runId,
+      accountId: this.accountId,
+      workflow: this.workflowRef,
+      attempt,
+      history: this.history,
+      ...(stepId === undefined ? {} : { stepId }),
+      ...(error === undefined ? {} : { error }),
+    };
+    try {
+      let decision = this.options.control === undefined ? PROCEED : await this.options.control.check(event, ctx);
+      if (decision.signal === "proceed" && point === "after-step-failure" && node?.retry !== undefined) {
+        const answer = await node.retry.handler(event, ctx);
+        if (answer !== undefined && answer.signal !== "proceed") decision = { ...answer, handler: node.retry.options.name };
+      }
+      return decision;
+    } catch (thrown) {
+      const info = toErrorInfo(thrown);
+      this.stop({ kind: "failed", error: new RunFailedError(this.runId, this.graph.name, { ...info, message: `control failed at ${point}: ${info.message}` }) });
+      return PROCEED;
+    }
+  }
+
+  decide(point: DecisionPoint, event: RuntrailEvent, stepId: string, attempt: number, error: ErrorInfo): Promise<ControlDecision> {
+    return this.check(point, event, undefined, attempt, error, stepId);
+  }
+
+  /** Waits `delayMs`, or until the run stops. */
+  sleep(delayMs: number): Promise<void> {
+    if (!(delayMs > 0) || this.stopped) return Promise.resolve();
+    const signal = this.signal;
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, delayMs);
+      signal.addEventListener("abort", done, { once: true });
+    });
+  }
+}
+
+function callSafely<T>(fn: ((value: T) => void) | undefined, value: T): void {
+  if (fn === undefined) return;
+  try {
+    fn(value);
+  } catch (error) {
+    warn("run callback threw", error);
+  }
+}
+
+function warn(what: string, error: unknown): void {
+  const message = error instanceof Error ? error.message : String(error);
+  console.warn(`[runtrail] ${what}: ${message}`);
+}

@@ -1,0 +1,167 @@
+/**
+ * One step's attempts: start, the before-step decision, the handler (with its timeout), then
+ * completion, or failure and control's answer: retry, fallback or fail.
+ */
+import type { ControlDecision } from "../control/control-types.js";
+import type { EventInput, RuntrailEvent } from "../events/catalog.js";
+import type { ErrorInfo, Decision } from "../events/fields.js";
+import type { CompiledNode } from "./graph-compile.js";
+import type { RunExecutor, RunnableWorkflow } from "./run-executor.js";
+import { DONE, type Frame } from "./run-frame.js";
+import { StepFailedError, StepTimeoutError, toErrorInfo } from "./run-errors.js";
+import { failNode } from "./run-scheduler.js";
+import { decisionOf, StepContextImpl, type StepEventBody } from "./step-context.js";
+
+const now = (): number => performance.now();
+const ms = (start: number): number => Math.round((performance.now() - start) * 1000) / 1000;
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === "object" || typeof value === "function") && typeof (value as PromiseLike<unknown>).then === "function";
+}
+
+export async function runStep(run: RunExecutor, frame: Frame, node: CompiledNode): Promise<void> {
+  let input = frame.input;
+  if (node.input !== undefined) {
+    try {
+      input = node.input.evaluate(run.scope(frame));
+    } catch (error) {
+      return failNode(run, frame, node, 1, { ...toErrorInfo(error), retryable: false });
+    }
+  }
+  const semaphore = run.semaphore;
+  for (let attempt = 1; ; attempt++) {
+    if (semaphore !== undefined) {
+      const slot = semaphore.acquire();
+      if (slot !== undefined) await slot;
+      if (run.stopped) return semaphore.release();
+    }
+    const ctx = new StepContextImpl(run, node, frame, attempt, input);
+    const literal = run.plain && node.bare && frame.path === undefined;
+    const started: EventInput =
+      literal && node.input === undefined
+        ? { type: "step.started", runId: run.runId, accountId: run.accountId, workflow: run.workflowRef, stepId: node.id, attempt }
+        : run.stamp(node.input === undefined ? { type: "step.started" } : { type: "step.started", input }, node, attempt, frame.path);
+    let wait = run.emit(started);
+    if (wait !== undefined) await wait;
+    let timeoutMs = node.timeoutMs;
+    if (run.options.control !== undefined) {
+      const decision = await run.check("before-step", started as RuntrailEvent, node, attempt);
+      if (run.stopped || decision.signal === "skip" || decision.signal === "fail") semaphore?.release();
+      if (run.stopped) return;
+      if (decision.signal === "skip") return controlSkip(run, frame, node, decision);
+      if (decision.signal === "fail") {
+        const error: ErrorInfo = { name: "ControlFailError", message: decision.reason, retryable: false };
+        return failNode(run, frame, node, attempt, error, decisionOf(decision));
+      }
+      if (decision.signal === "proceed" && decision.timeoutMs !== undefined) timeoutMs = decision.timeoutMs;
+    }
+    // Only a stop from elsewhere (signal, timer, sibling) can abandon this attempt mid-flight.
+    const tracked = run.stoppableWhileWaiting();
+    if (tracked) run.inflight.add(ctx);
+    const start = now();
+    let output: unknown;
+    let thrown: unknown;
+    let failed = false;
+    try {
+      output = timeoutMs === undefined ? call(run, node, ctx) : callWithTimeout(run, node, ctx, timeoutMs);
+      if (isThenable(output)) output = await output;
+    } catch (error) {
+      failed = true;
+      thrown = error;
+    }
+    if (tracked) run.inflight.delete(ctx);
+    semaphore?.release();
+    if (ctx.abandoned || run.stopped) return;
+    const durationMs = ms(start);
+    if (ctx.pending !== undefined) await ctx.pending;
+    if (!failed) {
+      frame.state[node.index] = DONE;
+      frame.steps[node.id] = output;
+      const metrics = ctx.metricsIfAny;
+      const issues = ctx.issuesIfAny;
+      if (literal && metrics === undefined && issues === undefined) {
+        wait = run.emit({ type: "step.completed", runId: run.runId, accountId: run.accountId, workflow: run.workflowRef, stepId: node.id, attempt, output, durationMs });
+      } else {
+        const body: StepEventBody = { type: "step.completed", output, durationMs };
+        if (metrics !== undefined) body.metrics = metrics;
+        if (issues !== undefined) body.issues = issues;
+        wait = run.emit(run.stamp(body, node, attempt, frame.path));
+      }
+      if (wait !== undefined) await wait;
+      return;
+    }
+    const error = toErrorInfo(thrown);
+    const failedBody: StepEventBody = { type: "step.failed", error, durationMs };
+    const metrics = ctx.metricsIfAny;
+    if (metrics !== undefined) failedBody.metrics = metrics;
+    const issues = ctx.issuesIfAny;
+    if (issues !== undefined) failedBody.issues = issues;
+    const failedEvent = run.stamp(failedBody, node, attempt, frame.path);
+    wait = run.emit(failedEvent);
+    if (wait !== undefined) await wait;
+    const decision = await run.check("after-step-failure", failedEvent as RuntrailEvent, node, attempt, error);
+    if (run.stopped) return;
+    if (decision.signal === "retry") {
+      const retrying = { type: "step.retrying", error, delayMs: decision.delayMs, nextAttempt: attempt + 1, decision: decisionOf(decision) };
+      wait = run.emit(run.stamp(retrying, node, attempt, frame.path));
+      if (wait !== undefined) await wait;
+      await run.sleep(decision.delayMs);
+      if (run.stopped) return;
+      continue;
+    }
+    if (decision.signal === "fallback") {
+      frame.state[node.index] = DONE;
+      frame.steps[node.id] = decision.value;
+      const body = { type: "step.completed", output: decision.value, durationMs, fallback: decisionOf(decision) };
+      wait = run.emit(run.stamp(body, node, attempt, frame.path));
+      if (wait !== undefined) await wait;
+      return;
+    }
+    const by = decision.signal === "fail" ? decisionOf(decision) : undefined;
+    const cause = thrown as { decision?: Decision } | undefined;
+    const blame = by ?? (cause !== null && typeof cause === "object" ? cause.decision : undefined);
+    run.stop({ kind: "failed", error: new StepFailedError(run.runId, run.graph.name, node.id, attempt, error, blame, frame.path), ...(by ? { decision: by } : {}) });
+    return;
+  }
+}
+
+async function controlSkip(run: RunExecutor, frame: Frame, node: CompiledNode, decision: ControlDecision & { signal: "skip" }): Promise<void> {
+  frame.state[node.index] = DONE;
+  frame.steps[node.id] = decision.value;
+  const d = decisionOf(decision);
+  const body: StepEventBody = { type: "step.skipped", reason: decision.reason ?? `skipped by control handler "${d.handler}"`, decision: d };
+  if (decision.value !== undefined) body.output = decision.value;
+  const wait = run.emit(run.stamp(body, node, undefined, frame.path));
+  if (wait !== undefined) await wait;
+}
+
+function call(run: RunExecutor, node: CompiledNode, ctx: StepContextImpl): unknown {
+  if (node.kind === "workflow") return runChild(run, node, ctx);
+  return (node.handler as unknown as (ctx: StepContextImpl) => unknown)(ctx);
+}
+
+async function callWithTimeout(run: RunExecutor, node: CompiledNode, ctx: StepContextImpl, timeoutMs: number): Promise<unknown> {
+  const controller = new AbortController();
+  ctx.controller = controller;
+  const runSignal = run.signal;
+  const forward = (): void => controller.abort(runSignal.reason);
+  runSignal.addEventListener("abort", forward, { once: true });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new StepTimeoutError(node.id, timeoutMs);
+      controller.abort(error);
+      reject(error);
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([Promise.resolve().then(() => call(run, node, ctx)), timeout]);
+  } finally {
+    clearTimeout(timer);
+    runSignal.removeEventListener("abort", forward);
+  }
+}
+
+function runChild(run: RunExecutor, node: CompiledNode, ctx: StepContextImpl): Promise<unknown> {
+  return run.child(node.workflow as unknown as RunnableWorkflow, ctx.input, ctx.signal);
+}

@@ -1,0 +1,160 @@
+/**
+ * A built workflow: run it, stream a run's events, watch every run. A run handle answers
+ * `progress()`, `variables()` and `state()` by projecting its events, exactly as a stored or
+ * replayed run would.
+ */
+import { createBus, type EventBus } from "../bus/bus.js";
+import type { RuntrailEvent } from "../events/catalog.js";
+import type { Progress } from "../events/families/progress.js";
+import { projectProgress } from "../projections/progress-reducer.js";
+import { projectRun, type RunState } from "../projections/run-state.js";
+import { projectVariables, type VariablesState } from "../projections/variables-reducer.js";
+import type { SubWorkflow } from "./definition-types.js";
+import type { CompiledGraph } from "./graph-compile.js";
+import { RunExecutor, type RunnableWorkflow, type RunOptions } from "./run-executor.js";
+
+/**
+ * A run in progress (or finished).
+ * @example
+ * const run = wf.start(input); await run.result; run.state()?.steps.load?.status // "completed"
+ */
+export interface RunHandle<Output> {
+  readonly runId: string;
+  /** Resolves with the output, or rejects with a `RunError` (e.g. `StepFailedError`). */
+  readonly result: Promise<Output>;
+  /** Cancels the run: `run.cancelled`, and `result` rejects with `RunCancelledError`. */
+  cancel(reason?: string): void;
+  /** The run's events so far, in seq order. */
+  history(): readonly RuntrailEvent[];
+  progress(): Progress;
+  variables(): VariablesState;
+  state(): RunState | undefined;
+}
+
+/**
+ * A run whose events are also an `AsyncIterable` that ends after the run's terminal event.
+ * @example
+ * const { events, result } = wf.runStream(input); for await (const e of events) render(e);
+ */
+export interface RunStream<Output> extends RunHandle<Output> {
+  readonly events: AsyncIterable<RuntrailEvent>;
+}
+
+/**
+ * Options of `runStream`: the run's, plus the stream's buffer (the run waits when it is full).
+ * @example
+ * wf.runStream(input, { bufferSize: 10_000, accountId: "acme" })
+ */
+export interface StreamOptions extends RunOptions {
+  bufferSize?: number;
+}
+
+const TERMINAL = new Set(["run.completed", "run.failed", "run.cancelled"]);
+
+/**
+ * A validated workflow, made by `workflow(...).build()` or `loadWorkflow(...)`.
+ *
+ * @example
+ * const wf = workflow<number>("double").step("x2", (ctx) => ctx.input * 2).build();
+ * await wf.run(21); // 42
+ */
+export class Workflow<Input = unknown, Output = unknown> implements RunnableWorkflow, SubWorkflow {
+  readonly name: string;
+  readonly version: string | undefined;
+  /** @internal */
+  listeners: readonly ((event: RuntrailEvent) => void)[] = [];
+  private ownBus: EventBus | undefined;
+
+  /** @internal Use `workflow(...).build()` or `loadWorkflow`. */
+  constructor(readonly graph: CompiledGraph) {
+    this.name = graph.name;
+    this.version = graph.version;
+  }
+
+  /** The bus runs use when their options name none. */
+  get bus(): EventBus {
+    return (this.ownBus ??= createBus());
+  }
+
+  /**
+   * Starts a run and returns its handle at once.
+   *
+   * @example
+   * const run = wf.start(input, { accountId: "acme" });
+   * setInterval(() => console.log(run.progress().percent), 1000);
+   * await run.result;
+   */
+  start(input: Input, options: RunOptions = {}): RunHandle<Output> {
+    const cancel = new AbortController();
+    const signal = options.signal === undefined ? cancel.signal : AbortSignal.any([options.signal, cancel.signal]);
+    const executor = new RunExecutor(this, input, { ...options, signal }, options.bus ?? this.bus, true);
+    void executor.execute();
+    return handleOf<Output>(executor, cancel);
+  }
+
+  /**
+   * Runs to the end: resolves with the output or rejects with a typed error naming the failed step.
+   *
+   * @example
+   * try { console.log(await wf.run({ id: 7 })) }
+   * catch (e) { if (e instanceof StepFailedError) console.error(e.stepId, e.error.message) }
+   */
+  run(input: Input, options: RunOptions = {}): Promise<Output> {
+    const executor = new RunExecutor(this, input, options, options.bus ?? this.bus);
+    void executor.execute();
+    return executor.result as Promise<Output>;
+  }
+
+  /**
+   * Starts a run whose events can be read with `for await` (from `run.started` to the terminal
+   * event, nothing missed: the run waits for a reader whose buffer is full).
+   *
+   * @example
+   * const run = wf.runStream(input);
+   * for await (const e of run.events) console.log(e.seq, e.type);
+   * console.log(await run.result);
+   */
+  runStream(input: Input, options: StreamOptions = {}): RunStream<Output> {
+    const runId = options.runId ?? globalThis.crypto.randomUUID();
+    const bus = options.bus ?? this.bus;
+    const subscription = bus.subscribe({ runId }, { bufferSize: options.bufferSize ?? 1_024, overflow: "block" });
+    const handle = this.start(input, { ...options, runId, bus });
+    async function* stream(): AsyncGenerator<RuntrailEvent> {
+      try {
+        for await (const event of subscription) {
+          yield event;
+          if (TERMINAL.has(event.type)) return;
+        }
+      } finally {
+        subscription.unsubscribe();
+      }
+    }
+    return { ...handle, events: stream() };
+  }
+
+  /**
+   * Sees every event of every run of this workflow, whichever bus it uses (seed 000's
+   * `workflow.onEvent`). A listener that throws is reported and never affects the run.
+   *
+   * @example
+   * const stop = wf.onEvent((e) => { if (e.type === "step.failed") alert(e.stepId) });
+   */
+  onEvent(listener: (event: RuntrailEvent) => void): () => void {
+    this.listeners = [...this.listeners, listener];
+    return () => {
+      this.listeners = this.listeners.filter((other) => other !== listener);
+    };
+  }
+}
+
+function handleOf<Output>(executor: RunExecutor, cancel: AbortController): RunHandle<Output> {
+  return {
+    runId: executor.runId,
+    result: executor.result as Promise<Output>,
+    cancel: (reason = "cancelled by the caller") => cancel.abort(reason),
+    history: () => executor.history,
+    progress: () => projectProgress(executor.history),
+    variables: () => projectVariables(executor.history),
+    state: () => projectRun(executor.history),
+  };
+}
