@@ -43,4 +43,4 @@ export {
   type TruncatedValue,
 } from "./store-payload.js";
 export { projectBatch, type RunDelta, type StepDelta } from "./store-projection.js";
-export { iterateRun, replayRun, type ReplayOptions } from "./store-replay.js";
+export { iterateRun, replayRun, stateAt, type ReplayOptions } from "./store-replay.js";

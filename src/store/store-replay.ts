@@ -4,6 +4,7 @@
  */
 import type { EventInput, RuntrailEvent } from "../events/catalog.js";
 import type { EventBus } from "../bus/bus.js";
+import { projectRun, type RunState } from "../projections/run-state.js";
 import type { EventStore, StoredEvent } from "./store-types.js";
 
 /**
@@ -77,4 +78,34 @@ function toInput(event: RuntrailEvent, asRunId: string | undefined): EventInput 
   const { id: _id, seq: _seq, ts: _ts, ...rest } = event as RuntrailEvent & Record<Stamped, unknown>;
   const input = rest as unknown as EventInput;
   return asRunId === undefined ? input : { ...input, runId: asRunId };
+}
+
+/**
+ * A stored run's state as it was right after event `seq` (its last event when omitted): the
+ * engine's own projection, fed from the store. A live run, a stored run and a replayed run answer
+ * alike because all three are {@link projectRun} over the same events.
+ *
+ * @example
+ * const atFive = await stateAt(store, "default", "run-1", 5);
+ * atFive?.steps.load?.status // "completed"
+ */
+export async function stateAt(
+  store: EventStore,
+  accountId: string,
+  runId: string,
+  seq: number = Number.POSITIVE_INFINITY,
+): Promise<RunState | undefined> {
+  let state: RunState | undefined;
+  let after = 0;
+  // Page by page: one projection (and one copy) per page, never the whole run in memory.
+  while (after < seq) {
+    const page = await store.readRun(accountId, runId, { after, limit: Math.min(1_000, seq - after) });
+    state = projectRun(
+      page.items.map((stored) => stored.event),
+      state,
+    );
+    if (page.next === undefined) break;
+    after = page.next;
+  }
+  return state;
 }

@@ -79,7 +79,7 @@ for (const factory of STORES) {
     it("pages a run by seq and events by cursor, with exact page boundaries", async () => {
       const bus = createBus();
       const writer = createStoreWriter(bus, store);
-      for (const input of runScript("p", 14)) bus.emit(input); // 30 events
+      for (const input of runScript("p", 14)) void bus.emit(input); // 30 events
       await writer.flush();
       const sizes: number[] = [];
       const nexts: (number | undefined)[] = [];
@@ -119,9 +119,9 @@ for (const factory of STORES) {
       for (let r = 0; r < 7; r++) {
         clock.now = 10_000 + r * 1_000;
         const base = { runId: `t${r}`, workflow: { name: r % 2 === 0 ? "even" : "odd" } };
-        bus.emit({ type: "run.started", ...base });
+        void bus.emit({ type: "run.started", ...base });
         clock.now += 10;
-        if (r < 5) bus.emit({ type: "run.completed", ...base, durationMs: 10 });
+        if (r < 5) void bus.emit({ type: "run.completed", ...base, durationMs: 10 });
       }
       await writer.flush();
       const window = await store.findEvents("default", { from: 12_000, to: 14_000 });
@@ -169,7 +169,7 @@ for (const factory of STORES) {
       ];
       for (const input of script) {
         clock.now += 10;
-        bus.emit(input);
+        void bus.emit(input);
       }
       await writer.close();
       const run = await store.getRun("default", "pr");
@@ -207,12 +207,12 @@ for (const factory of STORES) {
       // Step "a" completes in 1..20 ms across 20 runs; "b" in 100 ms; "c" fails in runs 0..2.
       for (let r = 0; r < 20; r++) {
         const base = { runId: `an${r}`, workflow: { name: r < 10 ? "first" : "second" } };
-        bus.emit({ type: "run.started", ...base });
-        bus.emit({ type: "step.completed", ...base, stepId: "a", durationMs: r + 1 });
-        bus.emit({ type: "step.completed", ...base, stepId: "b", durationMs: 100 });
+        void bus.emit({ type: "run.started", ...base });
+        void bus.emit({ type: "step.completed", ...base, stepId: "a", durationMs: r + 1 });
+        void bus.emit({ type: "step.completed", ...base, stepId: "b", durationMs: 100 });
         if (r < 3) {
-          bus.emit({ type: "step.failed", ...base, stepId: "c", durationMs: 1, error: { name: "E", message: "x" } });
-          bus.emit({ type: "step.failed", ...base, stepId: "c", attempt: 2, durationMs: 1, error: { name: "E", message: "x" } });
+          void bus.emit({ type: "step.failed", ...base, stepId: "c", durationMs: 1, error: { name: "E", message: "x" } });
+          void bus.emit({ type: "step.failed", ...base, stepId: "c", attempt: 2, durationMs: 1, error: { name: "E", message: "x" } });
         }
       }
       await writer.close();
@@ -231,10 +231,10 @@ for (const factory of STORES) {
     it("scopes every query by account: an account never sees another's runs", async () => {
       const { bus, clock } = clockedBus();
       const writer = createStoreWriter(bus, store);
-      for (const input of runScript("secret-run", 2, "acme")) bus.emit(input);
-      bus.emit({ type: "step.failed", runId: "acme-fail", accountId: "acme", workflow: wf, stepId: "s0", durationMs: 1, error: { name: "E", message: "m" } });
+      for (const input of runScript("secret-run", 2, "acme")) void bus.emit(input);
+      void bus.emit({ type: "step.failed", runId: "acme-fail", accountId: "acme", workflow: wf, stepId: "s0", durationMs: 1, error: { name: "E", message: "m" } });
       clock.now = 2_000;
-      for (const input of runScript("globex-run", 1, "globex")) bus.emit(input);
+      for (const input of runScript("globex-run", 1, "globex")) void bus.emit(input);
       await writer.close();
 
       expect((await store.readRun("globex", "secret-run")).items).toEqual([]);
@@ -263,7 +263,7 @@ for (const factory of STORES) {
         nested: { Authorization: "Bearer abc", list: [{ apiToken: "t1", keep: 1 }], totalTokens: 12 },
         client_secret: "s",
       };
-      bus.emit({ type: "run.started", runId: "red", workflow: wf, input });
+      void bus.emit({ type: "run.started", runId: "red", workflow: wf, input });
       await writer.close();
       const [stored] = (await store.readRun("default", "red")).items;
       expect(stored?.event).toMatchObject({
@@ -283,9 +283,9 @@ for (const factory of STORES) {
       const big = { rows: Array.from({ length: 200 }, (_, i) => ({ i, text: "x".repeat(20) })) };
       const bigJson = JSON.stringify(big);
       const stack = "at frame\n".repeat(500);
-      bus.emit({ type: "step.completed", runId: "tr", workflow: wf, stepId: "s", durationMs: 1, output: big });
-      bus.emit({ type: "step.failed", runId: "tr", workflow: wf, stepId: "s", durationMs: 1, error: { name: "E", message: "short", stack } });
-      bus.emit({ type: "step.completed", runId: "tr", workflow: wf, stepId: "t", durationMs: 1, output: { small: true } });
+      void bus.emit({ type: "step.completed", runId: "tr", workflow: wf, stepId: "s", durationMs: 1, output: big });
+      void bus.emit({ type: "step.failed", runId: "tr", workflow: wf, stepId: "s", durationMs: 1, error: { name: "E", message: "short", stack } });
+      void bus.emit({ type: "step.completed", runId: "tr", workflow: wf, stepId: "t", durationMs: 1, output: { small: true } });
       await writer.close();
       const [first, second, third] = (await store.readRun("default", "tr")).items;
       const sha = (text: string): string => createHash("sha256").update(text).digest("hex");
@@ -303,15 +303,15 @@ for (const factory of STORES) {
       const { bus, clock } = clockedBus();
       const writer = createStoreWriter(bus, store);
       clock.now = 1_000;
-      for (const input of runScript("old-a", 1, "a")) bus.emit(input);
-      for (const input of runScript("old-b", 1, "b")) bus.emit(input);
+      for (const input of runScript("old-a", 1, "a")) void bus.emit(input);
+      for (const input of runScript("old-b", 1, "b")) void bus.emit(input);
       clock.now = 5_000;
-      for (const input of runScript("new-a", 2, "a")) bus.emit(input);
+      for (const input of runScript("new-a", 2, "a")) void bus.emit(input);
       // A run that started long ago but is still active is kept: retention keys on last activity.
       clock.now = 1_000;
-      bus.emit({ type: "run.started", runId: "long-a", accountId: "a", workflow: wf });
+      void bus.emit({ type: "run.started", runId: "long-a", accountId: "a", workflow: wf });
       clock.now = 6_000;
-      bus.emit({ type: "step.started", runId: "long-a", accountId: "a", workflow: wf, stepId: "x" });
+      void bus.emit({ type: "step.started", runId: "long-a", accountId: "a", workflow: wf, stepId: "x" });
       await writer.close();
       expect(await store.deleteRunsBefore("a", 3_000)).toEqual({ runs: 1, events: 4 });
       expect(await store.getRun("a", "old-a")).toBeUndefined();
@@ -325,7 +325,7 @@ for (const factory of STORES) {
     it("replays a stored run onto a bus: same events, same order, same seqs", async () => {
       const bus = createBus();
       const writer = createStoreWriter(bus, store);
-      for (const input of runScript("orig", 5)) bus.emit(input);
+      for (const input of runScript("orig", 5)) void bus.emit(input);
       await writer.close();
       const target = createBus();
       const replayed: RuntrailEvent[] = [];
@@ -345,7 +345,7 @@ for (const factory of STORES) {
     it("is visible to a second connection and resumes a run's seq after a restart", async () => {
       const bus = createBus();
       const writer = createStoreWriter(bus, store);
-      for (const input of runScript("rs", 1)) if (input.type !== "run.completed") bus.emit(input);
+      for (const input of runScript("rs", 1)) if (input.type !== "run.completed") void bus.emit(input);
       await writer.close();
       const again = await opened.reopen();
       const last = await again.lastSeq("default", "rs");
@@ -353,7 +353,7 @@ for (const factory of STORES) {
       const bus2 = createBus();
       bus2.resumeRun("rs", last);
       const writer2 = createStoreWriter(bus2, again);
-      bus2.emit({ type: "run.completed", runId: "rs", workflow: wf, durationMs: 3 });
+      void bus2.emit({ type: "run.completed", runId: "rs", workflow: wf, durationMs: 3 });
       await writer2.close();
       expect((await readAll(again, "default", "rs")).map((s) => s.event.seq)).toEqual([1, 2, 3, 4]);
       expect(await again.getRun("default", "rs")).toMatchObject({ status: "completed", eventCount: 4, lastSeq: 4 });

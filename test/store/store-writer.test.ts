@@ -46,7 +46,7 @@ for (const factory of STORES) {
         expect(await seqs(reader, "sy")).toEqual(Array.from({ length: i }, (_, k) => k + 1));
       }
       // Concurrent producers share commits and are all acknowledged.
-      await Promise.all(Array.from({ length: 50 }, (_, i) => writer.bus.emit(step(`c${i % 5}`, i))));
+      await Promise.all(Array.from({ length: 50 }, (_, i) => writer.bus.emit(step(`c${i % 5}`, i)) ?? Promise.resolve()));
       for (let r = 0; r < 5; r++) expect(await seqs(reader, `c${r}`)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
       await writer.close();
       expect(() => writer.bus.emit(step("sy", 9))).toThrow(WriterClosedError);
@@ -55,12 +55,12 @@ for (const factory of STORES) {
     it("batched: flush commits at once, whatever the interval; close writes everything pending", async () => {
       const bus = createBus();
       const writer = createStoreWriter(bus, opened.store, { batchSize: 1_000, flushIntervalMs: 60_000 });
-      for (let i = 0; i < 25; i++) bus.emit(step("fl", i));
+      for (let i = 0; i < 25; i++) void bus.emit(step("fl", i));
       await tick(20);
       expect(await seqs(opened.store, "fl")).toEqual([]);
       await writer.flush();
       expect((await seqs(opened.store, "fl")).length).toBe(25);
-      for (let i = 0; i < 7; i++) bus.emit(step("fl", i));
+      for (let i = 0; i < 7; i++) void bus.emit(step("fl", i));
       await writer.close();
       expect(await seqs(opened.store, "fl")).toEqual(Array.from({ length: 32 }, (_, k) => k + 1));
       expect(writer.stats()).toEqual({ received: 32, written: 32, pending: 0, batches: 2, failures: 0, retrying: false });
@@ -72,7 +72,7 @@ for (const factory of STORES) {
       const bus = createBus();
       const writer = createStoreWriter(bus, store, { batchSize: 10, flushIntervalMs: 1, retryDelayMs: 2, maxRetryDelayMs: 8, onError: (f) => failures.push(f) });
       outage.down = true;
-      for (let i = 0; i < 10; i++) bus.emit(step("out", i));
+      for (let i = 0; i < 10; i++) void bus.emit(step("out", i));
       while (failures.length < 4) await tick(2);
       outage.down = false;
       await writer.flush();
