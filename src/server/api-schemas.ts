@@ -1,0 +1,118 @@
+/**
+ * The API's request schemas, in TypeBox: Fastify validates every request with them (a bad request
+ * is a 400 naming the field at fault) and `@fastify/swagger` builds `/api/openapi.json` from the
+ * same objects, so the document and the validation cannot drift apart.
+ */
+import { Type, type Static } from "@sinclair/typebox";
+
+const Id = (description: string) => Type.String({ minLength: 1, maxLength: 200, pattern: "^[^\\r\\n]+$", description });
+const Cursor = (description: string) => Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description });
+const EpochMs = (description: string) => Type.Number({ minimum: 0, description });
+const Names = (description: string) =>
+  Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 50, description });
+
+export const RunStatusSchema = Type.Union([
+  Type.Literal("running"),
+  Type.Literal("suspended"),
+  Type.Literal("completed"),
+  Type.Literal("failed"),
+  Type.Literal("cancelled"),
+]);
+
+/** The query of routes that take none: any parameter is a 400 (e.g. an API token put in a URL). */
+export const NoQuery = Type.Object({}, { additionalProperties: false });
+
+export const RunParams = Type.Object({ runId: Id("The run's id.") }, { additionalProperties: false });
+export type RunParams = Static<typeof RunParams>;
+
+export const WorkflowParams = Type.Object({ name: Id("A workflow registered with the server.") }, { additionalProperties: false });
+export type WorkflowParams = Static<typeof WorkflowParams>;
+
+export const ListRunsQuery = Type.Object(
+  {
+    status: Type.Optional(Type.Array(RunStatusSchema, { maxItems: 5, description: "Any of these statuses (repeat the parameter)." })),
+    workflow: Type.Optional(Id("The workflow's name.")),
+    from: Type.Optional(EpochMs("Runs started at or after this time (epoch ms).")),
+    to: Type.Optional(EpochMs("Runs started before this time (epoch ms).")),
+    withIssues: Type.Optional(Type.Boolean({ description: "Only runs whose steps reported issues." })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000, default: 50 })),
+    pageToken: Type.Optional(Type.String({ minLength: 1, maxLength: 512, description: "The previous page's `next`." })),
+  },
+  { additionalProperties: false },
+);
+export type ListRunsQuery = Static<typeof ListRunsQuery>;
+
+export const RunEventsQuery = Type.Object(
+  {
+    after: Type.Optional(Cursor("Events with seq strictly greater than this. Default 0.")),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000, default: 100 })),
+    types: Type.Optional(Names("Exact event types (repeat the parameter).")),
+  },
+  { additionalProperties: false },
+);
+export type RunEventsQuery = Static<typeof RunEventsQuery>;
+
+export const AnalyticsQuery = Type.Object(
+  {
+    workflow: Type.Optional(Id("The workflow's name.")),
+    from: Type.Optional(EpochMs("Runs started at or after this time (epoch ms).")),
+    to: Type.Optional(EpochMs("Runs started before this time (epoch ms).")),
+  },
+  { additionalProperties: false },
+);
+export type AnalyticsQuery = Static<typeof AnalyticsQuery>;
+
+export const StartRunBody = Type.Object(
+  {
+    // No client-chosen run id: an id taken by another account's run would collide in the store.
+    input: Type.Optional(Type.Unknown({ description: "The workflow's input (JSON)." })),
+  },
+  { additionalProperties: false },
+);
+export type StartRunBody = Static<typeof StartRunBody>;
+
+export const CancelBody = Type.Union([
+  Type.Object({ reason: Type.Optional(Type.String({ maxLength: 1_000 })) }, { additionalProperties: false }),
+  Type.Null(),
+]);
+export type CancelBody = Static<typeof CancelBody>;
+
+export const StreamTokenBody = Type.Object(
+  {
+    runId: Type.Optional(Id("Bind the token to this run's stream.")),
+    ttlSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3_600, default: 300 })),
+  },
+  { additionalProperties: false },
+);
+export type StreamTokenBody = Static<typeof StreamTokenBody>;
+
+const TokenParam = Type.Optional(Type.String({ minLength: 1, maxLength: 4_096, description: "A stream token from POST /api/stream-tokens." }));
+
+export const RunStreamQuery = Type.Object(
+  {
+    after: Type.Optional(Cursor("Resume after this seq (the SSE `Last-Event-ID` header wins when both are sent).")),
+    token: TokenParam,
+  },
+  { additionalProperties: false },
+);
+export type RunStreamQuery = Static<typeof RunStreamQuery>;
+
+export const AccountStreamQuery = Type.Object(
+  {
+    after: Type.Optional(Cursor("Resume after this global cursor (`Last-Event-ID` wins when both are sent).")),
+    types: Type.Optional(Names("Event types or globs such as `step.*` (repeat the parameter).")),
+    workflow: Type.Optional(Names("Workflow names (repeat the parameter).")),
+    runId: Type.Optional(Id("Only this run's events, in cursor order.")),
+    token: TokenParam,
+  },
+  { additionalProperties: false },
+);
+export type AccountStreamQuery = Static<typeof AccountStreamQuery>;
+
+/** The body of every error response. */
+export const ErrorBody = Type.Object({
+  error: Type.String({ description: "A stable code: bad_request, unauthorized, forbidden, not_found, conflict, …" }),
+  message: Type.String(),
+  field: Type.Optional(Type.String({ description: "For bad_request: the field at fault, e.g. `querystring.limit`." })),
+});
+export type ErrorBody = Static<typeof ErrorBody>;

@@ -1,0 +1,116 @@
+/**
+ * Cross-process wake-ups over PostgreSQL LISTEN/NOTIFY. Every server that writes (has a bus and a
+ * writer) sends `NOTIFY <channel>, '{"a":account,"r":[runs]}'` after its commits; every server
+ * listens and wakes its streams. A notification only wakes streams, which then read the store,
+ * so a lost or duplicated notification costs latency, never correctness; after a reconnect every
+ * stream is woken, for what was missed while disconnected. Writers that never run a server (a
+ * bare collector) send nothing: keep `pollIntervalMs` on as the floor.
+ */
+import type { EventBus } from "../bus/bus.js";
+import type { StoreWriter } from "../store/store-writer.js";
+import type { CommitSignal } from "./commit-signal.js";
+import type { StreamHub } from "./stream-hub.js";
+
+/** The slice of a `pg.Client` used here. */
+interface ListenClient {
+  connect(): Promise<unknown>;
+  query(text: string, values?: unknown[]): Promise<unknown>;
+  end(): Promise<void>;
+  on(event: "notification", listener: (message: { channel: string; payload?: string }) => void): unknown;
+  on(event: "error" | "end", listener: (error?: Error) => void): unknown;
+}
+
+/** Options of {@link postgresCommitSignal}. */
+export interface PostgresSignalOptions {
+  readonly connectionString: string;
+  /** Default `runtrail_events`. */
+  readonly channel?: string;
+  /** With `writer`: this process's commits are announced to the others. */
+  readonly bus?: EventBus;
+  readonly writer?: StoreWriter;
+}
+
+/** NOTIFY payloads are limited to 8,000 bytes: beyond, the account alone is named (any run). */
+const MAX_PAYLOAD = 7_900;
+
+function parse(payload: string | undefined): { a: string; r?: string[] } | undefined {
+  try {
+    const value = JSON.parse(payload ?? "") as { a?: unknown; r?: unknown };
+    if (typeof value.a !== "string") return undefined;
+    return Array.isArray(value.r) && value.r.every((r) => typeof r === "string") ? { a: value.a, r: value.r as string[] } : { a: value.a };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Listens (and, with `bus` and `writer`, notifies) on a PostgreSQL channel.
+ *
+ * @example
+ * const server = await createServer({ store, bus, writer, signals: [(hub) => postgresCommitSignal({ connectionString, bus, writer }, hub)] });
+ */
+export async function postgresCommitSignal(options: PostgresSignalOptions, hub: StreamHub): Promise<CommitSignal> {
+  const channel = options.channel ?? "runtrail_events";
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(channel)) throw new RangeError(`invalid channel name "${channel}"`);
+  const { default: pg } = (await import("pg")) as unknown as { default: { Client: new (config: { connectionString: string }) => ListenClient } };
+  let closed = false;
+  let client: ListenClient | undefined;
+  let retry: ReturnType<typeof setTimeout> | undefined;
+
+  const open = async (): Promise<void> => {
+    const next = new pg.Client({ connectionString: options.connectionString });
+    next.on("notification", (message) => {
+      const notice = message.channel === channel ? parse(message.payload) : undefined;
+      if (notice !== undefined) hub.notify(new Map([[notice.a, notice.r === undefined ? undefined : new Set(notice.r)]]));
+    });
+    const lost = (): void => {
+      if (client !== next || closed) return;
+      client = undefined;
+      retry = setTimeout(() => void open().catch(lost), 500);
+    };
+    next.on("error", lost);
+    next.on("end", lost);
+    await next.connect();
+    await next.query(`LISTEN ${channel}`);
+    client = next;
+    // Whatever was committed while no connection listened.
+    hub.notifyAll();
+  };
+  await open();
+
+  let stopLocal = (): void => undefined;
+  let running: Promise<void> | undefined;
+  if (options.bus !== undefined && options.writer !== undefined) {
+    const { writer } = options;
+    let pending = new Map<string, Set<string>>();
+    const drain = async (): Promise<void> => {
+      while (pending.size > 0 && !closed) {
+        const batch = pending;
+        pending = new Map();
+        await writer.flush();
+        for (const [accountId, runs] of batch) {
+          let payload = JSON.stringify({ a: accountId, r: [...runs] });
+          if (payload.length > MAX_PAYLOAD) payload = JSON.stringify({ a: accountId });
+          await client?.query("SELECT pg_notify($1, $2)", [channel, payload]).catch(() => undefined);
+        }
+      }
+      running = undefined;
+    };
+    stopLocal = options.bus.onEvent((event) => {
+      let runs = pending.get(event.accountId);
+      if (runs === undefined) pending.set(event.accountId, (runs = new Set()));
+      runs.add(event.runId);
+      running ??= Promise.resolve().then(drain);
+    });
+  }
+
+  return {
+    async close() {
+      stopLocal();
+      await running;
+      closed = true;
+      clearTimeout(retry);
+      await client?.end().catch(() => undefined);
+    },
+  };
+}

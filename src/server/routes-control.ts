@@ -1,0 +1,83 @@
+/**
+ * Write routes (start a workflow, cancel a run) and the stream-token exchange. Starting waits
+ * until the run's first event is committed, so the run id it returns can be streamed at once.
+ */
+import { randomUUID } from "node:crypto";
+import type { RuntrailEvent } from "../events/catalog.js";
+import { CancelBody, NoQuery, RunParams, StartRunBody, StreamTokenBody, WorkflowParams } from "./api-schemas.js";
+import { principalOf, runNotFound, sendError, type App, type ServerContext } from "./server-context.js";
+
+const FIRST_EVENT_TIMEOUT_MS = 10_000;
+const FINISHED = new Set(["completed", "failed", "cancelled"]);
+
+/**
+ * Registers `POST /api/workflows/:name/runs`, `POST /api/runs/:runId/cancel`, `POST /api/stream-tokens`.
+ *
+ * @example
+ * registerControlRoutes(app, ctx);
+ */
+export function registerControlRoutes(app: App, ctx: ServerContext): void {
+  app.post(
+    "/api/workflows/:name/runs",
+    { schema: { tags: ["workflows"], summary: "Start a registered workflow; returns the run id", params: WorkflowParams, querystring: NoQuery, body: StartRunBody } },
+    async (request, reply) => {
+      const who = await principalOf(ctx, request, reply, "write");
+      if (who === undefined) return reply;
+      const wf = ctx.workflows.get(request.params.name);
+      if (wf === undefined) return sendError(reply, 404, "not_found", `no workflow "${request.params.name}"`);
+      const { bus, writer } = ctx;
+      if (bus === undefined || writer === undefined) {
+        return sendError(reply, 409, "conflict", "this server has no bus and store writer to run workflows with");
+      }
+      const runId = randomUUID();
+      let stop = (): void => undefined;
+      const first = new Promise<RuntrailEvent>((resolve) => (stop = bus.onEvent(resolve, { runId })));
+      const handle = wf.start(request.body?.input, { accountId: who.accountId, runId, bus });
+      ctx.handles.set(runId, { accountId: who.accountId, handle });
+      handle.result.then(
+        () => ctx.handles.delete(runId),
+        () => ctx.handles.delete(runId),
+      );
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), FIRST_EVENT_TIMEOUT_MS)));
+      const event = await Promise.race([first, timeout]);
+      clearTimeout(timer);
+      stop();
+      if (event !== undefined) await writer.flush();
+      return reply.code(202).send({ runId, workflow: wf.name });
+    },
+  );
+
+  app.post(
+    "/api/runs/:runId/cancel",
+    { schema: { tags: ["runs"], summary: "Cancel a run this server is executing", params: RunParams, querystring: NoQuery, body: CancelBody } },
+    async (request, reply) => {
+      const who = await principalOf(ctx, request, reply, "write");
+      if (who === undefined) return reply;
+      const { runId } = request.params;
+      const local = ctx.handles.get(runId);
+      if (local !== undefined && local.accountId === who.accountId) {
+        local.handle.cancel(request.body?.reason ?? "cancelled through the API");
+        return reply.code(202).send({ runId, cancelled: true });
+      }
+      const run = await ctx.store.getRun(who.accountId, runId);
+      if (run === undefined) return runNotFound(reply, runId);
+      if (FINISHED.has(run.status)) return sendError(reply, 409, "conflict", `run "${runId}" has already ${run.status === "cancelled" ? "been cancelled" : run.status}`);
+      return sendError(reply, 409, "conflict", `run "${runId}" is not executing in this server`);
+    },
+  );
+
+  app.post(
+    "/api/stream-tokens",
+    { schema: { tags: ["streams"], summary: "A short-lived signed token for `?token=` on stream routes", querystring: NoQuery, body: StreamTokenBody } },
+    async (request, reply) => {
+      const who = await principalOf(ctx, request, reply, "read");
+      if (who === undefined) return reply;
+      const { runId, ttlSeconds = 300 } = request.body ?? {};
+      if (runId !== undefined && (await ctx.store.getRun(who.accountId, runId)) === undefined) return runNotFound(reply, runId);
+      const expiresAt = Date.now() + Math.min(ttlSeconds * 1_000, ctx.maxStreamTokenTtlMs);
+      const token = ctx.signer.sign({ accountId: who.accountId, expiresAt, ...(runId === undefined ? {} : { runId }) });
+      return reply.code(201).send({ token, expiresAt, ...(runId === undefined ? {} : { runId }) });
+    },
+  );
+}

@@ -1,0 +1,88 @@
+/**
+ * Read routes: runs, one run with its steps, a run's events a page at a time, step analytics.
+ * Every query passes the token's account to the store, which scopes it: another account's run is
+ * simply not found (404).
+ */
+import type { ListRunsOptions } from "../store/store-types.js";
+import { AnalyticsQuery, ListRunsQuery, NoQuery, RunEventsQuery, RunParams } from "./api-schemas.js";
+import { principalOf, runNotFound, sendError, type App, type ServerContext } from "./server-context.js";
+
+/**
+ * Registers `GET /api/runs`, `/api/runs/:runId`, `/api/runs/:runId/events`, `/api/analytics/steps`.
+ *
+ * @example
+ * registerRunRoutes(app, ctx);
+ */
+export function registerRunRoutes(app: App, ctx: ServerContext): void {
+  app.get("/api/runs", { schema: { tags: ["runs"], summary: "List runs, newest first", querystring: ListRunsQuery } }, async (request, reply) => {
+    const who = await principalOf(ctx, request, reply, "read");
+    if (who === undefined) return reply;
+    const q = request.query;
+    const options: ListRunsOptions = {
+      limit: q.limit ?? 50,
+      ...(q.status === undefined ? {} : { status: q.status }),
+      ...(q.workflow === undefined ? {} : { workflow: q.workflow }),
+      ...(q.from === undefined ? {} : { from: q.from }),
+      ...(q.to === undefined ? {} : { to: q.to }),
+      ...(q.withIssues === undefined ? {} : { withIssues: q.withIssues }),
+      ...(q.pageToken === undefined ? {} : { pageToken: q.pageToken }),
+    };
+    try {
+      const page = await ctx.store.listRuns(who.accountId, options);
+      return { runs: page.items, ...(page.next === undefined ? {} : { next: page.next }) };
+    } catch (error) {
+      // The store rejects a malformed page token with a RangeError.
+      if (error instanceof RangeError) return sendError(reply, 400, "bad_request", error.message, "querystring.pageToken");
+      throw error;
+    }
+  });
+
+  app.get("/api/runs/:runId", { schema: { tags: ["runs"], summary: "A run's summary with its steps and progress", params: RunParams, querystring: NoQuery } }, async (request, reply) => {
+    const who = await principalOf(ctx, request, reply, "read");
+    if (who === undefined) return reply;
+    const { runId } = request.params;
+    const run = await ctx.store.getRun(who.accountId, runId);
+    if (run === undefined) return runNotFound(reply, runId);
+    const steps = await ctx.store.listSteps(who.accountId, runId);
+    return { run, steps };
+  });
+
+  app.get(
+    "/api/runs/:runId/events",
+    { schema: { tags: ["runs"], summary: "A page of a run's events after a seq", params: RunParams, querystring: RunEventsQuery } },
+    async (request, reply) => {
+      const who = await principalOf(ctx, request, reply, "read");
+      if (who === undefined) return reply;
+      const { runId } = request.params;
+      const { after = 0, limit = 100, types } = request.query;
+      const run = await ctx.store.getRun(who.accountId, runId);
+      if (run === undefined) return runNotFound(reply, runId);
+      if (types === undefined) {
+        const page = await ctx.store.readRun(who.accountId, runId, { after, limit });
+        const events = page.items.map((item) => item.event);
+        return { events, ...(page.next === undefined ? {} : { next: page.next }) };
+      }
+      // A type filter reads in cursor order, which within one run is seq order: start just before
+      // the run's first event after `after`.
+      const first = (await ctx.store.readRun(who.accountId, runId, { after, limit: 1 })).items[0];
+      if (first === undefined) return { events: [] };
+      const page = await ctx.store.findEvents(who.accountId, { runId, type: types, limit, afterCursor: first.cursor - 1 });
+      const events = page.items.map((item) => item.event);
+      const last = events.at(-1);
+      return { events, ...(page.next === undefined || last === undefined ? {} : { next: last.seq }) };
+    },
+  );
+
+  app.get("/api/analytics/steps", { schema: { tags: ["analytics"], summary: "Step durations and failures", querystring: AnalyticsQuery } }, async (request, reply) => {
+    const who = await principalOf(ctx, request, reply, "read");
+    if (who === undefined) return reply;
+    const q = request.query;
+    const scope = {
+      ...(q.workflow === undefined ? {} : { workflow: q.workflow }),
+      ...(q.from === undefined ? {} : { from: q.from }),
+      ...(q.to === undefined ? {} : { to: q.to }),
+    };
+    const [durations, failures] = await Promise.all([ctx.store.stepDurations(who.accountId, scope), ctx.store.stepFailures(who.accountId, scope)]);
+    return { durations, failures };
+  });
+}

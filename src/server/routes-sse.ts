@@ -1,0 +1,129 @@
+/**
+ * Server-Sent Events: `GET /api/runs/:runId/stream` (id = seq) and `GET /api/stream` (account-wide,
+ * id = the store's global cursor). `Last-Event-ID` (a browser's automatic reconnect) wins over
+ * `?after=`. A run stream ends with `event: end` once the run finished and all was sent; a
+ * comment line is sent every heartbeat interval. A slow client is not dropped: the pump waits for
+ * the socket to drain before it reads the next page, so memory stays at one page per client.
+ */
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { OutgoingHttpHeaders } from "node:http";
+import { AccountStreamQuery, RunParams, RunStreamQuery } from "./api-schemas.js";
+import { checkRunScope, AuthError } from "./server-auth.js";
+import { principalOf, runNotFound, sendError, type App, type ServerContext } from "./server-context.js";
+import { pumpStream, type StreamSink } from "./stream-pump.js";
+import { accountSource, runSource, type StreamSource } from "./stream-source.js";
+
+const LAST_EVENT_ID = /^\d{1,16}$/;
+
+/** The resume position: `Last-Event-ID` if sent, else `after`, else 0; undefined if malformed. */
+function resumeFrom(request: FastifyRequest, after: number | undefined): number | undefined {
+  const header = request.headers["last-event-id"];
+  if (header === undefined || header === "") return after ?? 0;
+  // An id holds digits only; anything else (CR/LF included) is refused, never echoed back.
+  if (typeof header !== "string" || !LAST_EVENT_ID.test(header)) return undefined;
+  return Number(header);
+}
+
+function frame(id: number, data: string): string {
+  return `id: ${id}\ndata: ${data}\n\n`;
+}
+
+async function serve(ctx: ServerContext, reply: FastifyReply, source: StreamSource, after: number): Promise<void> {
+  reply.hijack();
+  const raw = reply.raw;
+  // Headers set by hooks (CORS) live on the reply; a hijacked reply must copy them.
+  const headers: OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) headers[name] = value;
+  raw.writeHead(200, {
+    ...headers,
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache, no-transform",
+    connection: "keep-alive",
+    "x-accel-buffering": "no",
+  });
+  raw.write("retry: 1000\n\n");
+  const controller = new AbortController();
+  const { signal } = controller;
+  raw.on("close", () => controller.abort());
+  const drained = (): Promise<void> =>
+    new Promise((resolve) => {
+      const done = (): void => {
+        raw.off("drain", done);
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      raw.on("drain", done);
+      signal.addEventListener("abort", done, { once: true });
+    });
+  const sink: StreamSink = {
+    send(items) {
+      let chunk = "";
+      for (const item of items) chunk += frame(item.id, JSON.stringify(item.event));
+      return raw.write(chunk) ? undefined : drained();
+    },
+    heartbeat() {
+      raw.write(": heartbeat\n\n");
+    },
+    end(runId, lastSeq) {
+      raw.write(`event: end\ndata: ${JSON.stringify({ runId, lastSeq })}\n\n`);
+    },
+  };
+  try {
+    await pumpStream({ store: ctx.store, hub: ctx.hub, source, after, sink, signal, heartbeatMs: ctx.heartbeatMs });
+  } catch (error) {
+    // Headers are gone: say it in the stream, then close; the client resumes with Last-Event-ID.
+    reply.log.error({ err: error }, "stream failed");
+    if (!signal.aborted) raw.write(`event: error\ndata: ${JSON.stringify({ error: "internal", message: "the stream failed; reconnect to resume" })}\n\n`);
+  } finally {
+    raw.end();
+  }
+}
+
+/**
+ * Registers the two SSE routes.
+ *
+ * @example
+ * registerSseRoutes(app, ctx);
+ */
+export function registerSseRoutes(app: App, ctx: ServerContext): void {
+  app.get(
+    "/api/runs/:runId/stream",
+    { schema: { tags: ["streams"], summary: "A run's events as SSE (id = seq), ending with `event: end`", params: RunParams, querystring: RunStreamQuery } },
+    async (request, reply) => {
+      const who = await principalOf(ctx, request, reply, "stream", request.query.token);
+      if (who === undefined) return reply;
+      const { runId } = request.params;
+      try {
+        checkRunScope(who, runId);
+      } catch (error) {
+        if (error instanceof AuthError) return sendError(reply, error.status, error.code, error.message);
+        throw error;
+      }
+      const after = resumeFrom(request, request.query.after);
+      if (after === undefined) return sendError(reply, 400, "bad_request", "Last-Event-ID must be a non-negative integer", "headers.last-event-id");
+      if ((await ctx.store.getRun(who.accountId, runId)) === undefined) return runNotFound(reply, runId);
+      await serve(ctx, reply, runSource(ctx.store, who.accountId, runId, ctx.pageSize), after);
+      return reply;
+    },
+  );
+
+  app.get(
+    "/api/stream",
+    { schema: { tags: ["streams"], summary: "The account's events as SSE (id = global cursor)", querystring: AccountStreamQuery } },
+    async (request, reply) => {
+      const q = request.query;
+      const who = await principalOf(ctx, request, reply, "stream", q.token);
+      if (who === undefined) return reply;
+      if (who.runId !== undefined) return sendError(reply, 403, "forbidden", "this stream token is bound to one run's stream");
+      const after = resumeFrom(request, q.after);
+      if (after === undefined) return sendError(reply, 400, "bad_request", "Last-Event-ID must be a non-negative integer", "headers.last-event-id");
+      const filter = {
+        ...(q.types === undefined ? {} : { types: q.types }),
+        ...(q.workflow === undefined ? {} : { workflow: q.workflow }),
+        ...(q.runId === undefined ? {} : { runId: q.runId }),
+      };
+      await serve(ctx, reply, accountSource(ctx.store, who.accountId, filter, ctx.pageSize), after);
+      return reply;
+    },
+  );
+}

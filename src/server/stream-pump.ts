@@ -1,0 +1,85 @@
+/**
+ * The one loop behind every live stream (SSE and WebSocket alike): read the store after the
+ * client's position until caught up, then wait for a commit wake-up and read again. Every event a
+ * client gets comes from the store in order, so the handoff from history to live has no gap and no
+ * duplicate by construction, also for events committed while history was being read: the waiter
+ * is registered before the first read, so such a commit marks it dirty and the loop reads again.
+ */
+import type { EventStore } from "../store/store-types.js";
+import type { StreamHub } from "./stream-hub.js";
+import type { StreamItem, StreamSource } from "./stream-source.js";
+
+const TERMINAL = new Set(["run.completed", "run.failed", "run.cancelled"]);
+const FINISHED = new Set(["completed", "failed", "cancelled"]);
+
+/** Where a stream's output goes (an SSE response, a WebSocket subscription). */
+export interface StreamSink {
+  /** Sends events; may wait (backpressure). `phase` is `history` until the stream first caught up. */
+  send(items: readonly StreamItem[], phase: "history" | "live"): void | Promise<void>;
+  /** Nothing happened for a heartbeat interval. */
+  heartbeat(): void;
+  /** The run finished and every one of its events was sent (run streams only). */
+  end(runId: string, lastSeq: number): void;
+}
+
+/** Options of {@link pumpStream}. */
+export interface PumpOptions {
+  readonly store: EventStore;
+  readonly hub: StreamHub;
+  readonly source: StreamSource;
+  /** The position to start after (seq or cursor). */
+  readonly after: number;
+  readonly sink: StreamSink;
+  readonly signal: AbortSignal;
+  readonly heartbeatMs: number;
+}
+
+/** How a pump stopped: the run ended, or the client went away (abort). */
+export type PumpOutcome = { readonly kind: "ended"; readonly lastSeq: number } | { readonly kind: "aborted"; readonly after: number };
+
+/**
+ * Runs a stream until its run ends or `signal` aborts. Errors of the store propagate.
+ *
+ * @example
+ * await pumpStream({ store, hub, source: runSource(store, "acme", runId, 500), after: 0, sink, signal, heartbeatMs: 15_000 });
+ */
+export async function pumpStream(options: PumpOptions): Promise<PumpOutcome> {
+  const { source, sink, signal, hub } = options;
+  const waiter = hub.register(source.accountId, source.runId);
+  let after = options.after;
+  let live = false;
+  let sawEnd = false;
+  try {
+    for (;;) {
+      if (signal.aborted) return { kind: "aborted", after };
+      waiter.dirty = false;
+      const page = await source.read(after);
+      if (signal.aborted) return { kind: "aborted", after };
+      if (page.items.length > 0) {
+        const sent = sink.send(page.items, live ? "live" : "history");
+        if (sent !== undefined) await sent;
+        if (source.runId !== undefined && page.items.some((item) => TERMINAL.has(item.event.type))) sawEnd = true;
+      }
+      after = page.advance;
+      if (page.more) continue;
+      if (source.runId !== undefined && !live && !sawEnd) {
+        // A client resuming after the run's last event never sees the terminal event again.
+        const run = await options.store.getRun(source.accountId, source.runId);
+        if (run !== undefined && FINISHED.has(run.status) && after >= run.lastSeq) sawEnd = true;
+      }
+      if (sawEnd && source.runId !== undefined) {
+        sink.end(source.runId, after);
+        return { kind: "ended", lastSeq: after };
+      }
+      live = true;
+      for (;;) {
+        const outcome = await waiter.wait(options.heartbeatMs, signal);
+        if (outcome === "aborted") return { kind: "aborted", after };
+        if (outcome === "woken") break;
+        sink.heartbeat();
+      }
+    }
+  } finally {
+    waiter.dispose();
+  }
+}
