@@ -66,7 +66,7 @@ export const runtrail: SyncContender = {
     const bus = createBus();
     for (const spec of specs) bus.onEvent(keepAll(keeper), filterOf(spec));
     return (i) => {
-      bus.emit(makeEvent(i));
+      void bus.emit(makeEvent(i));
     };
   },
 };
@@ -78,7 +78,7 @@ export const runtrailSelfChecking: SyncContender = {
     const bus = createBus();
     for (const spec of specs) bus.onEvent(selfChecking(spec, keeper));
     return (i) => {
-      bus.emit(makeEvent(i));
+      void bus.emit(makeEvent(i));
     };
   },
 };

@@ -35,7 +35,7 @@ function stampedRows(): ReturnType<typeof prepareEvent>[] {
   const bus = createBus();
   const rows: ReturnType<typeof prepareEvent>[] = [];
   bus.onEvent((event) => rows.push(prepareEvent(event)));
-  for (let i = 0; i < ROWS; i++) bus.emit(input(i));
+  for (let i = 0; i < ROWS; i++) void bus.emit(input(i));
   return rows;
 }
 
@@ -167,7 +167,7 @@ async function postgresRows(rows: ReturnType<typeof prepareEvent>[]): Promise<Be
       const start = process.hrtime.bigint();
       for (const chunks of copies) {
         const copy = new CopyIn(sql, chunks);
-        client.query(copy as unknown as pg.QueryConfig);
+        void client.query(copy as unknown as pg.QueryConfig);
         await copy.done;
       }
       raws.push(rows.length / (Number(process.hrtime.bigint() - start) / 1e9));
