@@ -1,10 +1,17 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
+const src = (path: string): string => fileURLToPath(new URL(`./src/${path}`, import.meta.url));
+
 export default defineConfig({
   resolve: {
-    // Tests and README examples import the package by its public name.
-    alias: { runtrail: fileURLToPath(new URL("./src/index.ts", import.meta.url)) },
+    // Tests and README examples import the package by its public names (package.json `exports`).
+    alias: [
+      { find: /^runtrail$/, replacement: src("index.ts") },
+      { find: /^runtrail\/sqlite$/, replacement: src("store/sqlite/index.ts") },
+      { find: /^runtrail\/postgres$/, replacement: src("store/postgres/index.ts") },
+      { find: /^runtrail\/server$/, replacement: src("server/index.ts") },
+    ],
   },
   test: {
     include: ["test/**/*.test.ts"],

@@ -35,7 +35,9 @@ describe("condition.evaluated scope", () => {
     const { bus, events } = recordingBus();
     let builder = workflow<number>("guarded-chain").step("s0", (ctx) => ctx.input);
     for (let i = 1; i < 2_000; i++) {
-      builder = builder.step(`s${i}`, () => i, { needs: [`s${i - 1}`], when: `steps.s${i - 1} >= 0.0` }) as typeof builder;
+      // Ids made in a loop are plain strings to the builder's types: cast the options.
+      const options = { needs: [`s${i - 1}`], when: `steps.s${i - 1} >= 0.0` } as unknown as { needs: ["s0"] };
+      builder = builder.step(`s${i}`, () => i, options) as unknown as typeof builder;
     }
     await builder.build().run(0, { bus });
     const recorded = scopes(events).map((scope) => Object.keys((scope as { steps: object }).steps).length);
