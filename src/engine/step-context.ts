@@ -183,19 +183,13 @@ export class StepContextImpl implements StepContext<unknown, Record<string, unkn
         const error = toErrorInfo(thrown);
         const failed: StepEventBody = { type: "tool.failed", tool, error, durationMs: elapsed(start) };
         await this.host.emitForStep(this, failed);
-        const answer = await this.host.decide("after-tool-failure", failed as unknown as RuntrailEvent, this.node.id, attempt, error);
-        if (answer.signal === "retry") {
-          decision = decisionOf(answer);
-          await this.host.sleep(answer.delayMs);
+        const next = await this.afterCallFailure("tool", name, failed, attempt, error);
+        if ("retry" in next) {
+          decision = next.retry;
           continue;
         }
-        if (answer.signal === "fallback") {
-          const fallback = decisionOf(answer);
-          await this.host.emitForStep(this, { type: "tool.completed", tool, result: answer.value, durationMs: 0, fallback });
-          return answer.value as Awaited<R>;
-        }
-        const by = answer.signal === "fail" ? decisionOf(answer) : undefined;
-        throw new CallFailedError("tool", name, answer.signal === "fail" ? { ...error, message: `${error.message} (${answer.reason})` } : error, by, error.retryable);
+        await this.host.emitForStep(this, { type: "tool.completed", tool, result: next.value, durationMs: 0, fallback: next.fallback });
+        return next.value as Awaited<R>;
       }
     }
   }
@@ -218,21 +212,38 @@ export class StepContextImpl implements StepContext<unknown, Record<string, unkn
         const error = toErrorInfo(thrown);
         const failed: StepEventBody = { type: "llm.failed", llm, error, durationMs: elapsed(start) };
         await this.host.emitForStep(this, failed);
-        const answer = await this.host.decide("after-llm-failure", failed as unknown as RuntrailEvent, this.node.id, attempt, error);
-        if (answer.signal === "retry") {
-          decision = decisionOf(answer);
-          await this.host.sleep(answer.delayMs);
+        const next = await this.afterCallFailure("llm", request.model, failed, attempt, error);
+        if ("retry" in next) {
+          decision = next.retry;
           continue;
         }
-        if (answer.signal === "fallback") {
-          const fallback = decisionOf(answer);
-          await this.host.emitForStep(this, { type: "llm.responded", llm, response: answer.value, durationMs: 0, fallback });
-          return answer.value as Awaited<R>;
-        }
-        const by = answer.signal === "fail" ? decisionOf(answer) : undefined;
-        throw new CallFailedError("llm", request.model, answer.signal === "fail" ? { ...error, message: `${error.message} (${answer.reason})` } : error, by, error.retryable);
+        await this.host.emitForStep(this, { type: "llm.responded", llm, response: next.value, durationMs: 0, fallback: next.fallback });
+        return next.value as Awaited<R>;
       }
     }
+  }
+
+  /**
+   * Asks control about a failed tool or model call: try again (after the delay, which this waits
+   * out) or use a fallback value. FAIL, or no steering at all, throws the call's error.
+   */
+  private async afterCallFailure(
+    kind: "tool" | "llm",
+    name: string,
+    failed: StepEventBody,
+    attempt: number,
+    error: ErrorInfo,
+  ): Promise<{ readonly retry: Decision } | { readonly fallback: Decision; readonly value: unknown }> {
+    const point = kind === "tool" ? "after-tool-failure" : "after-llm-failure";
+    const answer = await this.host.decide(point, failed as unknown as RuntrailEvent, this.node.id, attempt, error);
+    if (answer.signal === "retry") {
+      await this.host.sleep(answer.delayMs);
+      return { retry: decisionOf(answer) };
+    }
+    if (answer.signal === "fallback") return { fallback: decisionOf(answer), value: answer.value };
+    const by = answer.signal === "fail" ? decisionOf(answer) : undefined;
+    const reported = answer.signal === "fail" ? { ...error, message: `${error.message} (${answer.reason})` } : error;
+    throw new CallFailedError(kind, name, reported, by, error.retryable);
   }
 }
 
