@@ -2,6 +2,7 @@
  * The SQLite store's write statements, prepared once. Upserts merge a batch's delta into the
  * stored row: counts add, and "latest" fields (status) win by seq, so applying deltas is order-safe.
  */
+import type { RunDelta, StepDelta } from "../store-projection.js";
 import type { SqliteDatabase, SqliteStatement } from "./sqlite-driver.js";
 
 export const INSERT_EVENT_SQL =
@@ -10,9 +11,7 @@ export const INSERT_EVENT_SQL =
 const UPSERT_RUN_SQL = `INSERT INTO runs (run_id, account_id, workflow, workflow_version, parent_run_id, status, status_seq,
     started_at, last_event_at, ended_at, duration_ms, last_seq, event_count, progress, error,
     steps_completed, steps_failed, steps_skipped, retries, issue_count)
-  VALUES (@runId, @accountId, @workflowName, @workflowVersion, @parentRunId, @status, @statusSeq,
-    @startedAt, @lastEventAt, @endedAt, @durationMs, @lastSeq, @events, @progress, @error,
-    @stepsCompleted, @stepsFailed, @stepsSkipped, @retries, @issues)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (run_id) DO UPDATE SET
     status = CASE WHEN excluded.status_seq > runs.status_seq THEN excluded.status ELSE runs.status END,
     status_seq = MAX(runs.status_seq, excluded.status_seq),
@@ -33,8 +32,7 @@ const UPSERT_RUN_SQL = `INSERT INTO runs (run_id, account_id, workflow, workflow
 
 const UPSERT_STEP_SQL = `INSERT INTO steps (run_id, step_id, path, account_id, status, status_seq, attempts,
     started_at, ended_at, duration_ms, total_duration_ms, failures, error)
-  VALUES (@runId, @stepId, @path, @accountId, @status, @statusSeq, @attempts,
-    @startedAt, @endedAt, @durationMs, @totalDurationMs, @failures, @error)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (run_id, step_id, path) DO UPDATE SET
     status = CASE WHEN excluded.status_seq > steps.status_seq THEN excluded.status ELSE steps.status END,
     status_seq = MAX(steps.status_seq, excluded.status_seq),
@@ -46,6 +44,22 @@ const UPSERT_STEP_SQL = `INSERT INTO steps (run_id, step_id, path, account_id, s
     failures = steps.failures + excluded.failures,
     error = COALESCE(excluded.error, steps.error)
   WHERE steps.account_id = excluded.account_id`;
+
+/**
+ * Binds a run delta to {@link UPSERT_RUN_SQL}. Positional rather than named (`@runId`): the
+ * driver looks each named parameter up by name, which made the upserts about a quarter slower.
+ */
+export function upsertRun(statement: SqliteStatement, r: RunDelta): void {
+  statement.run(r.runId, r.accountId, r.workflowName, r.workflowVersion, r.parentRunId, r.status, r.statusSeq, r.startedAt,
+    r.lastEventAt, r.endedAt, r.durationMs, r.lastSeq, r.events, r.progress, r.error, r.stepsCompleted, r.stepsFailed,
+    r.stepsSkipped, r.retries, r.issues);
+}
+
+/** Binds a step delta to {@link UPSERT_STEP_SQL}, positionally (see {@link upsertRun}). */
+export function upsertStep(statement: SqliteStatement, d: StepDelta): void {
+  statement.run(d.runId, d.stepId, d.path, d.accountId, d.status, d.statusSeq, d.attempts, d.startedAt, d.endedAt,
+    d.durationMs, d.totalDurationMs, d.failures, d.error);
+}
 
 /** Statements the store runs on every batch or often. */
 export interface SqliteStatements {

@@ -19,7 +19,7 @@ import type {
   StoredEvent,
 } from "../store-types.js";
 import { openDatabase, type SqliteDatabase } from "./sqlite-driver.js";
-import { prepareStatements, type SqliteStatements } from "./sqlite-queries.js";
+import { prepareStatements, upsertRun, upsertStep, type SqliteStatements } from "./sqlite-queries.js";
 import { migrateSqlite } from "./sqlite-schema.js";
 
 /** Options of {@link openSqliteStore}. */
@@ -52,8 +52,8 @@ class SqliteStore implements EventStore {
       for (const { event, body, truncated } of batch.events) {
         s.insertEvent.run(event.runId, event.seq, event.accountId, event.type, event.stepId ?? null, event.ts, body, truncated);
       }
-      for (const run of batch.runs) s.upsertRun.run(run);
-      for (const step of batch.steps) s.upsertStep.run(step);
+      for (const run of batch.runs) upsertRun(s.upsertRun, run);
+      for (const step of batch.steps) upsertStep(s.upsertStep, step);
     });
     this.deleteTx = db.transaction((accountId: string, before: number): RetentionResult => {
       const events = s.deleteEvents.run(accountId, accountId, before).changes;
