@@ -126,3 +126,75 @@ export function stepFailuresSql(p: Params, accountId: string, options: Analytics
     WHERE ${analyticsWhere(p, accountId, options)}
     GROUP BY s.step_id HAVING SUM(s.failures) > 0 ORDER BY failures DESC, s.step_id`;
 }
+
+/** How a stored projection column absorbs a batch's delta. */
+type Merge = "latest-status" | "max" | "min" | "add" | "incoming-first" | "stored-first";
+
+/**
+ * The one place the runs and steps merge rules live: counts add, the status with the higher
+ * status seq wins, bounds widen, and a set value is not cleared by a delta that lacks it.
+ * Each dialect renders them with its own two-argument max and min.
+ */
+const RUN_MERGE: readonly (readonly [string, Merge])[] = [
+  ["status", "latest-status"],
+  ["status_seq", "max"],
+  ["started_at", "min"],
+  ["last_event_at", "max"],
+  ["ended_at", "incoming-first"],
+  ["duration_ms", "incoming-first"],
+  ["last_seq", "max"],
+  ["event_count", "add"],
+  ["progress", "incoming-first"],
+  ["error", "incoming-first"],
+  ["steps_completed", "add"],
+  ["steps_failed", "add"],
+  ["steps_skipped", "add"],
+  ["retries", "add"],
+  ["issue_count", "add"],
+];
+
+const STEP_MERGE: readonly (readonly [string, Merge])[] = [
+  ["status", "latest-status"],
+  ["status_seq", "max"],
+  ["attempts", "max"],
+  ["started_at", "stored-first"],
+  ["ended_at", "incoming-first"],
+  ["duration_ms", "incoming-first"],
+  ["total_duration_ms", "add"],
+  ["failures", "add"],
+  ["error", "incoming-first"],
+];
+
+/** A dialect's names for the two-argument max and min (SQLite `MAX`/`MIN`, PostgreSQL `GREATEST`/`LEAST`). */
+export interface MergeDialect {
+  readonly max: string;
+  readonly min: string;
+}
+
+function mergeClause(table: string, key: string, rules: readonly (readonly [string, Merge])[], dialect: MergeDialect): string {
+  const set = rules.map(([column, merge]) => {
+    const stored = `${table}.${column}`;
+    const incoming = `excluded.${column}`;
+    switch (merge) {
+      case "latest-status":
+        return `${column} = CASE WHEN excluded.status_seq > ${table}.status_seq THEN ${incoming} ELSE ${stored} END`;
+      case "max":
+        return `${column} = ${dialect.max}(${stored}, ${incoming})`;
+      case "min":
+        return `${column} = ${dialect.min}(${stored}, ${incoming})`;
+      case "add":
+        return `${column} = ${stored} + ${incoming}`;
+      case "incoming-first":
+        return `${column} = COALESCE(${incoming}, ${stored})`;
+      case "stored-first":
+        return `${column} = COALESCE(${stored}, ${incoming})`;
+    }
+  });
+  return `ON CONFLICT (${key}) DO UPDATE SET\n    ${set.join(",\n    ")}\n  WHERE ${table}.account_id = excluded.account_id`;
+}
+
+/** The upsert tail that merges a run delta into its row (never across accounts). */
+export const runMergeSql = (dialect: MergeDialect): string => mergeClause("runs", "run_id", RUN_MERGE, dialect);
+
+/** The upsert tail that merges a step delta into its row (never across accounts). */
+export const stepMergeSql = (dialect: MergeDialect): string => mergeClause("steps", "run_id, step_id, path", STEP_MERGE, dialect);

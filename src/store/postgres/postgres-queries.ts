@@ -3,6 +3,9 @@
  * is expanded server-side (`jsonb_array_elements`, `jsonb_to_recordset`): one round trip per
  * table, no per-row escaping, and the events' jsonb bodies are parsed exactly once.
  */
+import { runMergeSql, stepMergeSql, type MergeDialect } from "../store-sql.js";
+
+const POSTGRES_MERGE: MergeDialect = { max: "GREATEST", min: "LEAST" };
 
 /** Inserts a batch: `$1` the JSON array of event bodies, `$2` the truncation records (text[], aligned). */
 export const INSERT_EVENTS_SQL = `INSERT INTO events (run_id, seq, account_id, type, step_id, ts, body, truncated)
@@ -20,23 +23,7 @@ export const UPSERT_RUNS_SQL = `INSERT INTO runs AS runs (run_id, account_id, wo
     "parentRunId" text, "status" text, "statusSeq" bigint, "startedAt" float8, "lastEventAt" float8, "endedAt" float8,
     "durationMs" float8, "lastSeq" bigint, "events" bigint, "progress" text, "error" text, "stepsCompleted" int,
     "stepsFailed" int, "stepsSkipped" int, "retries" int, "issues" int)
-  ON CONFLICT (run_id) DO UPDATE SET
-    status = CASE WHEN excluded.status_seq > runs.status_seq THEN excluded.status ELSE runs.status END,
-    status_seq = GREATEST(runs.status_seq, excluded.status_seq),
-    started_at = LEAST(runs.started_at, excluded.started_at),
-    last_event_at = GREATEST(runs.last_event_at, excluded.last_event_at),
-    ended_at = COALESCE(excluded.ended_at, runs.ended_at),
-    duration_ms = COALESCE(excluded.duration_ms, runs.duration_ms),
-    last_seq = GREATEST(runs.last_seq, excluded.last_seq),
-    event_count = runs.event_count + excluded.event_count,
-    progress = COALESCE(excluded.progress, runs.progress),
-    error = COALESCE(excluded.error, runs.error),
-    steps_completed = runs.steps_completed + excluded.steps_completed,
-    steps_failed = runs.steps_failed + excluded.steps_failed,
-    steps_skipped = runs.steps_skipped + excluded.steps_skipped,
-    retries = runs.retries + excluded.retries,
-    issue_count = runs.issue_count + excluded.issue_count
-  WHERE runs.account_id = excluded.account_id`;
+  ${runMergeSql(POSTGRES_MERGE)}`;
 
 export const UPSERT_STEPS_SQL = `INSERT INTO steps AS steps (run_id, step_id, path, account_id, status, status_seq, attempts,
     started_at, ended_at, duration_ms, total_duration_ms, failures, error)
@@ -45,17 +32,7 @@ export const UPSERT_STEPS_SQL = `INSERT INTO steps AS steps (run_id, step_id, pa
   FROM jsonb_to_recordset($1::jsonb) AS d("runId" text, "stepId" text, "path" text, "accountId" text, "status" text,
     "statusSeq" bigint, "attempts" int, "startedAt" float8, "endedAt" float8, "durationMs" float8,
     "totalDurationMs" float8, "failures" int, "error" text)
-  ON CONFLICT (run_id, step_id, path) DO UPDATE SET
-    status = CASE WHEN excluded.status_seq > steps.status_seq THEN excluded.status ELSE steps.status END,
-    status_seq = GREATEST(steps.status_seq, excluded.status_seq),
-    attempts = GREATEST(steps.attempts, excluded.attempts),
-    started_at = COALESCE(steps.started_at, excluded.started_at),
-    ended_at = COALESCE(excluded.ended_at, steps.ended_at),
-    duration_ms = COALESCE(excluded.duration_ms, steps.duration_ms),
-    total_duration_ms = steps.total_duration_ms + excluded.total_duration_ms,
-    failures = steps.failures + excluded.failures,
-    error = COALESCE(excluded.error, steps.error)
-  WHERE steps.account_id = excluded.account_id`;
+  ${stepMergeSql(POSTGRES_MERGE)}`;
 
 /**
  * Serialises writers: a bigserial is drawn before commit, so two concurrent transactions could

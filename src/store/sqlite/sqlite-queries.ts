@@ -3,7 +3,10 @@
  * stored row: counts add, and "latest" fields (status) win by seq, so applying deltas is order-safe.
  */
 import type { RunDelta, StepDelta } from "../store-projection.js";
+import { runMergeSql, stepMergeSql, type MergeDialect } from "../store-sql.js";
 import type { SqliteDatabase, SqliteStatement } from "./sqlite-driver.js";
+
+const SQLITE_MERGE: MergeDialect = { max: "MAX", min: "MIN" };
 
 export const INSERT_EVENT_SQL =
   "INSERT INTO events (run_id, seq, account_id, type, step_id, ts, body, truncated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
@@ -12,38 +15,12 @@ const UPSERT_RUN_SQL = `INSERT INTO runs (run_id, account_id, workflow, workflow
     started_at, last_event_at, ended_at, duration_ms, last_seq, event_count, progress, error,
     steps_completed, steps_failed, steps_skipped, retries, issue_count)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-  ON CONFLICT (run_id) DO UPDATE SET
-    status = CASE WHEN excluded.status_seq > runs.status_seq THEN excluded.status ELSE runs.status END,
-    status_seq = MAX(runs.status_seq, excluded.status_seq),
-    started_at = MIN(runs.started_at, excluded.started_at),
-    last_event_at = MAX(runs.last_event_at, excluded.last_event_at),
-    ended_at = COALESCE(excluded.ended_at, runs.ended_at),
-    duration_ms = COALESCE(excluded.duration_ms, runs.duration_ms),
-    last_seq = MAX(runs.last_seq, excluded.last_seq),
-    event_count = runs.event_count + excluded.event_count,
-    progress = COALESCE(excluded.progress, runs.progress),
-    error = COALESCE(excluded.error, runs.error),
-    steps_completed = runs.steps_completed + excluded.steps_completed,
-    steps_failed = runs.steps_failed + excluded.steps_failed,
-    steps_skipped = runs.steps_skipped + excluded.steps_skipped,
-    retries = runs.retries + excluded.retries,
-    issue_count = runs.issue_count + excluded.issue_count
-  WHERE runs.account_id = excluded.account_id`;
+  ${runMergeSql(SQLITE_MERGE)}`;
 
 const UPSERT_STEP_SQL = `INSERT INTO steps (run_id, step_id, path, account_id, status, status_seq, attempts,
     started_at, ended_at, duration_ms, total_duration_ms, failures, error)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-  ON CONFLICT (run_id, step_id, path) DO UPDATE SET
-    status = CASE WHEN excluded.status_seq > steps.status_seq THEN excluded.status ELSE steps.status END,
-    status_seq = MAX(steps.status_seq, excluded.status_seq),
-    attempts = MAX(steps.attempts, excluded.attempts),
-    started_at = COALESCE(steps.started_at, excluded.started_at),
-    ended_at = COALESCE(excluded.ended_at, steps.ended_at),
-    duration_ms = COALESCE(excluded.duration_ms, steps.duration_ms),
-    total_duration_ms = steps.total_duration_ms + excluded.total_duration_ms,
-    failures = steps.failures + excluded.failures,
-    error = COALESCE(excluded.error, steps.error)
-  WHERE steps.account_id = excluded.account_id`;
+  ${stepMergeSql(SQLITE_MERGE)}`;
 
 /**
  * Binds a run delta to {@link UPSERT_RUN_SQL}. Positional rather than named (`@runId`): the
