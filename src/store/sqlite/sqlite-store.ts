@@ -18,7 +18,7 @@ import type {
   StepRecord,
   StoredEvent,
 } from "../store-types.js";
-import { openDatabase, type SqliteDatabase } from "./sqlite-driver.js";
+import { openDatabase, type SqliteDatabase, type SqliteStatement } from "./sqlite-driver.js";
 import { prepareStatements, upsertRun, upsertStep, type SqliteStatements } from "./sqlite-queries.js";
 import { migrateSqlite } from "./sqlite-schema.js";
 
@@ -40,6 +40,11 @@ class SqliteStore implements EventStore {
   private readonly statements: SqliteStatements;
   private readonly appendTx: (batch: AppendBatch) => void;
   private readonly deleteTx: (accountId: string, before: number) => RetentionResult;
+  /**
+   * Query statements by SQL text. Queries are built per call but come in few shapes (values are
+   * bound, not inlined), and preparing one cost more than reading a page with it.
+   */
+  private readonly queries = new Map<string, SqliteStatement>();
 
   constructor(private readonly db: SqliteDatabase) {
     this.statements = prepareStatements(db);
@@ -72,12 +77,23 @@ class SqliteStore implements EventStore {
     }
   }
 
+  private query(sql: string): SqliteStatement {
+    let statement = this.queries.get(sql);
+    if (statement === undefined) {
+      // Bounded, oldest out: a caller passing ever-new filter shapes cannot grow it without end.
+      if (this.queries.size >= 256) this.queries.delete(this.queries.keys().next().value!);
+      statement = this.db.prepare(sql);
+      this.queries.set(sql, statement);
+    }
+    return statement;
+  }
+
   readRun(accountId: string, runId: string, options: ReadRunOptions = {}): Promise<Page<StoredEvent, number>> {
     return this.attempt(() => {
       const limit = pageLimit(options.limit, 500);
       const p = questionParams();
       const sql = readRunSql(p, accountId, runId, options.after ?? 0, limit);
-      const rows = this.db.prepare(sql).all(...p.values) as EventRow[];
+      const rows = this.query(sql).all(...p.values) as EventRow[];
       return toPage(rows, limit, (row) => toStoredEvent(row, `sqlite events cursor ${String(row.cursor)}`), (item) => item.event.seq);
     });
   }
@@ -86,7 +102,7 @@ class SqliteStore implements EventStore {
     return this.attempt(() => {
       const limit = pageLimit(options.limit, 500);
       const p = questionParams();
-      const rows = this.db.prepare(findEventsSql(p, accountId, options, limit)).all(...p.values) as EventRow[];
+      const rows = this.query(findEventsSql(p, accountId, options, limit)).all(...p.values) as EventRow[];
       return toPage(rows, limit, (row) => toStoredEvent(row, `sqlite events cursor ${String(row.cursor)}`), (item) => item.cursor);
     });
   }
@@ -102,7 +118,7 @@ class SqliteStore implements EventStore {
     return this.attempt(() => {
       const limit = pageLimit(options.limit, 100);
       const p = questionParams();
-      const rows = this.db.prepare(listRunsSql(p, accountId, options, limit)).all(...p.values) as RunRow[];
+      const rows = this.query(listRunsSql(p, accountId, options, limit)).all(...p.values) as RunRow[];
       return toPage(rows, limit, toRunRecord, runPageToken);
     });
   }
@@ -114,7 +130,7 @@ class SqliteStore implements EventStore {
   stepDurations(accountId: string, options: AnalyticsOptions = {}): Promise<readonly StepDurationStat[]> {
     return this.attempt(() => {
       const p = questionParams();
-      const rows = this.db.prepare(stepDurationsSql(p, accountId, options)).all(...p.values) as {
+      const rows = this.query(stepDurationsSql(p, accountId, options)).all(...p.values) as {
         step_id: string;
         count: number;
         avg_ms: number;
@@ -127,7 +143,7 @@ class SqliteStore implements EventStore {
   stepFailures(accountId: string, options: AnalyticsOptions = {}): Promise<readonly StepFailureStat[]> {
     return this.attempt(() => {
       const p = questionParams();
-      const rows = this.db.prepare(stepFailuresSql(p, accountId, options)).all(...p.values) as {
+      const rows = this.query(stepFailuresSql(p, accountId, options)).all(...p.values) as {
         step_id: string;
         failures: number;
         runs_failed: number;
