@@ -2,7 +2,7 @@
  * The event bus: stamps each event (id, seq, ts, accountId) and delivers it to sync listeners,
  * async observers and stream subscriptions, in seq order per run, isolating every consumer.
  */
-import type { EventInput, RuntrailEvent } from "../events/catalog.js";
+import { isTerminalRunEvent, type EventInput, type RuntrailEvent } from "../events/catalog.js";
 import { DEFAULT_ACCOUNT } from "../events/envelope.js";
 import { BusClosedError, EventReusedError, warnConsumerFailure, type ConsumerFailure } from "./errors.js";
 import { compileFilter, type EventFilter, type Matcher, type Matching, type TypePattern } from "./filter.js";
@@ -98,7 +98,6 @@ interface Stamped {
   accountId?: string;
 }
 
-const TERMINAL = new Set<string>(["run.completed", "run.failed", "run.cancelled"]);
 
 class Bus implements EventBus {
   private readonly counters = new RunCounters();
@@ -142,7 +141,7 @@ class Bus implements EventBus {
     if (event.accountId === undefined) event.accountId = DEFAULT_ACCOUNT;
     this.counts.emitted++;
     const stamped = event as RuntrailEvent;
-    if (TERMINAL.has(stamped.type)) this.counters.end(stamped.runId);
+    if (isTerminalRunEvent(stamped.type)) this.counters.end(stamped.runId);
 
     if (this.delivering) {
       this.mailbox.push(stamped);

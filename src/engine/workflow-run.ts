@@ -4,7 +4,7 @@
  * replayed run would.
  */
 import { createBus, type EventBus } from "../bus/bus.js";
-import type { RuntrailEvent } from "../events/catalog.js";
+import { isTerminalRunEvent, type RuntrailEvent } from "../events/catalog.js";
 import type { Progress } from "../events/families/progress.js";
 import { projectProgress } from "../projections/progress-reducer.js";
 import { projectRun, type RunState } from "../projections/run-state.js";
@@ -49,7 +49,6 @@ export interface StreamOptions extends RunOptions {
   bufferSize?: number;
 }
 
-const TERMINAL = new Set(["run.completed", "run.failed", "run.cancelled"]);
 
 /**
  * A validated workflow, made by `workflow(...).build()` or `loadWorkflow(...)`.
@@ -123,7 +122,7 @@ export class Workflow<Input = unknown, Output = unknown> implements RunnableWork
       try {
         for await (const event of subscription) {
           yield event;
-          if (TERMINAL.has(event.type)) return;
+          if (isTerminalRunEvent(event.type)) return;
         }
       } finally {
         subscription.unsubscribe();

@@ -54,6 +54,18 @@ export const BUILTIN_EVENT_TYPES: readonly BuiltinEventType[] = builtinEventSche
 /** Events that end a run: after one of them the run emits nothing more. */
 export const TERMINAL_RUN_EVENTS = ["run.completed", "run.failed", "run.cancelled"] as const;
 
+const terminal: ReadonlySet<string> = new Set(TERMINAL_RUN_EVENTS);
+
+/**
+ * Whether an event of this type ends its run.
+ *
+ * @example
+ * if (isTerminalRunEvent(event.type)) console.log(`run ${event.runId} is over`);
+ */
+export function isTerminalRunEvent(type: string): boolean {
+  return terminal.has(type);
+}
+
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /**

@@ -3,6 +3,7 @@ export {
   BUILTIN_EVENT_TYPES,
   RuntrailEventSchema,
   TERMINAL_RUN_EVENTS,
+  isTerminalRunEvent,
   builtinEventSchemas,
   type BuiltinEventType,
   type EventInput,

@@ -4,11 +4,11 @@
  */
 import { randomUUID } from "node:crypto";
 import type { RuntrailEvent } from "../events/catalog.js";
+import { isRunFinished } from "../store/store-types.js";
 import { CancelBody, NoQuery, RunParams, StartRunBody, StreamTokenBody, WorkflowParams } from "./api-schemas.js";
 import { principalOf, runNotFound, sendError, type App, type ServerContext } from "./server-context.js";
 
 const FIRST_EVENT_TIMEOUT_MS = 10_000;
-const FINISHED = new Set(["completed", "failed", "cancelled"]);
 
 /**
  * Registers `POST /api/workflows/:name/runs`, `POST /api/runs/:runId/cancel`, `POST /api/stream-tokens`.
@@ -62,7 +62,7 @@ export function registerControlRoutes(app: App, ctx: ServerContext): void {
       }
       const run = await ctx.store.getRun(who.accountId, runId);
       if (run === undefined) return runNotFound(reply, runId);
-      if (FINISHED.has(run.status)) return sendError(reply, 409, "conflict", `run "${runId}" has already ${run.status === "cancelled" ? "been cancelled" : run.status}`);
+      if (isRunFinished(run.status)) return sendError(reply, 409, "conflict", `run "${runId}" has already ${run.status === "cancelled" ? "been cancelled" : run.status}`);
       return sendError(reply, 409, "conflict", `run "${runId}" is not executing in this server`);
     },
   );

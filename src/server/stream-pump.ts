@@ -5,12 +5,11 @@
  * duplicate by construction, also for events committed while history was being read: the waiter
  * is registered before the first read, so such a commit marks it dirty and the loop reads again.
  */
-import type { EventStore } from "../store/store-types.js";
+import { isTerminalRunEvent } from "../events/catalog.js";
+import { isRunFinished, type EventStore } from "../store/store-types.js";
 import type { StreamHub } from "./stream-hub.js";
 import type { StreamItem, StreamSource } from "./stream-source.js";
 
-const TERMINAL = new Set(["run.completed", "run.failed", "run.cancelled"]);
-const FINISHED = new Set(["completed", "failed", "cancelled"]);
 
 /** Where a stream's output goes (an SSE response, a WebSocket subscription). */
 export interface StreamSink {
@@ -58,14 +57,14 @@ export async function pumpStream(options: PumpOptions): Promise<PumpOutcome> {
       if (page.items.length > 0) {
         const sent = sink.send(page.items, live ? "live" : "history");
         if (sent !== undefined) await sent;
-        if (source.runId !== undefined && page.items.some((item) => TERMINAL.has(item.event.type))) sawEnd = true;
+        if (source.runId !== undefined && page.items.some((item) => isTerminalRunEvent(item.event.type))) sawEnd = true;
       }
       after = page.advance;
       if (page.more) continue;
       if (source.runId !== undefined && !live && !sawEnd) {
         // A client resuming after the run's last event never sees the terminal event again.
         const run = await options.store.getRun(source.accountId, source.runId);
-        if (run !== undefined && FINISHED.has(run.status) && after >= run.lastSeq) sawEnd = true;
+        if (run !== undefined && isRunFinished(run.status) && after >= run.lastSeq) sawEnd = true;
       }
       if (sawEnd && source.runId !== undefined) {
         sink.end(source.runId, after);

@@ -44,3 +44,4 @@ export {
 } from "./store-payload.js";
 export { projectBatch, type RunDelta, type StepDelta } from "./store-projection.js";
 export { iterateRun, replayRun, stateAt, type ReplayOptions } from "./store-replay.js";
+export { isRunFinished } from "./store-types.js";

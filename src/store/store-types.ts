@@ -26,6 +26,11 @@ export interface Page<T, N = string> {
 /** A run's lifecycle status, as projected from its events. */
 export type RunStatus = "running" | "suspended" | "completed" | "failed" | "cancelled";
 
+/** Whether a run with this status has ended (it will store no more events). */
+export function isRunFinished(status: RunStatus): boolean {
+  return status === "completed" || status === "failed" || status === "cancelled";
+}
+
 /** A step's status, as projected from its latest step event. */
 export type StepStatus = "started" | "running" | "completed" | "failed" | "skipped" | "retrying";
 

@@ -4,7 +4,7 @@
  * a small per-run wrapper, so a live, stored or replayed run maps the same way.
  */
 import type { RuntrailEvent } from "../catalog.js";
-import { TERMINAL_RUN_EVENTS } from "../catalog.js";
+import { isTerminalRunEvent } from "../catalog.js";
 import { toGoflowEvent, type GoflowExecutionEvent, type GoflowRunState } from "./seed-001-goflow.js";
 
 /** The state of a run before its first event. */
@@ -43,7 +43,6 @@ export interface GoflowMapper {
   variables(runId: string): Record<string, unknown>;
 }
 
-const TERMINAL: ReadonlySet<string> = new Set(TERMINAL_RUN_EVENTS);
 
 /**
  * A stateful goflow mapper. Feed it every event of a run in `seq` order (a bus listener, a
@@ -63,7 +62,7 @@ export function createGoflowMapper(): GoflowMapper {
       const known = event.type === "run.started" ? undefined : runs.get(event.runId);
       const before = known ?? INITIAL_GOFLOW_STATE;
       const after = reduceGoflowState(before, event);
-      if (TERMINAL.has(event.type)) runs.delete(event.runId);
+      if (isTerminalRunEvent(event.type)) runs.delete(event.runId);
       else runs.set(event.runId, after);
       return toGoflowEvent(event, after);
     },
