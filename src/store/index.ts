@@ -6,6 +6,7 @@
 export type {
   AnalyticsOptions,
   AppendBatch,
+  AppendResult,
   EventStore,
   FindEventsOptions,
   ListRunsOptions,
@@ -24,6 +25,7 @@ export type {
 export {
   createStoreWriter,
   WriterClosedError,
+  type CommittedBatch,
   type Durability,
   type StoreWriter,
   type StoreWriterOptions,

@@ -97,6 +97,15 @@ export interface AppendBatch {
   readonly maybeStored?: boolean;
 }
 
+/** What an append committed. */
+export interface AppendResult {
+  /**
+   * The cursor of each event of the batch, aligned with `batch.events`. Absent when a retry found
+   * the batch already committed (`maybeStored`), the one case where the adapter wrote nothing.
+   */
+  readonly cursors?: readonly number[];
+}
+
 /** Options of {@link EventStore.readRun}. */
 export interface ReadRunOptions {
   /** Events with seq strictly greater than this. Default 0 (from the start). */
@@ -177,7 +186,7 @@ export interface RetentionResult {
 export interface EventStore {
   readonly kind: string;
   /** Writes one batch atomically (events + projections). Used by the writer. */
-  append(batch: AppendBatch): Promise<void>;
+  append(batch: AppendBatch): Promise<AppendResult>;
   /** Events of a run with seq > `after`, in seq order; `next` is the last seq of the page. */
   readRun(accountId: string, runId: string, options?: ReadRunOptions): Promise<Page<StoredEvent, number>>;
   /** Events matching the filters in cursor order; `next` is the last cursor of the page. */

@@ -23,13 +23,17 @@ import type { Subscription } from "../bus/subscription.js";
 import { Queue } from "../bus/queue.js";
 import { prepareEvent, type PayloadOptions } from "./store-payload.js";
 import { projectBatch } from "./store-projection.js";
-import type { EventStore } from "./store-types.js";
+import type { AppendResult, EventStore, PreparedEvent } from "./store-types.js";
 
 /** How durable an event is when the producer continues. See the module comment for the bounds. */
 export type Durability = "batched" | "sync";
 
-/** A failed write attempt; the writer retries it after `retryInMs`. */
+/**
+ * A failed write attempt, which the writer retries after `retryInMs`; or (`stage`
+ * `commit-listener`) an `onCommit` listener that threw, which changes nothing for the writer.
+ */
 export interface WriterFailure {
+  readonly stage: "write" | "commit-listener";
   readonly error: unknown;
   /** 1 for the first failure of this batch. */
   readonly attempt: number;
@@ -76,6 +80,16 @@ export interface WriterStats {
 }
 
 /**
+ * A batch the writer has committed, as stored: each event redacted and size-limited, with its
+ * JSON body text and its cursor. Listeners get batches in commit order.
+ */
+export interface CommittedBatch {
+  readonly events: readonly PreparedEvent[];
+  /** Aligned with `events`; absent in the rare case a retry found the batch already committed. */
+  readonly cursors?: readonly number[];
+}
+
+/**
  * A running store writer.
  *
  * @example
@@ -95,6 +109,13 @@ export interface StoreWriter {
   /** Commits every event emitted before the call, then stops. Idempotent. */
   close(): Promise<void>;
   stats(): WriterStats;
+  /**
+   * Calls `listener` after each commit, before `flush()` and `sync` emits resolve for its events,
+   * so whoever is told "committed" can already read them. Listeners run synchronously on the
+   * writer's path: keep them short. One that throws is reported through `onError` and ignored.
+   * Returns what removes the listener.
+   */
+  onCommit(listener: (batch: CommittedBatch) => void): () => void;
 }
 
 /** Thrown by `writer.bus.emit` in `sync` mode once the writer is closed. */
@@ -147,6 +168,7 @@ class Writer implements StoreWriter {
    */
   private seen = 0;
   private readonly stopCounting: () => void;
+  private readonly commitListeners = new Set<(batch: CommittedBatch) => void>();
 
   constructor(
     private readonly source: EventBus,
@@ -242,8 +264,10 @@ class Writer implements StoreWriter {
       const events: RuntrailEvent[] = new Array<RuntrailEvent>(count);
       for (let i = 0; i < count; i++) events[i] = this.pending.shift()!;
       this.inFlight = count;
-      await this.write(events);
+      const prepared = events.map((event) => prepareEvent(event, this.options));
+      const result = await this.write(prepared);
       this.inFlight = 0;
+      this.announce(prepared, result);
       this.committed(events);
       if (this.pending.size > 0 && this.timer === undefined && this.durability === "batched") {
         // Events that arrived during the commit still wait at most one interval.
@@ -258,24 +282,40 @@ class Writer implements StoreWriter {
     this.resolveFlushWaiters(Infinity);
   }
 
-  private async write(events: RuntrailEvent[]): Promise<void> {
-    const prepared = events.map((event) => prepareEvent(event, this.options));
+  private async write(prepared: readonly PreparedEvent[]): Promise<AppendResult> {
     const { runs, steps } = projectBatch(prepared);
     let delay = this.options.retryDelayMs ?? 50;
     const maxDelay = this.options.maxRetryDelayMs ?? 5_000;
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.store.append({ events: prepared, runs, steps, maybeStored: attempt > 1 });
+        const result = await this.store.append({ events: prepared, runs, steps, maybeStored: attempt > 1 });
         this.retrying = false;
-        return;
+        return result;
       } catch (error) {
         this.counts.failures++;
         this.retrying = true;
-        this.report({ error, attempt, batchSize: events.length, retryInMs: delay });
+        this.report({ stage: "write", error, attempt, batchSize: prepared.length, retryInMs: delay });
         await new Promise((resolve) => setTimeout(resolve, delay));
         delay = Math.min(delay * 2, maxDelay);
       }
     }
+  }
+
+  private announce(events: readonly PreparedEvent[], result: AppendResult): void {
+    if (this.commitListeners.size === 0) return;
+    const batch: CommittedBatch = result.cursors === undefined ? { events } : { events, cursors: result.cursors };
+    for (const listener of this.commitListeners) {
+      try {
+        listener(batch);
+      } catch (error) {
+        this.report({ stage: "commit-listener", error, attempt: 1, batchSize: events.length, retryInMs: 0 });
+      }
+    }
+  }
+
+  onCommit(listener: (batch: CommittedBatch) => void): () => void {
+    this.commitListeners.add(listener);
+    return () => void this.commitListeners.delete(listener);
   }
 
   private committed(events: readonly RuntrailEvent[]): void {
@@ -343,7 +383,8 @@ class Writer implements StoreWriter {
       if (onError !== undefined) onError(failure);
       else {
         const message = failure.error instanceof Error ? failure.error.message : String(failure.error);
-        console.warn(`[runtrail] store write of ${failure.batchSize} events failed (attempt ${failure.attempt}), retrying in ${failure.retryInMs} ms: ${message}`);
+        if (failure.stage === "commit-listener") console.warn(`[runtrail] a store writer onCommit listener threw: ${message}`);
+        else console.warn(`[runtrail] store write of ${failure.batchSize} events failed (attempt ${failure.attempt}), retrying in ${failure.retryInMs} ms: ${message}`);
       }
     } catch {
       // A throwing error hook must not stop the writer.

@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createBus, type EventInput } from "runtrail";
-import { createStoreWriter, WriterClosedError, type AppendBatch, type EventStore, type WriterFailure } from "../../src/store/index.js";
+import { createStoreWriter, WriterClosedError, type AppendBatch, type CommittedBatch, type EventStore, type WriterFailure } from "../../src/store/index.js";
 import { STORES, type OpenedStore } from "./store-fixtures.js";
 
 const wf = { name: "w" };
@@ -86,6 +86,49 @@ for (const factory of STORES) {
       expect(await seqs(opened.store, "out")).toEqual(Array.from({ length: 10 }, (_, k) => k + 1));
       expect(writer.stats()).toMatchObject({ written: 10, failures: failures.length, retrying: false });
       await writer.close();
+    });
+
+    it("onCommit: hands each committed batch, as stored and with its cursors, before flush resolves", async () => {
+      const bus = createBus();
+      const writer = createStoreWriter(bus, opened.store, { batchSize: 4, flushIntervalMs: 60_000, maxFieldBytes: 64, onError: () => undefined });
+      const batches: CommittedBatch[] = [];
+      const stop = writer.onCommit((batch) => batches.push(batch));
+      writer.onCommit(() => {
+        throw new Error("a broken listener changes nothing");
+      });
+      for (let i = 0; i < 5; i++) void bus.emit({ ...step(`oc${i % 2}`, i), output: { password: "hunter2", blob: "x".repeat(200) } });
+      const flushed = writer.flush();
+      await flushed;
+      // 5 events in batches of at most 4, in commit order, each event as the store holds it.
+      expect(batches.map((b) => b.events.length)).toEqual([4, 1]);
+      const handed = batches.flatMap((b) => b.events.map((prepared, i) => ({ cursor: b.cursors?.[i], body: prepared.body, event: prepared.event })));
+      const stored = (await opened.store.findEvents("default", { limit: 100 })).items;
+      expect(handed.map((h) => h.cursor)).toEqual(stored.map((s) => s.cursor));
+      expect(handed.map((h) => h.event)).toEqual(stored.map((s) => s.event));
+      expect(handed.map((h) => JSON.parse(h.body) as unknown)).toEqual(stored.map((s) => s.event));
+      expect(JSON.stringify(handed[0]!.event)).not.toContain("hunter2");
+      stop();
+      void bus.emit(step("oc0", 9));
+      await writer.close();
+      expect(batches).toHaveLength(2);
+    });
+
+    it("onCommit: a listener that throws is reported and the writer goes on", async () => {
+      const bus = createBus();
+      const failures: WriterFailure[] = [];
+      const writer = createStoreWriter(bus, opened.store, { onError: (f) => failures.push(f) });
+      writer.onCommit(() => {
+        throw new Error("listener broke");
+      });
+      void bus.emit(step("lt", 1));
+      await writer.flush();
+      void bus.emit(step("lt", 2));
+      await writer.close();
+      expect(failures.map((f) => [f.stage, (f.error as Error).message])).toEqual([
+        ["commit-listener", "listener broke"],
+        ["commit-listener", "listener broke"],
+      ]);
+      expect(await seqs(opened.store, "lt")).toEqual([1, 2]);
     });
 
     it("applies backpressure beyond its bound while the store is down, then drains losslessly", async () => {

@@ -7,11 +7,12 @@ import { runMergeSql, stepMergeSql, type MergeDialect } from "../store-sql.js";
 
 const POSTGRES_MERGE: MergeDialect = { max: "GREATEST", min: "LEAST" };
 
-/** Inserts a batch: `$1` the JSON array of event bodies, `$2` the truncation records (text[], aligned). */
+/** Inserts a batch: `$1` the JSON array of event bodies, `$2` the truncation records (text[], aligned); returns the cursors. */
 export const INSERT_EVENTS_SQL = `INSERT INTO events (run_id, seq, account_id, type, step_id, ts, body, truncated)
   SELECT e->>'runId', (e->>'seq')::bigint, e->>'accountId', e->>'type', e->>'stepId', (e->>'ts')::float8, e, ($2::text[])[x.i]
   FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(e, i)
-  ORDER BY x.i`;
+  ORDER BY x.i
+  RETURNING cursor`;
 
 export const UPSERT_RUNS_SQL = `INSERT INTO runs AS runs (run_id, account_id, workflow, workflow_version, parent_run_id, status, status_seq,
     started_at, last_event_at, ended_at, duration_ms, last_seq, event_count, progress, error,

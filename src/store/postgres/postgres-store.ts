@@ -7,6 +7,7 @@ import { runPageToken, toPage, toRunRecord, toStepRecord, toStoredEvent, type Ev
 import type {
   AnalyticsOptions,
   AppendBatch,
+  AppendResult,
   EventStore,
   FindEventsOptions,
   ListRunsOptions,
@@ -57,15 +58,15 @@ class PostgresStore implements EventStore {
 
   constructor(private readonly pool: PgPool) {}
 
-  async append(batch: AppendBatch): Promise<void> {
+  async append(batch: AppendBatch): Promise<AppendResult> {
     const last = batch.events.at(-1);
-    if (last === undefined) return;
-    await this.transaction(async (client) => {
+    if (last === undefined) return { cursors: [] };
+    return this.transaction(async (client): Promise<AppendResult> => {
       await client.query(WRITE_LOCK_SQL);
       // A batch commits whole or not at all, so after a lost COMMIT its last event says which.
       if (batch.maybeStored === true) {
         const found = await client.query(HAS_EVENT_SQL, [last.event.runId, last.event.seq]);
-        if (found.rows.length > 0) return;
+        if (found.rows.length > 0) return {};
       }
       let bodies = "[";
       const truncated: (string | null)[] = new Array<string | null>(batch.events.length);
@@ -74,9 +75,13 @@ class PostgresStore implements EventStore {
         bodies += i === 0 ? row.body : "," + row.body;
         truncated[i] = row.truncated;
       }
-      await client.query(INSERT_EVENTS_SQL, [bodies + "]", truncated]);
+      const inserted = await client.query<{ cursor: string }>(INSERT_EVENTS_SQL, [bodies + "]", truncated]);
       await client.query(UPSERT_RUNS_SQL, [JSON.stringify(batch.runs)]);
       if (batch.steps.length > 0) await client.query(UPSERT_STEPS_SQL, [JSON.stringify(batch.steps)]);
+      // Rows are inserted in batch order and draw their cursors in that order (under the write
+      // lock), so sorted cursors align with the batch whatever order RETURNING lists them in.
+      const cursors = inserted.rows.map((row) => Number(row.cursor)).sort((a, b) => a - b);
+      return { cursors };
     });
   }
 

@@ -6,6 +6,7 @@ import { runPageToken, toPage, toRunRecord, toStepRecord, toStoredEvent, type Ev
 import type {
   AnalyticsOptions,
   AppendBatch,
+  AppendResult,
   EventStore,
   FindEventsOptions,
   ListRunsOptions,
@@ -38,7 +39,7 @@ export interface SqliteStoreOptions {
 class SqliteStore implements EventStore {
   readonly kind = "sqlite";
   private readonly statements: SqliteStatements;
-  private readonly appendTx: (batch: AppendBatch) => void;
+  private readonly appendTx: (batch: AppendBatch) => AppendResult;
   private readonly deleteTx: (accountId: string, before: number) => RetentionResult;
   /**
    * Query statements by SQL text. Queries are built per call but come in few shapes (values are
@@ -49,16 +50,20 @@ class SqliteStore implements EventStore {
   constructor(private readonly db: SqliteDatabase) {
     this.statements = prepareStatements(db);
     const s = this.statements;
-    this.appendTx = db.transaction((batch: AppendBatch) => {
+    this.appendTx = db.transaction((batch: AppendBatch): AppendResult => {
       const last = batch.events.at(-1);
-      if (last === undefined) return;
+      if (last === undefined) return { cursors: [] };
       // A batch commits whole or not at all, so its last event tells whether it is already stored.
-      if (batch.maybeStored === true && s.hasEvent.get(last.event.runId, last.event.seq) !== undefined) return;
-      for (const { event, body, truncated } of batch.events) {
-        s.insertEvent.run(event.runId, event.seq, event.accountId, event.type, event.stepId ?? null, event.ts, body, truncated);
+      if (batch.maybeStored === true && s.hasEvent.get(last.event.runId, last.event.seq) !== undefined) return {};
+      const cursors = new Array<number>(batch.events.length);
+      for (let i = 0; i < batch.events.length; i++) {
+        const { event, body, truncated } = batch.events[i]!;
+        const row = s.insertEvent.run(event.runId, event.seq, event.accountId, event.type, event.stepId ?? null, event.ts, body, truncated);
+        cursors[i] = Number(row.lastInsertRowid);
       }
       for (const run of batch.runs) upsertRun(s.upsertRun, run);
       for (const step of batch.steps) upsertStep(s.upsertStep, step);
+      return { cursors };
     });
     this.deleteTx = db.transaction((accountId: string, before: number): RetentionResult => {
       const events = s.deleteEvents.run(accountId, accountId, before).changes;
@@ -68,13 +73,8 @@ class SqliteStore implements EventStore {
     });
   }
 
-  append(batch: AppendBatch): Promise<void> {
-    try {
-      this.appendTx(batch);
-      return Promise.resolve();
-    } catch (error) {
-      return Promise.reject(error as Error);
-    }
+  append(batch: AppendBatch): Promise<AppendResult> {
+    return this.attempt(() => this.appendTx(batch));
   }
 
   private query(sql: string): SqliteStatement {
