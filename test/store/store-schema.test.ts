@@ -1,12 +1,18 @@
 /**
  * What the write path's speed work must not change: every column of a projection delta lands in
- * its own column (the SQLite upserts bind by position), and the PostgreSQL migration that leaves
- * room for HOT updates of steps applies to new and to existing stores alike.
+ * its own column (the SQLite upserts bind by position), and the migrations that make the
+ * per-batch upserts cheaper (no index on runs.last_event_at; PostgreSQL: room for HOT updates)
+ * apply to new and to existing stores alike.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { createBus } from "runtrail";
 import { prepareEvent, type RunDelta, type StepDelta } from "../../src/store/index.js";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
 import { openPostgresStore, POSTGRES_SCHEMA_VERSION } from "../../src/store/postgres/index.js";
+import { openSqliteStore, SQLITE_SCHEMA_VERSION } from "../../src/store/sqlite/index.js";
 import { PG_URL, pgAdmin, STORES, testSchema, type OpenedStore } from "./store-fixtures.js";
 
 /** A delta whose every field differs from every other, so a column bound out of place shows. */
@@ -103,6 +109,37 @@ describe.each(STORES)("projection columns: $name", (factory) => {
   });
 });
 
+describe("sqlite schema migrations", () => {
+  it("drops the runs.last_event_at index, on a new store and on a store of version 1, keeping rows", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "runtrail-migrate-"));
+    const path = join(dir, "m.db");
+    const indexes = (db: Database.Database): string[] =>
+      (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'runs' AND sql IS NOT NULL ORDER BY name").all() as { name: string }[]).map((row) => row.name);
+    try {
+      await (await openSqliteStore({ path })).close();
+      expect(SQLITE_SCHEMA_VERSION).toBe(2);
+      const db = new Database(path);
+      expect(indexes(db)).toEqual(["runs_account_started", "runs_account_status", "runs_account_workflow"]);
+      // Back to what version 1 left, with a row the migration must keep.
+      db.exec("CREATE INDEX runs_account_activity ON runs (account_id, last_event_at)");
+      db.exec(`INSERT INTO steps (run_id, step_id, path, account_id, status, status_seq, attempts, total_duration_ms, failures)
+        VALUES ('r', 's', '[]', 'default', 'started', 1, 1, 0, 0)`);
+      db.pragma("user_version = 1");
+      db.close();
+
+      const store = await openSqliteStore({ path });
+      expect((await store.listSteps("default", "r")).map((step) => step.stepId)).toEqual(["s"]);
+      await store.close();
+      const after = new Database(path);
+      expect(indexes(after)).toEqual(["runs_account_started", "runs_account_status", "runs_account_workflow"]);
+      expect(after.pragma("user_version", { simple: true })).toBe(2);
+      after.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe.runIf(STORES.some((factory) => factory.name === "postgres"))("postgres schema migrations", () => {
   const schema = testSchema();
   afterEach(async () => {
@@ -111,34 +148,43 @@ describe.runIf(STORES.some((factory) => factory.name === "postgres"))("postgres 
     await admin.end();
   });
 
-  const stepsOptions = async (admin: Awaited<ReturnType<typeof pgAdmin>>): Promise<unknown> => {
+  const tableOptions = async (admin: Awaited<ReturnType<typeof pgAdmin>>, table: string): Promise<unknown> => {
     const { rows } = await admin.query<{ reloptions: string[] | null }>(
-      "SELECT c.reloptions FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = 'steps'",
-      [schema],
+      "SELECT c.reloptions FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2",
+      [schema, table],
     );
     return rows[0]?.reloptions;
   };
+  const runIndexes = async (admin: Awaited<ReturnType<typeof pgAdmin>>): Promise<string[]> => {
+    const { rows } = await admin.query<{ indexname: string }>("SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = 'runs' ORDER BY indexname", [schema]);
+    return rows.map((row) => row.indexname);
+  };
+  const HOT_FRIENDLY = { steps: ["fillfactor=50"], runs: ["fillfactor=50"] };
 
-  it("leaves half of each steps page free, on a new store and on a store of version 1", async () => {
+  it("keeps projection rows HOT-updatable (half-free pages, no index on last_event_at), new or migrated from version 1", async () => {
     const admin = await pgAdmin();
     try {
       await (await openPostgresStore({ connectionString: PG_URL, schema })).close();
-      expect(POSTGRES_SCHEMA_VERSION).toBe(2);
-      expect(await stepsOptions(admin)).toEqual(["fillfactor=50"]);
+      expect(POSTGRES_SCHEMA_VERSION).toBe(3);
+      expect({ steps: await tableOptions(admin, "steps"), runs: await tableOptions(admin, "runs") }).toEqual(HOT_FRIENDLY);
+      expect(await runIndexes(admin)).not.toContain("runs_account_activity");
 
-      // Back to what version 1 left, with a row that the migration must keep.
+      // Back to what version 1 left, with rows that the migrations must keep.
       await admin.query(`ALTER TABLE ${schema}.steps RESET (fillfactor)`);
-      await admin.query(`DELETE FROM ${schema}.runtrail_schema_version WHERE version = 2`);
+      await admin.query(`ALTER TABLE ${schema}.runs RESET (fillfactor)`);
+      await admin.query(`CREATE INDEX runs_account_activity ON ${schema}.runs (account_id, last_event_at)`);
+      await admin.query(`DELETE FROM ${schema}.runtrail_schema_version WHERE version > 1`);
       await admin.query(
         `INSERT INTO ${schema}.steps (run_id, step_id, path, account_id, status, status_seq, attempts, total_duration_ms, failures)
          VALUES ('r', 's', '[]', 'default', 'started', 1, 1, 0, 0)`,
       );
-      expect(await stepsOptions(admin)).toBeNull();
+      expect(await tableOptions(admin, "steps")).toBeNull();
 
       const store = await openPostgresStore({ connectionString: PG_URL, schema });
-      expect(await stepsOptions(admin)).toEqual(["fillfactor=50"]);
+      expect({ steps: await tableOptions(admin, "steps"), runs: await tableOptions(admin, "runs") }).toEqual(HOT_FRIENDLY);
+      expect(await runIndexes(admin)).not.toContain("runs_account_activity");
       const { rows } = await admin.query<{ version: number }>(`SELECT version FROM ${schema}.runtrail_schema_version ORDER BY version`);
-      expect(rows.map((row) => row.version)).toEqual([1, 2]);
+      expect(rows.map((row) => row.version)).toEqual([1, 2, 3]);
       expect((await store.listSteps("default", "r")).map((s) => s.stepId)).toEqual(["s"]);
       await store.close();
     } finally {

@@ -61,6 +61,10 @@ const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (run_id, step_id, path)
    );
    CREATE INDEX steps_account_step ON steps (account_id, step_id);`,
+  // Every batch rewrites each active run's row, and last_event_at moves every time: its index,
+  // used only by the retention sweep, cost an index update per run per batch. Retention scans the
+  // account's runs by runs_account_started instead.
+  `DROP INDEX runs_account_activity;`,
 ];
 
 /** The schema version this code writes. */
