@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createBus, type EventBus, type EventInput, type RuntrailEvent } from "runtrail";
 import { createStoreWriter, iterateRun, replayRun, type EventStore, type StoredEvent } from "../../src/store/index.js";
-import { STORES, type OpenedStore } from "./store-fixtures.js";
+import { CONFORMANCE_STORES, type OpenedStore } from "./store-fixtures.js";
 
 const wf = { name: "etl", version: "2" };
 
@@ -33,7 +33,7 @@ function runScript(runId: string, steps: number, accountId?: string): EventInput
   return inputs;
 }
 
-for (const factory of STORES) {
+for (const factory of CONFORMANCE_STORES) {
   describe(`store conformance: ${factory.name}`, () => {
     let opened: OpenedStore;
     let store: EventStore;

@@ -24,20 +24,22 @@ export interface OpenedStore {
 }
 
 export interface StoreFactory {
-  readonly name: "sqlite" | "postgres";
+  /** `sqlite`, `postgres`, or a variant of one (`sqlite, writes on the caller's thread`). */
+  readonly name: string;
   open(): Promise<OpenedStore>;
 }
 
-const sqlite: StoreFactory = {
-  name: "sqlite",
+/** A SQLite file store; `writeThread` false keeps its writes on the caller's thread. */
+const sqliteFactory = (name: string, writeThread: boolean): StoreFactory => ({
+  name,
   async open() {
     const dir = mkdtempSync(join(tmpdir(), "runtrail-store-"));
     const path = join(dir, "runtrail.db");
-    const opened: EventStore[] = [await openSqliteStore({ path })];
+    const opened: EventStore[] = [await openSqliteStore({ path, writeThread })];
     return {
       store: opened[0]!,
       async reopen() {
-        const store = await openSqliteStore({ path });
+        const store = await openSqliteStore({ path, writeThread });
         opened.push(store);
         return store;
       },
@@ -47,7 +49,9 @@ const sqlite: StoreFactory = {
       },
     };
   },
-};
+});
+
+const sqlite = sqliteFactory("sqlite", true);
 
 /** A fresh schema name: each test writes into its own. */
 export const testSchema = (): string => `rt_test_${Math.random().toString(36).slice(2, 10)}`;
@@ -89,3 +93,12 @@ const wanted = (process.env.RUNTRAIL_STORES ?? "sqlite,postgres").split(",").map
 
 /** The stores under test, narrowed by `RUNTRAIL_STORES`. */
 export const STORES: readonly StoreFactory[] = [sqlite, postgres].filter((factory) => wanted.includes(factory.name));
+
+/**
+ * The stores the conformance and writer suites run against: {@link STORES}, plus SQLite writing
+ * on the caller's thread (what `:memory:` and a caller-owned database use), so both write paths
+ * of the SQLite store meet the same contract.
+ */
+export const CONFORMANCE_STORES: readonly StoreFactory[] = wanted.includes("sqlite")
+  ? [...STORES, sqliteFactory("sqlite, writes on the caller's thread", false)]
+  : STORES;

@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createBus, type EventInput } from "runtrail";
 import { createStoreWriter, WriterClosedError, type AppendBatch, type CommittedBatch, type EventStore, type WriterFailure } from "../../src/store/index.js";
-import { STORES, type OpenedStore } from "./store-fixtures.js";
+import { CONFORMANCE_STORES, type OpenedStore } from "./store-fixtures.js";
 
 const wf = { name: "w" };
 const step = (runId: string, i: number): EventInput => ({ type: "step.completed", runId, workflow: wf, stepId: `s${i}`, durationMs: 1 });
@@ -26,7 +26,7 @@ async function seqs(store: EventStore, runId: string): Promise<number[]> {
   return (await store.readRun("default", runId, { limit: 10_000 })).items.map((s) => s.event.seq);
 }
 
-for (const factory of STORES) {
+for (const factory of CONFORMANCE_STORES) {
   describe(`store writer: ${factory.name}`, () => {
     let opened: OpenedStore;
     beforeEach(async () => {
@@ -96,7 +96,7 @@ for (const factory of STORES) {
       writer.onCommit(() => {
         throw new Error("a broken listener changes nothing");
       });
-      for (let i = 0; i < 5; i++) void bus.emit({ ...step(`oc${i % 2}`, i), output: { password: "hunter2", blob: "x".repeat(200) } });
+      for (let i = 0; i < 5; i++) void bus.emit({ type: "step.completed", runId: `oc${i % 2}`, workflow: wf, stepId: `s${i}`, durationMs: 1, output: { password: "hunter2", blob: "x".repeat(200) } });
       const flushed = writer.flush();
       await flushed;
       // 5 events in batches of at most 4, in commit order, each event as the store holds it.

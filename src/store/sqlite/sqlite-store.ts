@@ -20,8 +20,9 @@ import type {
   StoredEvent,
 } from "../store-types.js";
 import { openDatabase, type SqliteDatabase, type SqliteStatement } from "./sqlite-driver.js";
-import { prepareStatements, upsertRun, upsertStep, type SqliteStatements } from "./sqlite-queries.js";
+import { prepareStatements, type SqliteStatements } from "./sqlite-queries.js";
 import { migrateSqlite } from "./sqlite-schema.js";
+import { inThreadWriter, threadWriter, type SqliteWriter } from "./sqlite-writer.js";
 
 /** Options of {@link openSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -34,47 +35,32 @@ export interface SqliteStoreOptions {
    * lost on power loss. `full`: fsync on every commit, so a commit also survives power loss.
    */
   synchronous?: "normal" | "full";
+  /**
+   * Write on a worker thread with its own connection (default for a database file): commits and
+   * WAL checkpoints then never stall this thread, and preparing the next batch overlaps with
+   * committing this one. Always off for `:memory:` and for a `database` passed in.
+   */
+  writeThread?: boolean;
 }
 
 class SqliteStore implements EventStore {
   readonly kind = "sqlite";
   private readonly statements: SqliteStatements;
-  private readonly appendTx: (batch: AppendBatch) => AppendResult;
-  private readonly deleteTx: (accountId: string, before: number) => RetentionResult;
   /**
    * Query statements by SQL text. Queries are built per call but come in few shapes (values are
    * bound, not inlined), and preparing one cost more than reading a page with it.
    */
   private readonly queries = new Map<string, SqliteStatement>();
 
-  constructor(private readonly db: SqliteDatabase) {
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly writer: SqliteWriter,
+  ) {
     this.statements = prepareStatements(db);
-    const s = this.statements;
-    this.appendTx = db.transaction((batch: AppendBatch): AppendResult => {
-      const last = batch.events.at(-1);
-      if (last === undefined) return { cursors: [] };
-      // A batch commits whole or not at all, so its last event tells whether it is already stored.
-      if (batch.maybeStored === true && s.hasEvent.get(last.event.runId, last.event.seq) !== undefined) return {};
-      const cursors = new Array<number>(batch.events.length);
-      for (let i = 0; i < batch.events.length; i++) {
-        const { event, body, truncated } = batch.events[i]!;
-        const row = s.insertEvent.run(event.runId, event.seq, event.accountId, event.type, event.stepId ?? null, event.ts, body, truncated);
-        cursors[i] = Number(row.lastInsertRowid);
-      }
-      for (const run of batch.runs) upsertRun(s.upsertRun, run);
-      for (const step of batch.steps) upsertStep(s.upsertStep, step);
-      return { cursors };
-    });
-    this.deleteTx = db.transaction((accountId: string, before: number): RetentionResult => {
-      const events = s.deleteEvents.run(accountId, accountId, before).changes;
-      s.deleteSteps.run(accountId, accountId, before);
-      const runs = s.deleteRuns.run(accountId, before).changes;
-      return { runs, events };
-    });
   }
 
   append(batch: AppendBatch): Promise<AppendResult> {
-    return this.attempt(() => this.appendTx(batch));
+    return this.writer.append(batch);
   }
 
   private query(sql: string): SqliteStatement {
@@ -153,7 +139,7 @@ class SqliteStore implements EventStore {
   }
 
   deleteRunsBefore(accountId: string, before: number): Promise<RetentionResult> {
-    return this.attempt(() => this.deleteTx(accountId, before));
+    return this.writer.deleteRunsBefore(accountId, before);
   }
 
   lastSeq(accountId: string, runId: string): Promise<number> {
@@ -163,9 +149,9 @@ class SqliteStore implements EventStore {
     });
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    await this.writer.close();
     if (this.db.open) this.db.close();
-    return Promise.resolve();
   }
 
   /** better-sqlite3 is synchronous; the interface is not, so errors become rejections. */
@@ -186,9 +172,13 @@ class SqliteStore implements EventStore {
  * const store = await openSqliteStore({ path: "./runtrail.db" });
  */
 export async function openSqliteStore(options: SqliteStoreOptions = {}): Promise<EventStore> {
-  const db = options.database ?? (await openDatabase(options.path ?? "./runtrail.db"));
+  const path = options.path ?? "./runtrail.db";
+  const db = options.database ?? (await openDatabase(path));
+  const synchronous = options.synchronous === "full" ? "FULL" : "NORMAL";
   db.pragma("journal_mode = WAL");
-  db.pragma(`synchronous = ${options.synchronous === "full" ? "FULL" : "NORMAL"}`);
+  db.pragma(`synchronous = ${synchronous}`);
   migrateSqlite(db);
-  return new SqliteStore(db);
+  const inMemory = path === ":memory:" || path === "" || path.startsWith("file::memory:");
+  const threaded = options.database === undefined && !inMemory && options.writeThread !== false;
+  return new SqliteStore(db, threaded ? threadWriter(path, synchronous) : inThreadWriter(db));
 }
