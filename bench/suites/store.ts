@@ -25,27 +25,66 @@ const PG_URL = process.env.RUNTRAIL_PG_URL ?? "postgres://postgres@127.0.0.1:543
 const payload = { text: "lorem ipsum ".repeat(15).slice(0, 170), n: 42 };
 const workflow = { name: "bench" };
 
-/** Event i: runs interleaved round-robin, as concurrent runs would be. */
-function input(i: number): EventInput {
-  return { type: "step.completed", runId: `run-${i % RUNS}`, workflow, stepId: `s${i % 7}`, durationMs: 3, output: payload };
+/** Which events the ROWS are; runs are always interleaved round-robin, as concurrent runs are. */
+interface Mix {
+  readonly name: string;
+  readonly input: (i: number) => EventInput;
 }
 
+/**
+ * A run's trail as the engine writes it: run.started, then per step step.started, tool.called,
+ * tool.completed, step.completed and progress.updated, then run.completed; each payload ~200 B.
+ */
+const TRAIL: Mix = {
+  name: "workflow trails (per step: started, tool call and result, completed, progress)",
+  input(i) {
+    const runId = `run-${i % RUNS}`;
+    const k = Math.floor(i / RUNS);
+    const last = ROWS / RUNS - 1;
+    if (k === 0) return { type: "run.started", runId, workflow, input: payload };
+    if (k === last) return { type: "run.completed", runId, workflow, durationMs: 1_000, output: payload };
+    const step = Math.floor((k - 1) / 5);
+    const stepId = `s${step}`;
+    const tool = { name: "fetch", callId: `c${step}` };
+    switch ((k - 1) % 5) {
+      case 0:
+        return { type: "step.started", runId, workflow, stepId, input: payload };
+      case 1:
+        return { type: "tool.called", runId, workflow, stepId, tool, arguments: payload };
+      case 2:
+        return { type: "tool.completed", runId, workflow, stepId, tool, result: payload, durationMs: 2 };
+      case 3:
+        return { type: "step.completed", runId, workflow, stepId, durationMs: 3, output: payload };
+      default:
+        return { type: "progress.updated", runId, workflow, progress: { completed: step + 1, failed: 0, skipped: 0, total: 200, percent: (step + 1) / 2 } };
+    }
+  },
+};
+
+/** The projections' worst case: every event completes a step (7 per run, each completed over and over). */
+const STEP_COMPLETIONS: Mix = {
+  name: "every event a step.completed (stress: a steps row per event)",
+  input: (i) => ({ type: "step.completed", runId: `run-${i % RUNS}`, workflow, stepId: `s${i % 7}`, durationMs: 3, output: payload }),
+};
+
+const MIXES = [TRAIL, STEP_COMPLETIONS];
+
 /** The rows both raw limits insert: the same events, stamped and serialised as the writer would. */
-function stampedRows(): ReturnType<typeof prepareEvent>[] {
+function stampedRows(mix: Mix): ReturnType<typeof prepareEvent>[] {
   const bus = createBus();
   const rows: ReturnType<typeof prepareEvent>[] = [];
   bus.onEvent((event) => rows.push(prepareEvent(event)));
-  for (let i = 0; i < ROWS; i++) void bus.emit(input(i));
+  for (let i = 0; i < ROWS; i++) void bus.emit(mix.input(i));
   return rows;
 }
 
 /** Emits ROWS events through a writer into `store`; events/s from first emit to close. */
-async function throughWriter(store: EventStore): Promise<number> {
+async function throughWriter(store: EventStore, mix: Mix): Promise<number> {
   const bus = createBus();
   const writer = createStoreWriter(bus, store, { batchSize: 1_000, flushIntervalMs: 50 });
   const start = process.hrtime.bigint();
   for (let i = 0; i < ROWS; i++) {
-    const pressure = bus.emit(input(i));
+    const pressure = bus.emit(mix.input(i));
     if (pressure !== undefined) await pressure;
   }
   await writer.close();
@@ -79,10 +118,10 @@ async function sqliteRawRate(rows: ReturnType<typeof prepareEvent>[]): Promise<n
   return rate;
 }
 
-async function sqliteWriterRate(): Promise<number> {
+async function sqliteWriterRate(mix: Mix): Promise<number> {
   const mine = tempDb();
   const store = await openSqliteStore({ path: mine.path });
-  const rate = await throughWriter(store);
+  const rate = await throughWriter(store, mix);
   await store.close();
   mine.done();
   return rate;
@@ -91,15 +130,15 @@ async function sqliteWriterRate(): Promise<number> {
 /** Raw and writer alternate, SAMPLES times each, so drift on a shared machine hits both alike. */
 const SAMPLES = 3;
 
-async function sqliteRows(rows: ReturnType<typeof prepareEvent>[]): Promise<BenchRow> {
+async function sqliteRows(mix: Mix, rows: ReturnType<typeof prepareEvent>[]): Promise<BenchRow> {
   const raws: number[] = [];
   const writers: number[] = [];
   for (let s = 0; s < SAMPLES; s++) {
     raws.push(await sqliteRawRate(rows));
-    writers.push(await sqliteWriterRate());
+    writers.push(await sqliteWriterRate(mix));
   }
   return {
-    case: `sqlite, ${ROWS.toLocaleString("en-US")} events of ~200 B payload, ${RUNS} interleaved runs`,
+    case: `sqlite, ${ROWS.toLocaleString("en-US")} events of ~200 B payload, ${RUNS} interleaved runs: ${mix.name}`,
     metric: "write throughput",
     unit: "events/s",
     runtrail: median(writers),
@@ -141,7 +180,7 @@ class CopyIn {
 
 const copyText = (value: string): string => value.replace(/\\/g, "\\\\").replace(/\t/g, "\\t").replace(/\n/g, "\\n").replace(/\r/g, "\\r");
 
-async function postgresRows(rows: ReturnType<typeof prepareEvent>[]): Promise<BenchRow> {
+async function postgresRows(mix: Mix, rows: ReturnType<typeof prepareEvent>[]): Promise<BenchRow> {
   const admin = new pg.Client({ connectionString: PG_URL });
   await admin.connect();
   const rawSchema = `rt_bench_raw_${process.pid}`;
@@ -192,14 +231,14 @@ async function postgresRows(rows: ReturnType<typeof prepareEvent>[]): Promise<Be
 
       await admin.query(`DROP SCHEMA IF EXISTS ${mineSchema} CASCADE`);
       const store = await openPostgresStore({ connectionString: PG_URL, schema: mineSchema });
-      writers.push(await throughWriter(store));
+      writers.push(await throughWriter(store, mix));
       await store.close();
     }
     await client.end();
     const rawRate = median(raws);
     const rate = median(writers);
     return {
-      case: `postgres, ${ROWS.toLocaleString("en-US")} events of ~200 B payload, jsonb body, (run_id, seq) unique`,
+      case: `postgres, ${ROWS.toLocaleString("en-US")} events of ~200 B payload, ${RUNS} interleaved runs, jsonb body: ${mix.name}`,
       metric: "write throughput",
       unit: "events/s",
       runtrail: rate,
@@ -259,12 +298,11 @@ async function pagedRead(): Promise<BenchRow> {
 }
 
 export default async function (): Promise<BenchRow[]> {
-  const rows = stampedRows();
-  const result = [await sqliteRows(rows)];
-  try {
-    result.push(await postgresRows(rows));
-  } catch (error) {
-    console.error(`postgres skipped: ${error instanceof Error ? error.message : String(error)}`);
+  const result: BenchRow[] = [];
+  for (const mix of MIXES) {
+    const rows = stampedRows(mix);
+    result.push(await sqliteRows(mix, rows));
+    result.push(await postgresRows(mix, rows));
   }
   result.push(await pagedRead());
   return result;

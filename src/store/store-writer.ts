@@ -252,34 +252,55 @@ class Writer implements StoreWriter {
     );
   }
 
+  /**
+   * Commits batches one after another. While one commits, the next full batch is prepared
+   * (redacted, serialised, projected): with a store that commits elsewhere (a database server, the
+   * SQLite write thread), that work overlaps with the commit. The next batch is sent only once the
+   * previous one is committed, so a failed batch is retried before anything after it is written
+   * and what is stored never has a gap. A partial batch waits for the commit in flight instead,
+   * so that events arriving meanwhile share its commit.
+   */
   private async flushLoop(): Promise<void> {
+    let writing: Promise<void> | undefined;
     for (;;) {
       if (!this.shouldWrite()) {
         if (this.readerDone && this.pending.size === 0) break;
         await new Promise<void>((resolve) => (this.wakeFlusher = resolve));
         continue;
       }
+      if (writing !== undefined && this.pending.size < this.batchSize) {
+        await writing;
+        writing = undefined;
+        continue;
+      }
       this.timerDue = false;
       const count = Math.min(this.pending.size, this.batchSize);
       const events: RuntrailEvent[] = new Array<RuntrailEvent>(count);
       for (let i = 0; i < count; i++) events[i] = this.pending.shift()!;
-      this.inFlight = count;
+      this.inFlight += count;
       const prepared = events.map((event) => prepareEvent(event, this.options));
-      const result = await this.write(prepared);
-      this.inFlight = 0;
-      this.announce(prepared, result);
-      this.committed(events);
-      if (this.pending.size > 0 && this.timer === undefined && this.durability === "batched") {
-        // Events that arrived during the commit still wait at most one interval.
-        this.timer = setTimeout(() => {
-          this.timer = undefined;
-          this.timerDue = true;
-          this.wake();
-        }, this.flushIntervalMs);
-      }
+      if (writing !== undefined) await writing;
+      writing = this.commit(events, prepared);
     }
+    if (writing !== undefined) await writing;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.resolveFlushWaiters(Infinity);
+  }
+
+  /** Writes one batch (retrying until it is stored), then tells everyone waiting for it. */
+  private async commit(events: RuntrailEvent[], prepared: readonly PreparedEvent[]): Promise<void> {
+    const result = await this.write(prepared);
+    this.inFlight -= events.length;
+    this.announce(prepared, result);
+    this.committed(events);
+    if (this.pending.size > 0 && this.timer === undefined && this.durability === "batched") {
+      // Events that arrived during the commit still wait at most one interval.
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.timerDue = true;
+        this.wake();
+      }, this.flushIntervalMs);
+    }
   }
 
   private async write(prepared: readonly PreparedEvent[]): Promise<AppendResult> {
