@@ -131,6 +131,36 @@ for (const factory of CONFORMANCE_STORES) {
       expect(await seqs(opened.store, "lt")).toEqual([1, 2]);
     });
 
+    it("never sends a batch before the one ahead of it is committed, even while preparing it ahead", async () => {
+      const calls: { first: number; last: number; failed: boolean }[] = [];
+      const flaky: EventStore = Object.create(opened.store) as EventStore;
+      flaky.append = async (batch: AppendBatch) => {
+        const call = { first: batch.events[0]!.event.seq, last: batch.events.at(-1)!.event.seq, failed: false };
+        calls.push(call);
+        // The second batch fails twice, after a delay during which later batches are ready.
+        if (call.first === 6 && calls.filter((c) => c.first === 6).length <= 2) {
+          await tick(15);
+          call.failed = true;
+          throw new Error("commit lost");
+        }
+        return opened.store.append(batch);
+      };
+      const bus = createBus();
+      const writer = createStoreWriter(bus, flaky, { batchSize: 5, flushIntervalMs: 1, retryDelayMs: 1, onError: () => undefined });
+      for (let i = 0; i < 20; i++) void bus.emit(step("pa", i));
+      await writer.close();
+      // Every batch goes out only after the one before it succeeded: in order, retries in place.
+      expect(calls.map((c) => [c.first, c.failed])).toEqual([
+        [1, false],
+        [6, true],
+        [6, true],
+        [6, false],
+        [11, false],
+        [16, false],
+      ]);
+      expect(await seqs(opened.store, "pa")).toEqual(Array.from({ length: 20 }, (_, k) => k + 1));
+    });
+
     it("applies backpressure beyond its bound while the store is down, then drains losslessly", async () => {
       const { store, outage } = withOutage(opened.store);
       const bus = createBus();
