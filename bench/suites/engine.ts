@@ -10,9 +10,7 @@
  * round kept), so comparisons across lengths are made under the same load. Each run checks its answer, and
  * every Runtrail run's event count is verified after timing: a fast row is never a broken one.
  */
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
-import { measure, type BenchRow } from "../harness.js";
+import { collectGarbage, measure, type BenchRow } from "../harness.js";
 import { busFloor } from "../peers/engine-bus-floor.js";
 import { families } from "../peers/engine-families.js";
 import { langgraph } from "../peers/engine-langgraph.js";
@@ -49,13 +47,8 @@ interface ShapeTimes {
 }
 
 const began = performance.now();
-/**
- * A full collection before each measurement, so no contender pays for the garbage of the one
- * before it (a 1,000-step Mastra run or a snapshot-heavy chain leaves a lot). `gc` is exposed
- * here because `npm run bench` starts node without `--expose-gc`.
- */
-setFlagsFromString("--expose-gc");
-const collectGarbage = runInNewContext("gc") as () => void;
+// A full collection before each measurement (collectGarbage): a 1,000-step Mastra run or a
+// snapshot-heavy chain leaves a lot of garbage for the next contender otherwise.
 
 const log = (line: string): void => void process.stderr.write(`  engine ${((performance.now() - began) / 1_000).toFixed(0)} s: ${line}\n`);
 
