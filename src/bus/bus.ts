@@ -134,11 +134,12 @@ class Bus implements EventBus {
     if (this.closed) throw new BusClosedError();
     const event = input as Stamped;
     if (event.seq !== undefined) throw new EventReusedError(event.runId, event.seq);
-    const seq = this.counters.next(event.runId, event.type);
+    const accountId = event.accountId ?? DEFAULT_ACCOUNT;
+    const seq = this.counters.next(event.runId, event.type, accountId);
     event.id = event.runId + ":" + seq;
     event.seq = seq;
     event.ts = this.clock();
-    if (event.accountId === undefined) event.accountId = DEFAULT_ACCOUNT;
+    event.accountId = accountId;
     this.counts.emitted++;
     const stamped = event as RuntrailEvent;
     if (isTerminalRunEvent(stamped.type)) this.counters.end(stamped.runId);

@@ -30,6 +30,22 @@ export class RunEndedError extends Error {
   }
 }
 
+/**
+ * Thrown by `emit` for a run id that is live under another account. A run's seq is counted per
+ * run id, and stores key runs by it, so one id in two accounts would interleave their seqs (a gap
+ * in each) and collide in storage: refused here, at the producer, before anything is stamped.
+ */
+export class RunAccountError extends Error {
+  override readonly name = "RunAccountError";
+  constructor(
+    readonly runId: string,
+    readonly owner: string,
+    readonly accountId: string,
+  ) {
+    super(`run "${runId}" belongs to account "${owner}"; an event for it from account "${accountId}" was refused (use a run id unique across accounts)`);
+  }
+}
+
 /** Ends a stream subscription with overflow policy `error` when its buffer is full. */
 export class SubscriptionOverflowError extends Error {
   override readonly name = "SubscriptionOverflowError";

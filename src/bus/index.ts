@@ -5,6 +5,7 @@ export {
   EventReusedError,
   ObserverQueueFullError,
   ObserverTimeoutError,
+  RunAccountError,
   RunEndedError,
   SubscriptionOverflowError,
   type ConsumerFailure,

@@ -1,10 +1,12 @@
 /**
  * Sequence numbers per run: 1, 2, 3, … with no gap and never reused, independent between runs.
  */
-import { RunEndedError } from "./errors.js";
+import { RunAccountError, RunEndedError } from "./errors.js";
 
 interface Counter {
   seq: number;
+  /** The account the run belongs to; unknown for a resumed run until its first emit. */
+  accountId: string | undefined;
 }
 
 /** How many ended runs are remembered, to refuse a late emit that would restart a counter. */
@@ -14,12 +16,18 @@ export class RunCounters {
   private readonly live = new Map<string, Counter>();
   private readonly ended = new Set<string>();
 
-  /** The next seq of `runId`, opening its counter on first use. */
-  next(runId: string, type: string): number {
+  /** The next seq of `runId`, opening its counter on first use; refuses another account's event. */
+  next(runId: string, type: string, accountId: string): number {
     const counter = this.live.get(runId);
-    if (counter !== undefined) return ++counter.seq;
+    if (counter !== undefined) {
+      if (counter.accountId !== accountId) {
+        if (counter.accountId !== undefined) throw new RunAccountError(runId, counter.accountId, accountId);
+        counter.accountId = accountId;
+      }
+      return ++counter.seq;
+    }
     if (this.ended.has(runId)) throw new RunEndedError(runId, type);
-    this.live.set(runId, { seq: 1 });
+    this.live.set(runId, { seq: 1, accountId });
     return 1;
   }
 
@@ -31,7 +39,7 @@ export class RunCounters {
   /** Continues `runId` after `lastSeq`, e.g. when a run resumes in a new process. */
   resume(runId: string, lastSeq: number): void {
     this.ended.delete(runId);
-    this.live.set(runId, { seq: lastSeq });
+    this.live.set(runId, { seq: lastSeq, accountId: undefined });
   }
 
   /** Releases a finished run's counter; a later emit for it is refused. */

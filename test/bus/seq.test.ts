@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   BusClosedError,
   EventReusedError,
+  RunAccountError,
   RunEndedError,
   createBus,
   eventId,
@@ -59,6 +60,27 @@ describe("emit: stamping and seq", () => {
     void bus.emit(runCompleted("r"));
     expect(() => bus.emit(stepStarted("r"))).toThrow(RunEndedError);
     expect(bus.stats().activeRuns).toBe(0);
+  });
+
+  it("refuses an event for a live run from another account, stamping nothing, and tells whose run it is", () => {
+    const bus = createBus();
+    const seen: string[] = [];
+    bus.onEvent((e) => seen.push(`${e.accountId}:${e.seq}`));
+    void bus.emit({ ...runStarted("shared"), accountId: "acme" });
+    const intruder = { ...stepStarted("shared"), accountId: "globex" };
+    expect(() => bus.emit(intruder)).toThrow(RunAccountError);
+    expect(() => bus.emit({ ...stepStarted("shared"), accountId: "globex" })).toThrow(
+      'run "shared" belongs to account "acme"; an event for it from account "globex" was refused',
+    );
+    expect(intruder).not.toHaveProperty("seq");
+    // The default account is an account too; the owner's own events go on with no gap.
+    expect(() => bus.emit(stepStarted("shared"))).toThrow(RunAccountError);
+    void bus.emit({ ...stepStarted("shared"), accountId: "acme" });
+    expect(seen).toEqual(["acme:1", "acme:2"]);
+    // A resumed run takes the account of its first event.
+    bus.resumeRun("back", 5);
+    void bus.emit({ ...stepStarted("back"), accountId: "initech" });
+    expect(() => bus.emit(stepStarted("back"))).toThrow(RunAccountError);
   });
 
   it("continues a resumed run after its last stored seq", () => {
