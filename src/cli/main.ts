@@ -3,6 +3,8 @@
  * @module runtrail/cli
  * The `runtrail` command: `token`, `serve`.
  */
+import { realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { Command } from "commander";
 import { serveCommand } from "./serve-command.js";
 import { tokenCommand } from "./token-command.js";
@@ -17,7 +19,22 @@ export function program(): Command {
   return new Command("runtrail").description("a workflow runtime whose every run leaves a trail of events").addCommand(tokenCommand()).addCommand(serveCommand());
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+/**
+ * Whether this module is the process's entry point. npm starts a bin through a symlink
+ * (`node_modules/.bin/runtrail`) while `import.meta.url` is the real path, percent-encoded:
+ * compare real file paths, not URL strings.
+ */
+function isEntryPoint(): boolean {
+  const entry = process.argv[1];
+  if (entry === undefined) return false;
+  try {
+    return realpathSync(entry) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
   program()
     .parseAsync(process.argv)
     .catch((error: unknown) => {
