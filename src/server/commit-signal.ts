@@ -1,56 +1,99 @@
 /**
  * Commit signals: how the server learns that events were committed to the store, so caught-up
- * streams re-read. Each signal calls `hub.notify` only after the events it names are readable.
+ * streams read again. Each signal calls `hub.notify` only after the events it names are readable.
  */
 import type { EventBus } from "../bus/bus.js";
-import type { StoreWriter } from "../store/store-writer.js";
-import type { StreamHub } from "./stream-hub.js";
+import type { CommittedBatch, StoreWriter } from "../store/store-writer.js";
+import type { LiveTail } from "./live-tail.js";
+import type { CommitNotice, StreamHub } from "./stream-hub.js";
 
 /** A running signal; `close` stops it. */
 export interface CommitSignal {
   close(): Promise<void>;
 }
 
+/** Options of {@link writerCommitSignal}. */
+export interface WriterSignalOptions {
+  /**
+   * The bus `writer` reads. With it, a commit is asked for (`writer.flush()`) as soon as events
+   * are emitted, so live streams do not wait for the writer's batch interval.
+   */
+  readonly bus?: EventBus;
+  /** Filled with each committed batch before the streams are woken, so they take it from there. */
+  readonly tail?: LiveTail;
+}
+
+/** The accounts and runs a batch touches. */
+function noticeOf(batch: CommittedBatch): CommitNotice {
+  const notice = new Map<string, Set<string>>();
+  let accountId = "";
+  let runs: Set<string> | undefined;
+  for (const { event } of batch.events) {
+    if (runs === undefined || event.accountId !== accountId) {
+      accountId = event.accountId;
+      runs = notice.get(accountId);
+      if (runs === undefined) notice.set(accountId, (runs = new Set()));
+    }
+    runs.add(event.runId);
+  }
+  return notice;
+}
+
 /**
- * Signals commits of the events emitted on `bus` and written by `writer` (this process's runs).
- * The writer hands out no commit hook, so events seen on the bus are grouped and the group is
- * announced once `writer.flush()` (which resolves after everything emitted before it is committed)
- * resolves; groups follow one another, so a burst costs one flush per commit, not per event.
+ * Signals the commits of `writer` (this process's runs) as the writer makes them: each committed
+ * batch goes to the live tail, then wakes exactly the streams of the accounts and runs it holds.
+ * The writer calls its commit listeners before `flush()` resolves, so whoever is told "committed"
+ * finds the events in the tail and in the store.
+ *
+ * @example
+ * const signal = writerCommitSignal(writer, hub, { bus, tail });
+ */
+export function writerCommitSignal(writer: StoreWriter, hub: StreamHub, options: WriterSignalOptions = {}): CommitSignal {
+  const { bus, tail } = options;
+  const stopCommits = writer.onCommit((batch) => {
+    try {
+      tail?.add(batch);
+    } finally {
+      // Streams must wake whatever happened to the tail: they then read the store.
+      hub.notify(noticeOf(batch));
+    }
+  });
+  let flushing: Promise<void> | undefined;
+  let again = false;
+  let closed = false;
+  const flushLoop = async (): Promise<void> => {
+    do {
+      again = false;
+      await writer.flush();
+    } while (again && !closed);
+    flushing = undefined;
+  };
+  const stopEvents = bus?.onEvent(() => {
+    // One flush in flight at a time; events emitted meanwhile are committed by the next one.
+    // Started after the emit returns: the writer counts the event in a listener of its own, which
+    // may run after this one, and `flush` only waits for events it has counted.
+    if (flushing === undefined) flushing = Promise.resolve().then(flushLoop);
+    else again = true;
+  });
+  return {
+    async close() {
+      stopEvents?.();
+      await flushing;
+      closed = true;
+      stopCommits();
+    },
+  };
+}
+
+/**
+ * The signal of earlier versions, kept for callers that build their own hub: the same as
+ * {@link writerCommitSignal} with the bus and no live tail.
  *
  * @example
  * const signal = busCommitSignal(bus, writer, hub);
  */
 export function busCommitSignal(bus: EventBus, writer: StoreWriter, hub: StreamHub): CommitSignal {
-  let pending = new Map<string, Set<string>>();
-  let running: Promise<void> | undefined;
-  let closed = false;
-
-  const drain = async (): Promise<void> => {
-    while (pending.size > 0 && !closed) {
-      const notice = pending;
-      pending = new Map();
-      await writer.flush();
-      hub.notify(notice);
-    }
-    running = undefined;
-  };
-
-  const stop = bus.onEvent((event) => {
-    let runs = pending.get(event.accountId);
-    if (runs === undefined) pending.set(event.accountId, (runs = new Set()));
-    runs.add(event.runId);
-    // Started after the emit returns: the writer counts the event in a listener of its own, which
-    // may run after this one, and `flush` only waits for events it has counted.
-    if (running === undefined) running = Promise.resolve().then(drain);
-  });
-
-  return {
-    async close() {
-      stop();
-      await running;
-      closed = true;
-    },
-  };
+  return writerCommitSignal(writer, hub, { bus });
 }
 
 /**

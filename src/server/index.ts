@@ -12,5 +12,6 @@ export { createStreamTokenSigner, type StreamGrant, type StreamTokenSigner } fro
 export { busCommitSignal, pollingCommitSignal, type CommitSignal } from "./commit-signal.js";
 export { postgresCommitSignal, type PostgresSignalOptions } from "./postgres-signal.js";
 export { StreamHub, type CommitNotice, type StreamWaiter } from "./stream-hub.js";
+export type { LiveTailOptions } from "./live-tail.js";
 export type { Principal } from "./server-auth.js";
 export type { ClientMessage, ServerMessage, WsErrorCode } from "./ws-protocol.js";

@@ -3,12 +3,23 @@
  * until the run's first event is committed, so the run id it returns can be streamed at once.
  */
 import { randomUUID } from "node:crypto";
+import type { FastifyRequest } from "fastify";
 import type { RuntrailEvent } from "../events/catalog.js";
 import { isRunFinished } from "../store/store-types.js";
+import { apiResponses, RunCancelled, RunStarted, StreamTokenIssued } from "./api-responses.js";
 import { CancelBody, NoQuery, RunParams, StartRunBody, StreamTokenBody, WorkflowParams } from "./api-schemas.js";
 import { principalOf, runNotFound, sendError, type App, type ServerContext } from "./server-context.js";
 
 const FIRST_EVENT_TIMEOUT_MS = 10_000;
+
+/**
+ * Every field of these bodies is optional, so a POST without a body (`curl -X POST …/cancel`), or
+ * with JSON `null`, means "no options": validate it as `{}` rather than refuse it as "body must be
+ * object".
+ */
+async function missingBodyIsEmpty(request: FastifyRequest): Promise<void> {
+  request.body ??= {};
+}
 
 /**
  * Registers `POST /api/workflows/:name/runs`, `POST /api/runs/:runId/cancel`, `POST /api/stream-tokens`.
@@ -19,7 +30,21 @@ const FIRST_EVENT_TIMEOUT_MS = 10_000;
 export function registerControlRoutes(app: App, ctx: ServerContext): void {
   app.post(
     "/api/workflows/:name/runs",
-    { schema: { tags: ["workflows"], summary: "Start a registered workflow; returns the run id", params: WorkflowParams, querystring: NoQuery, body: StartRunBody } },
+    {
+      schema: {
+        tags: ["workflows"],
+        summary: "Start a registered workflow; returns the run id",
+        params: WorkflowParams,
+        querystring: NoQuery,
+        body: StartRunBody,
+        response: apiResponses(
+          { 202: RunStarted },
+          { 403: true, 404: "No workflow registered under this name.", 409: "This server has no bus and store writer to run workflows with." },
+          { body: true },
+        ),
+      },
+      preValidation: missingBodyIsEmpty,
+    },
     async (request, reply) => {
       const who = await principalOf(ctx, request, reply, "write");
       if (who === undefined) return reply;
@@ -50,7 +75,21 @@ export function registerControlRoutes(app: App, ctx: ServerContext): void {
 
   app.post(
     "/api/runs/:runId/cancel",
-    { schema: { tags: ["runs"], summary: "Cancel a run this server is executing", params: RunParams, querystring: NoQuery, body: CancelBody } },
+    {
+      schema: {
+        tags: ["runs"],
+        summary: "Cancel a run this server is executing",
+        params: RunParams,
+        querystring: NoQuery,
+        body: CancelBody,
+        response: apiResponses(
+          { 202: RunCancelled },
+          { 403: true, 404: "No run with this id in the token's account.", 409: "The run has ended, or another process is executing it." },
+          { body: true },
+        ),
+      },
+      preValidation: missingBodyIsEmpty,
+    },
     async (request, reply) => {
       const who = await principalOf(ctx, request, reply, "write");
       if (who === undefined) return reply;
@@ -69,7 +108,16 @@ export function registerControlRoutes(app: App, ctx: ServerContext): void {
 
   app.post(
     "/api/stream-tokens",
-    { schema: { tags: ["streams"], summary: "A short-lived signed token for `?token=` on stream routes", querystring: NoQuery, body: StreamTokenBody } },
+    {
+      schema: {
+        tags: ["streams"],
+        summary: "A short-lived signed token for `?token=` on stream routes",
+        querystring: NoQuery,
+        body: StreamTokenBody,
+        response: apiResponses({ 201: StreamTokenIssued }, { 404: "`runId` names no run in the token's account." }, { body: true }),
+      },
+      preValidation: missingBodyIsEmpty,
+    },
     async (request, reply) => {
       const who = await principalOf(ctx, request, reply, "read");
       if (who === undefined) return reply;

@@ -2,14 +2,16 @@
  * Server-Sent Events: `GET /api/runs/:runId/stream` (id = seq) and `GET /api/stream` (account-wide,
  * id = the store's global cursor). `Last-Event-ID` (a browser's automatic reconnect) wins over
  * `?after=`. A run stream ends with `event: end` once the run finished and all was sent; a
- * comment line is sent every heartbeat interval. A slow client is not dropped: the pump waits for
- * the socket to drain before it reads the next page, so memory stays at one page per client.
+ * comment line is sent every heartbeat interval. A page of events is one write (each event's JSON
+ * made once, shared by every stream). A slow client is not dropped: the pump waits for the socket
+ * to drain before it reads the next page, so memory stays at one page per client.
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { OutgoingHttpHeaders } from "node:http";
 import { AccountStreamQuery, RunParams, RunStreamQuery } from "./api-schemas.js";
 import { checkRunScope, AuthError } from "./server-auth.js";
 import { principalOf, runNotFound, sendError, type App, type ServerContext } from "./server-context.js";
+import { waitForDrain } from "./stream-drain.js";
 import { pumpStream, type StreamSink } from "./stream-pump.js";
 import { accountSource, runSource, type StreamSource } from "./stream-source.js";
 
@@ -45,21 +47,11 @@ async function serve(ctx: ServerContext, reply: FastifyReply, source: StreamSour
   const controller = new AbortController();
   const { signal } = controller;
   raw.on("close", () => controller.abort());
-  const drained = (): Promise<void> =>
-    new Promise((resolve) => {
-      const done = (): void => {
-        raw.off("drain", done);
-        signal.removeEventListener("abort", done);
-        resolve();
-      };
-      raw.on("drain", done);
-      signal.addEventListener("abort", done, { once: true });
-    });
   const sink: StreamSink = {
     send(items) {
       let chunk = "";
-      for (const item of items) chunk += frame(item.id, JSON.stringify(item.event));
-      return raw.write(chunk) ? undefined : drained();
+      for (const item of items) chunk += frame(item.id, item.body);
+      return raw.write(chunk) ? undefined : waitForDrain(raw, signal).then(() => undefined);
     },
     heartbeat() {
       raw.write(": heartbeat\n\n");
@@ -102,7 +94,7 @@ export function registerSseRoutes(app: App, ctx: ServerContext): void {
       const after = resumeFrom(request, request.query.after);
       if (after === undefined) return sendError(reply, 400, "bad_request", "Last-Event-ID must be a non-negative integer", "headers.last-event-id");
       if ((await ctx.store.getRun(who.accountId, runId)) === undefined) return runNotFound(reply, runId);
-      await serve(ctx, reply, runSource(ctx.store, who.accountId, runId, ctx.pageSize), after);
+      await serve(ctx, reply, runSource(ctx, who.accountId, runId), after);
       return reply;
     },
   );
@@ -122,7 +114,7 @@ export function registerSseRoutes(app: App, ctx: ServerContext): void {
         ...(q.workflow === undefined ? {} : { workflow: q.workflow }),
         ...(q.runId === undefined ? {} : { runId: q.runId }),
       };
-      await serve(ctx, reply, accountSource(ctx.store, who.accountId, filter, ctx.pageSize), after);
+      await serve(ctx, reply, accountSource(ctx, who.accountId, filter), after);
       return reply;
     },
   );

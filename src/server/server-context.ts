@@ -1,6 +1,7 @@
 /**
- * What the route modules share: the store, the stream hub, the auth configuration, the startable
- * workflows and the handles of runs this server started (to cancel them).
+ * What the route modules share: the store, the stream hub, the live tail and shared store reads,
+ * the auth configuration, the startable workflows and the handles of runs this server started (to
+ * cancel them).
  */
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest, RawServerDefault } from "fastify";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -11,6 +12,7 @@ import type { EventStore } from "../store/store-types.js";
 import type { StoreWriter } from "../store/store-writer.js";
 import { authenticate, AuthError, type Access, type AuthConfig, type Principal } from "./server-auth.js";
 import type { StreamHub } from "./stream-hub.js";
+import type { StreamFeed } from "./stream-source.js";
 import type { StreamTokenSigner } from "./stream-token.js";
 
 /** The Fastify instance with TypeBox schemas as its type provider. */
@@ -25,7 +27,8 @@ export interface StartableWorkflow {
   start(input: unknown, options: RunOptions): RunHandle<unknown>;
 }
 
-export interface ServerContext {
+/** Everything a route needs; as a {@link StreamFeed}, it is what stream sources read from. */
+export interface ServerContext extends StreamFeed {
   readonly store: EventStore;
   readonly hub: StreamHub;
   readonly auth: AuthConfig;

@@ -9,14 +9,16 @@ import Fastify, { type FastifyServerOptions } from "fastify";
 import type { EventBus } from "../bus/bus.js";
 import type { EventStore } from "../store/store-types.js";
 import type { StoreWriter } from "../store/store-writer.js";
-import { busCommitSignal, pollingCommitSignal, type CommitSignal } from "./commit-signal.js";
-import { ErrorBody } from "./api-schemas.js";
+import { pollingCommitSignal, writerCommitSignal, type CommitSignal } from "./commit-signal.js";
+import { sharedResponseSchemas } from "./api-responses.js";
 import { registerControlRoutes } from "./routes-control.js";
 import { registerRunRoutes } from "./routes-runs.js";
 import { registerSseRoutes } from "./routes-sse.js";
 import { sendError, type App, type ServerContext, type StartableWorkflow } from "./server-context.js";
 import { handleError } from "./server-errors.js";
+import { LiveTail, type LiveTailOptions } from "./live-tail.js";
 import { StreamHub } from "./stream-hub.js";
+import { SharedReads } from "./stream-reads.js";
 import { createStreamTokenSigner } from "./stream-token.js";
 import type { TokenStore } from "./token-store.js";
 import { attachWebSocket } from "./ws-handler.js";
@@ -42,6 +44,8 @@ export interface ServerOptions {
   readonly heartbeatMs?: number;
   /** Events per store read of a stream. Default 500. */
   readonly pageSize?: number;
+  /** Bounds of the live tail of recently committed events that run streams take from (with `writer`). */
+  readonly liveTail?: LiveTailOptions;
   /** Re-read every stream this often, for events written by other processes. Default: 1,000 ms without `bus`/`writer`, else off. */
   readonly pollIntervalMs?: number;
   /** More commit signals (e.g. `postgresCommitSignal`): each notifies the hub after commits. */
@@ -54,7 +58,7 @@ export interface ServerOptions {
   readonly maxUrlLength?: number;
   /** A WebSocket client is closed as slow once this much is waiting in its send buffer. Default 4 MiB. */
   readonly wsMaxBufferedBytes?: number;
-  /** A WebSocket client whose buffer stays above half the bound this long is closed as slow. Default 10,000 ms. */
+  /** A WebSocket client that has not taken a page of events (its socket did not drain) this long is closed as slow. Default 10,000 ms. */
   readonly wsSlowTimeoutMs?: number;
   /** Default 32. */
   readonly wsMaxSubscriptions?: number;
@@ -94,6 +98,8 @@ export async function createServer(options: ServerOptions): Promise<RuntrailServ
   const ctx: ServerContext = {
     store: options.store,
     hub,
+    tail: new LiveTail(options.liveTail),
+    reads: new SharedReads(hub),
     auth: { tokens: options.tokens, signer, defaultAccount: options.defaultAccount ?? "default" },
     signer,
     bus: options.bus,
@@ -116,16 +122,16 @@ export async function createServer(options: ServerOptions): Promise<RuntrailServ
     ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", useDefaults: true, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  for (const schema of sharedResponseSchemas) app.addSchema(schema);
   await app.register(swagger, {
     openapi: {
       openapi: "3.0.3",
       info: { title: "Runtrail API", version: "1" },
-      components: {
-        securitySchemes: { bearer: { type: "http", scheme: "bearer" }, streamToken: { type: "apiKey", in: "query", name: "token" } },
-        schemas: { Error: ErrorBody },
-      },
+      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" }, streamToken: { type: "apiKey", in: "query", name: "token" } } },
       security: [{ bearer: [] }],
     },
+    // Shared schemas become components named by their `$id` (`#/components/schemas/Run`), not `def-0`.
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === "string" ? json.$id : `def-${i}`) },
   });
   if (options.cors !== undefined) {
     const origin = options.cors.origin;
@@ -145,7 +151,7 @@ export async function createServer(options: ServerOptions): Promise<RuntrailServ
 
   const closeWs = attachWebSocket(app.server, ctx, app.log);
   const signals: CommitSignal[] = [];
-  if (options.bus !== undefined && options.writer !== undefined) signals.push(busCommitSignal(options.bus, options.writer, hub));
+  if (options.bus !== undefined && options.writer !== undefined) signals.push(writerCommitSignal(options.writer, hub, { bus: options.bus, tail: ctx.tail }));
   const poll = options.pollIntervalMs ?? (signals.length === 0 ? 1_000 : 0);
   if (poll > 0) signals.push(pollingCommitSignal(hub, poll));
   for (const make of options.signals ?? []) signals.push(await make(hub));

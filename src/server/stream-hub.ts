@@ -1,8 +1,9 @@
 /**
- * Wake-ups for caught-up streams. A stream never takes its events from a wake-up: it re-reads the
- * store after its own cursor, so a wake-up that comes twice, late or for nothing costs a query
- * and never a gap or a duplicate. What must hold is only that every commit is followed by a
- * `notify` naming its account (and run); the commit signals in `commit-signal.ts` ensure that.
+ * Wake-ups for caught-up streams. A stream never takes its events from a wake-up: it reads after
+ * its own position (from the live tail or the store), so a wake-up that comes twice, late or for
+ * nothing costs a read and never a gap or a duplicate. What must hold is only that every commit is
+ * followed by a `notify` naming its account (and run), once the commit is readable (and in the
+ * live tail, for this process's commits); the commit signals in `commit-signal.ts` ensure that.
  */
 
 /** One stream's registration: `dirty` is set by every matching notification until the stream reads. */
@@ -17,9 +18,18 @@ export interface StreamWaiter {
 /** Which runs of which accounts have new committed events; `undefined` runs: any run of the account. */
 export type CommitNotice = ReadonlyMap<string, ReadonlySet<string> | undefined>;
 
+type Outcome = "woken" | "timeout" | "aborted";
+
 class Waiter implements StreamWaiter {
   dirty = false;
-  private wake: (() => void) | undefined;
+  private resolve: ((outcome: Outcome) => void) | undefined;
+  // One timer and one abort listener for the stream's life, re-armed per wait: a live stream waits
+  // once per commit, and allocating them each time is a cost paid per stream per commit.
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timerMs = 0;
+  private signal: AbortSignal | undefined;
+  private readonly onTimeout = (): void => this.settle("timeout");
+  private readonly onAbort = (): void => this.settle("aborted");
 
   constructor(
     readonly accountId: string,
@@ -29,30 +39,43 @@ class Waiter implements StreamWaiter {
 
   notify(): void {
     this.dirty = true;
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
+    this.settle("woken");
   }
 
-  wait(ms: number, signal: AbortSignal): Promise<"woken" | "timeout" | "aborted"> {
+  wait(ms: number, signal: AbortSignal): Promise<Outcome> {
     if (signal.aborted) return Promise.resolve("aborted");
     if (this.dirty) return Promise.resolve("woken");
     return new Promise((resolve) => {
-      const done = (outcome: "woken" | "timeout" | "aborted"): void => {
-        clearTimeout(timer);
-        signal.removeEventListener("abort", onAbort);
-        this.wake = undefined;
-        resolve(outcome);
-      };
-      const onAbort = (): void => done("aborted");
-      const timer = setTimeout(() => done("timeout"), ms);
-      signal.addEventListener("abort", onAbort, { once: true });
-      this.wake = () => done("woken");
+      this.resolve = resolve;
+      if (this.timer === undefined || this.timerMs !== ms) {
+        clearTimeout(this.timer);
+        this.timer = setTimeout(this.onTimeout, ms);
+        this.timerMs = ms;
+      } else {
+        // Also re-arms a timer that fired while the stream was busy.
+        this.timer.refresh();
+      }
+      if (this.signal !== signal) {
+        this.signal?.removeEventListener("abort", this.onAbort);
+        this.signal = signal;
+        signal.addEventListener("abort", this.onAbort, { once: true });
+      }
     });
   }
 
   dispose(): void {
+    clearTimeout(this.timer);
+    this.signal?.removeEventListener("abort", this.onAbort);
+    this.settle("aborted");
     this.onDispose(this);
+  }
+
+  /** Ends the current wait, if any; a timer firing between waits finds none and does nothing. */
+  private settle(outcome: Outcome): void {
+    const resolve = this.resolve;
+    if (resolve === undefined) return;
+    this.resolve = undefined;
+    resolve(outcome);
   }
 }
 
@@ -94,7 +117,7 @@ export class StreamHub {
     for (const waiters of this.byAccount.values()) for (const waiter of waiters) waiter.notify();
   }
 
-  /** Called before every notification (the read cache drops its pages). */
+  /** Called before every notification (shared store reads in flight stop being joinable). */
   onNotify(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

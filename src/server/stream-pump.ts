@@ -1,9 +1,11 @@
 /**
- * The one loop behind every live stream (SSE and WebSocket alike): read the store after the
- * client's position until caught up, then wait for a commit wake-up and read again. Every event a
- * client gets comes from the store in order, so the handoff from history to live has no gap and no
- * duplicate by construction, also for events committed while history was being read: the waiter
- * is registered before the first read, so such a commit marks it dirty and the loop reads again.
+ * The one loop behind every live stream (SSE and WebSocket alike): read after the client's
+ * position until caught up, then wait for a commit wake-up and read again. Every read starts at
+ * the stream's own position and returns committed events in order (from the live tail when it
+ * holds the next one, else from the store: `stream-source.ts`), so the handoff from history to
+ * live has no gap and no duplicate by construction, also for events committed while history was
+ * being read: the waiter is registered before the first read, so such a commit marks it dirty and
+ * the loop reads again.
  */
 import { isTerminalRunEvent } from "../events/catalog.js";
 import { isRunFinished, type EventStore } from "../store/store-types.js";

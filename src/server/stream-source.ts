@@ -1,16 +1,29 @@
 /**
- * What a stream reads: a run's events in seq order, or an account's in cursor order, both from the
- * store, a page at a time. A page says how far it advanced even when the stream's own filter kept
- * none of its events, so a filtered stream never re-reads what it has skipped.
+ * What a stream reads: a run's events in seq order, or an account's in cursor order, a page at a
+ * time. A run stream takes what it can from the live tail (events just committed here) and reads
+ * the store for the rest; an account stream always reads the store (cursors are not provably
+ * consecutive: sequences skip on rollback, other processes write too). Store reads are shared by
+ * the streams that ask for the same page at once (`stream-reads.ts`), and each event is serialised
+ * once per read, not once per stream. A page says how far it advanced even when the stream's own
+ * filter kept none of its events, so a filtered stream never re-reads what it has skipped.
  */
 import { compileTypePatterns } from "../bus/filter.js";
 import type { RuntrailEvent } from "../events/catalog.js";
-import type { EventStore } from "../store/store-types.js";
+import type { EventStore, StoredEvent } from "../store/store-types.js";
+import type { LiveTail } from "./live-tail.js";
+import type { SharedReads } from "./stream-reads.js";
 
 /** An event and its place in the stream: seq (run stream) or cursor (account stream). */
 export interface StreamItem {
   readonly id: number;
   readonly event: RuntrailEvent;
+  /** The event's JSON text (the stored body, or made once per read), shared by every stream. */
+  readonly body: string;
+  /**
+   * The last wire message built around this item, for the next stream that sends the same one
+   * (items are shared by the streams that read them); `key` says what it was built for.
+   */
+  wire?: { readonly key: string; readonly data: Buffer };
 }
 
 /** One read. */
@@ -30,6 +43,15 @@ export interface StreamSource {
   read(after: number): Promise<SourcePage>;
 }
 
+/** Where sources read from (the server context has all of it). */
+export interface StreamFeed {
+  readonly store: EventStore;
+  readonly tail: LiveTail;
+  readonly reads: SharedReads;
+  /** Events per read. */
+  readonly pageSize: number;
+}
+
 /** The filter of an account stream. */
 export interface AccountStreamFilter {
   /** Exact types or globs (`step.*`). */
@@ -38,20 +60,27 @@ export interface AccountStreamFilter {
   readonly runId?: string;
 }
 
+const toItem = (id: number, event: RuntrailEvent): StreamItem => ({ id, event, body: JSON.stringify(event) });
+
 /**
- * A run's events after a seq.
+ * A run's events after a seq: from the live tail when it holds the next one, else from the store.
  *
  * @example
- * const page = await runSource(store, "acme", "run-1", 500).read(0);
+ * const page = await runSource(ctx, "acme", "run-1").read(0);
  */
-export function runSource(store: EventStore, accountId: string, runId: string, pageSize: number): StreamSource {
+export function runSource(feed: StreamFeed, accountId: string, runId: string): StreamSource {
+  const { store, tail, reads, pageSize } = feed;
   return {
     accountId,
     runId,
-    async read(after) {
-      const page = await store.readRun(accountId, runId, { after, limit: pageSize });
-      const items = page.items.map(({ event }) => ({ id: event.seq, event }));
-      return { items, advance: items.at(-1)?.id ?? after, more: page.next !== undefined };
+    read(after) {
+      const slice = tail.take(accountId, runId, after, pageSize);
+      if (slice !== undefined) return Promise.resolve({ items: slice.items, advance: slice.items.at(-1)!.id, more: slice.more });
+      return reads.read(JSON.stringify(["run", accountId, runId, after]), async () => {
+        const page = await store.readRun(accountId, runId, { after, limit: pageSize });
+        const items = page.items.map(({ event }) => toItem(event.seq, event));
+        return { items, advance: items.at(-1)?.id ?? after, more: page.next !== undefined };
+      });
     },
   };
 }
@@ -61,29 +90,29 @@ export function runSource(store: EventStore, accountId: string, runId: string, p
  * the workflow are applied here (the store's `findEvents` has no workflow filter).
  *
  * @example
- * const page = await accountSource(store, "acme", { types: ["step.*"] }, 500).read(0);
+ * const page = await accountSource(ctx, "acme", { types: ["step.*"] }).read(0);
  */
-export function accountSource(store: EventStore, accountId: string, filter: AccountStreamFilter, pageSize: number): StreamSource {
+export function accountSource(feed: StreamFeed, accountId: string, filter: AccountStreamFilter): StreamSource {
+  const { store, reads, pageSize } = feed;
   const types = filter.types ?? [];
   const exactOnly = types.length > 0 && types.every((type) => !type.includes("*"));
   const typeMatch = types.length > 0 && !exactOnly ? compileTypePatterns(types) : undefined;
   const workflows = filter.workflow === undefined || filter.workflow.length === 0 ? undefined : new Set(filter.workflow);
+  const keep = ({ event }: StoredEvent): boolean => (typeMatch === undefined || typeMatch(event)) && (workflows === undefined || workflows.has(event.workflow.name));
+  const filterKey = JSON.stringify([types, filter.workflow ?? [], filter.runId ?? null]);
   return {
     accountId,
-    async read(after) {
-      const page = await store.findEvents(accountId, {
-        afterCursor: after,
-        limit: pageSize,
-        ...(exactOnly ? { type: types } : {}),
-        ...(filter.runId === undefined ? {} : { runId: filter.runId }),
+    read(after) {
+      return reads.read(`["account",${JSON.stringify(accountId)},${filterKey},${after}]`, async () => {
+        const page = await store.findEvents(accountId, {
+          afterCursor: after,
+          limit: pageSize,
+          ...(exactOnly ? { type: types } : {}),
+          ...(filter.runId === undefined ? {} : { runId: filter.runId }),
+        });
+        const items = page.items.filter(keep).map(({ cursor, event }) => toItem(cursor, event));
+        return { items, advance: page.items.at(-1)?.cursor ?? after, more: page.next !== undefined };
       });
-      const items: StreamItem[] = [];
-      for (const { cursor, event } of page.items) {
-        if (typeMatch !== undefined && !typeMatch(event)) continue;
-        if (workflows !== undefined && !workflows.has(event.workflow.name)) continue;
-        items.push({ id: cursor, event });
-      }
-      return { items, advance: page.items.at(-1)?.cursor ?? after, more: page.next !== undefined };
     },
   };
 }

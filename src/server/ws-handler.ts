@@ -1,22 +1,38 @@
 /**
  * The WebSocket endpoint `/api/ws` (protocol in `ws-protocol.ts`). The upgrade is authenticated
  * like a stream route (Bearer header or `?token=`), and refused with an HTTP status otherwise.
- * Each subscription is a {@link pumpStream} loop. A client whose send buffer passes
- * `wsMaxBufferedBytes` (or stays above half of it for `wsSlowTimeoutMs`) gets a `slow_consumer`
- * error per subscription with the position to resume from, and is closed: the server never holds
- * more than that bound plus one page per client.
+ * Each subscription is a {@link pumpStream} loop; a page of events goes out as one socket write
+ * (the socket is corked while its messages are queued). A message is encoded once and the same
+ * bytes are written to every client whose subscription has the same name (the common case of many
+ * clients on one run), so a page costs the server references, not a copy per client. Before its
+ * next page, a subscription waits until the socket has taken the last one (`drain`), so a client
+ * holds at most about a page of unsent events in the server. A client whose send buffer passes
+ * `wsMaxBufferedBytes`, or that has not taken a page within `wsSlowTimeoutMs`, gets a
+ * `slow_consumer` error per subscription with the position to resume from, and is closed.
  */
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
 import { authenticate, AuthError, type Principal } from "./server-auth.js";
 import type { ServerContext } from "./server-context.js";
+import { waitForDrain } from "./stream-drain.js";
 import { pumpStream, type StreamSink } from "./stream-pump.js";
-import { accountSource, runSource, type StreamSource } from "./stream-source.js";
+import { accountSource, runSource, type StreamItem, type StreamSource } from "./stream-source.js";
 import { parseClientMessage, type ServerMessage, type SubscribeMessage, type WsErrorCode } from "./ws-protocol.js";
 
 const SLOW_CLOSE_CODE = 4008;
 const TERMINATE_AFTER_MS = 5_000;
+/** Bytes sent as a text frame, not copied (the server does not mask). */
+const TEXT = { binary: false } as const;
+
+/** The encoded message `{head}{id},"event":{body}}`, shared with the streams that send the same one. */
+function wireMessage(item: StreamItem, head: string): Buffer {
+  const cached = item.wire;
+  if (cached !== undefined && cached.key === head) return cached.data;
+  const data = Buffer.from(`${head}${item.id},"event":${item.body}}`);
+  item.wire = { key: head, data };
+  return data;
+}
 
 interface Subscription {
   readonly controller: AbortController;
@@ -47,7 +63,7 @@ export function attachWebSocket(
     if (url.pathname !== "/api/ws") return refuse(socket, 404, "Not Found", { error: "not_found", message: "no WebSocket endpoint here; use /api/ws" });
     const token = url.searchParams.get("token") ?? undefined;
     authenticate(ctx.auth, request.headers, token, "stream").then(
-      (principal) => wss.handleUpgrade(request, socket, head, (ws) => connection(ws, principal, ctx, log)),
+      (principal) => wss.handleUpgrade(request, socket, head, (ws) => connection(ws, socket, principal, ctx, log)),
       (error: unknown) => {
         if (error instanceof AuthError) refuse(socket, error.status, error.status === 401 ? "Unauthorized" : "Forbidden", { error: error.code, message: error.message });
         else refuse(socket, 500, "Internal Server Error", { error: "internal", message: "authentication failed" });
@@ -62,7 +78,8 @@ export function attachWebSocket(
   };
 }
 
-function connection(ws: WebSocket, principal: Principal, ctx: ServerContext, log: { error(obj: object, msg: string): void }): void {
+/** `socket` is the one `ws` writes to: corking it around a page makes the page one write. */
+function connection(ws: WebSocket, socket: Duplex, principal: Principal, ctx: ServerContext, log: { error(obj: object, msg: string): void }): void {
   const subs = new Map<string, Subscription>();
   let closing = false;
   const send = (message: ServerMessage): void => {
@@ -83,20 +100,15 @@ function connection(ws: WebSocket, principal: Principal, ctx: ServerContext, log
   };
 
   /**
-   * Lets a client that reads slower than a page arrives catch up: past half the bound, the pump
-   * waits for the buffer to drain; past the bound, or still above half after `wsSlowTimeoutMs`,
-   * the client is too slow and is closed. A client's memory is thus at most the bound plus one page.
+   * Paces a subscription to its client: after a page, the pump waits until the socket has taken
+   * it (the socket's own `drain`; `ws` writes to it directly), so the server holds at most about
+   * one page per client. Past the bound, or not drained within `wsSlowTimeoutMs`, the client is
+   * too slow and is closed.
    */
   const backpressure = async (signal: AbortSignal): Promise<void> => {
-    const bound = ctx.wsMaxBufferedBytes;
-    if (ws.bufferedAmount <= bound / 2) return;
-    if (ws.bufferedAmount > bound) return slow();
-    const deadline = Date.now() + ctx.wsSlowTimeoutMs;
-    while (ws.bufferedAmount > bound / 2 && !signal.aborted && !closing) {
-      // `ws` has no public drain event; this poll runs only while the client is behind.
-      if (Date.now() >= deadline || ws.bufferedAmount > bound) return slow();
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+    if (ws.bufferedAmount > ctx.wsMaxBufferedBytes) return slow();
+    if (!socket.writableNeedDrain) return;
+    if ((await waitForDrain(socket, signal, ctx.wsSlowTimeoutMs)) === "timeout" && !closing) slow();
   };
 
   /** Sets a subscription up and answers `subscribed`; its pump then runs in the background. */
@@ -112,21 +124,27 @@ function connection(ws: WebSocket, principal: Principal, ctx: ServerContext, log
     let source: StreamSource;
     if (runId !== undefined) {
       if ((await ctx.store.getRun(principal.accountId, runId)) === undefined) return error("not_found", `no run "${runId}"`, sub);
-      source = runSource(ctx.store, principal.accountId, runId, ctx.pageSize);
+      source = runSource(ctx, principal.accountId, runId);
     } else {
-      source = accountSource(ctx.store, principal.accountId, message.filter ?? {}, ctx.pageSize);
+      source = accountSource(ctx, principal.accountId, message.filter ?? {});
     }
     if (closing) return;
     const state: Subscription = { controller: new AbortController(), position: message.after ?? 0 };
     subs.set(sub, state);
     send({ type: "subscribed", sub, ...(runId === undefined ? { filter: message.filter } : { runId }), after: state.position });
+    // The message of ws-protocol.ts, `{"type":…,"sub":…,"id":…,"event":…}`, around the event's JSON.
+    const heads = { history: `{"type":"history","sub":${JSON.stringify(sub)},"id":`, live: `{"type":"live","sub":${JSON.stringify(sub)},"id":` };
     const sink: StreamSink = {
       send(items, phase) {
-        for (const item of items) {
-          if (closing) return;
-          ws.send(`{"type":"${phase}","sub":${JSON.stringify(sub)},"id":${item.id},"event":${JSON.stringify(item.event)}}`);
-          state.position = item.id;
+        if (closing || items.length === 0) return;
+        const head = heads[phase];
+        socket.cork();
+        try {
+          for (const item of items) ws.send(wireMessage(item, head), TEXT);
+        } finally {
+          socket.uncork();
         }
+        state.position = items.at(-1)!.id;
         return backpressure(state.controller.signal);
       },
       heartbeat() {

@@ -27,6 +27,8 @@ export interface Harness {
 export interface HarnessOptions extends Partial<Omit<ServerOptions, "store" | "bus" | "writer">> {
   readonly open?: boolean;
   readonly workflows?: readonly StartableWorkflow[];
+  /** Wraps the store the server reads through (the writer writes to the store itself). */
+  readonly serveStore?: (store: EventStore) => EventStore;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -44,7 +46,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     heartbeatMs: 60_000,
     onNotice: () => undefined,
     ...options,
-    store,
+    store: options.serveStore?.(store) ?? store,
     bus,
     writer,
     ...(options.open === true ? {} : { tokens: tokenStore }),

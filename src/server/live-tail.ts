@@ -1,0 +1,191 @@
+/**
+ * The live tail: the events this process's store writer committed last, per run of each account,
+ * as ready-to-send items (seq, event, stored JSON body). A woken run stream whose next seq
+ * (`after + 1`) is in its run's tail takes its events from here instead of reading the store.
+ *
+ * Why that is gap-free: a run's tail only ever holds consecutive seqs. An event that does not
+ * follow the run's last one (the run was also written by another process, the writer stores a
+ * filtered subset, a batch was missed) starts the run's tail afresh, so "the tail holds
+ * after+1 … hi" proves that nothing lies in between. Everything else (a stream behind the tail, a
+ * stream already at the tail's end woken by another process's commit) reads the store.
+ * Tenancy: runs are keyed by account and run id together; a stream asks with its own account.
+ *
+ * Bounds (memory): at most `maxEventsPerRun` events per run (its oldest dropped first) and
+ * `maxBytes` of body text over all runs (whole runs dropped, finished ones first, then the least
+ * recently committed); a finished run's events are dropped `finishedGraceMs` after its terminal
+ * event was committed (checked at each commit). Each item also holds the event object its body
+ * was made from and, once sent over WebSocket, the encoded message, so the memory used is about
+ * three times the body text.
+ */
+import { isTerminalRunEvent } from "../events/catalog.js";
+import type { CommittedBatch } from "../store/store-writer.js";
+import type { StreamItem } from "./stream-source.js";
+
+/** Options of {@link LiveTail}. */
+export interface LiveTailOptions {
+  /** Most events kept per run. Default 10,000. */
+  readonly maxEventsPerRun?: number;
+  /** Most body text kept over all runs, in characters of JSON (about bytes). Default 32 MiB. */
+  readonly maxBytes?: number;
+  /** How long a finished run's events stay, for streams still catching up. Default 5,000 ms. */
+  readonly finishedGraceMs?: number;
+  /** Default `Date.now`; tests inject their own. */
+  readonly clock?: () => number;
+}
+
+/** What {@link LiveTail.take} found: events from `after + 1` on, and whether the tail holds more. */
+export interface TailSlice {
+  readonly items: readonly StreamItem[];
+  readonly more: boolean;
+}
+
+/** What a tail holds now. */
+export interface LiveTailStats {
+  readonly runs: number;
+  readonly events: number;
+  readonly bytes: number;
+}
+
+class RunTail {
+  /** Kept items are `items[start…]`, consecutive seqs. */
+  items: StreamItem[] = [];
+  start = 0;
+  bytes = 0;
+  finishedAt: number | undefined;
+  /** The commit that last moved this run to the end of the eviction order. */
+  touched = 0;
+
+  get count(): number {
+    return this.items.length - this.start;
+  }
+
+  get hi(): number {
+    return this.items.at(-1)?.id ?? 0;
+  }
+}
+
+/** One key per (account, run): the length prefix makes it unambiguous whatever the ids contain. */
+const keyOf = (accountId: string, runId: string): string => `${accountId.length}:${accountId}${runId}`;
+
+/**
+ * A bounded in-memory tail of committed events, fed by `writer.onCommit`.
+ *
+ * @example
+ * const tail = new LiveTail({ maxEventsPerRun: 5_000 });
+ * writer.onCommit((batch) => tail.add(batch));
+ * tail.take("acme", "run-1", 41, 500); // { items: [seq 42, …], more } or undefined: read the store
+ */
+export class LiveTail {
+  private readonly maxEventsPerRun: number;
+  private readonly maxBytes: number;
+  private readonly finishedGraceMs: number;
+  private readonly clock: () => number;
+  /** Insertion order is eviction order: a run is moved to the end when it commits. */
+  private readonly runs = new Map<string, RunTail>();
+  /** Finished runs in the order they finished. */
+  private readonly finished = new Map<string, RunTail>();
+  private bytes = 0;
+  private events = 0;
+  private commits = 0;
+
+  constructor(options: LiveTailOptions = {}) {
+    this.maxEventsPerRun = Math.max(1, options.maxEventsPerRun ?? 10_000);
+    this.maxBytes = Math.max(0, options.maxBytes ?? 32 * 1024 * 1024);
+    this.finishedGraceMs = Math.max(0, options.finishedGraceMs ?? 5_000);
+    this.clock = options.clock ?? Date.now;
+  }
+
+  /** Adds a committed batch (events in commit order, as stored). */
+  add(batch: CommittedBatch): void {
+    const now = this.clock();
+    const commit = ++this.commits;
+    let key = "";
+    let run: RunTail | undefined;
+    for (const { event, body } of batch.events) {
+      const next = keyOf(event.accountId, event.runId);
+      if (run === undefined || next !== key) {
+        key = next;
+        run = this.runs.get(key);
+        if (run === undefined) this.runs.set(key, (run = new RunTail()));
+        else if (run.touched !== commit) {
+          this.runs.delete(key);
+          this.runs.set(key, run);
+        }
+        run.touched = commit;
+      }
+      if (run.count > 0 && event.seq !== run.hi + 1) this.clear(run);
+      run.items.push({ id: event.seq, event, body });
+      run.bytes += body.length;
+      this.bytes += body.length;
+      this.events++;
+      if (run.count > this.maxEventsPerRun) this.dropOldest(run);
+      if (isTerminalRunEvent(event.type)) {
+        run.finishedAt = now;
+        this.finished.set(key, run);
+      } else if (run.finishedAt !== undefined) {
+        run.finishedAt = undefined;
+        this.finished.delete(key);
+      }
+    }
+    this.evict(now);
+  }
+
+  /**
+   * The run's events from seq `after + 1` on (at most `limit`), or `undefined` when the tail cannot
+   * prove it holds them (the run is not here, `after + 1` was dropped, or nothing follows `after`):
+   * the caller then reads the store.
+   */
+  take(accountId: string, runId: string, after: number, limit: number): TailSlice | undefined {
+    const run = this.runs.get(keyOf(accountId, runId));
+    if (run === undefined || run.count === 0) return undefined;
+    const lo = run.items[run.start]!.id;
+    if (after + 1 < lo || after >= run.hi) return undefined;
+    const from = run.start + (after + 1 - lo);
+    const to = Math.min(run.items.length, from + Math.max(1, limit));
+    return { items: run.items.slice(from, to), more: to < run.items.length };
+  }
+
+  stats(): LiveTailStats {
+    return { runs: this.runs.size, events: this.events, bytes: this.bytes };
+  }
+
+  private dropOldest(run: RunTail): void {
+    const item = run.items[run.start]!;
+    run.start++;
+    run.bytes -= item.body.length;
+    this.bytes -= item.body.length;
+    this.events--;
+    // Compacted now and then, so a long run costs O(1) per event and at most twice its bound.
+    if (run.start >= 1_024 && run.start * 2 >= run.items.length) {
+      run.items = run.items.slice(run.start);
+      run.start = 0;
+    }
+  }
+
+  private clear(run: RunTail): void {
+    this.bytes -= run.bytes;
+    this.events -= run.count;
+    run.items = [];
+    run.start = 0;
+    run.bytes = 0;
+  }
+
+  private remove(key: string, run: RunTail): void {
+    this.clear(run);
+    this.runs.delete(key);
+    this.finished.delete(key);
+  }
+
+  private evict(now: number): void {
+    for (const [key, run] of this.finished) {
+      if (run.finishedAt! + this.finishedGraceMs > now) break;
+      this.remove(key, run);
+    }
+    while (this.bytes > this.maxBytes) {
+      const [key, run] = this.finished.entries().next().value ?? this.runs.entries().next().value!;
+      // The newest run alone over the bound loses its oldest events, never the ones just added.
+      if (this.runs.size === 1 && run.count > 1) this.dropOldest(run);
+      else this.remove(key, run);
+    }
+  }
+}
