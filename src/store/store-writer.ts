@@ -45,7 +45,12 @@ export interface WriterFailure {
 export interface StoreWriterOptions extends PayloadOptions {
   /** Default `batched`. */
   durability?: Durability;
-  /** Most events per transaction. Default 1,000. */
+  /**
+   * Most events per transaction. Default 5,000: under load, fewer and larger commits write each
+   * hot page (a run's index page, its projection row) once per commit rather than five times.
+   * A batch is committed off the caller's thread (a database server, the SQLite write thread), so
+   * its size does not stall the caller. Under light load, `flushIntervalMs` decides, not this.
+   */
   batchSize?: number;
   /** `batched`: longest an event waits before its batch is committed. Default 100 ms. */
   flushIntervalMs?: number;
@@ -146,7 +151,7 @@ class Writer implements StoreWriter {
   private readonly maxPending: number;
   private readonly counts = { received: 0, written: 0, batches: 0, failures: 0 };
   private retrying = false;
-  /** Events of the batch being committed: they count against `maxPending` until committed. */
+  /** Events of the batches being prepared or committed: they count against `maxPending` until committed. */
   private inFlight = 0;
   private readerDone = false;
   private closing = false;
@@ -176,7 +181,7 @@ class Writer implements StoreWriter {
     private readonly options: StoreWriterOptions,
   ) {
     this.durability = options.durability ?? "batched";
-    this.batchSize = Math.max(1, options.batchSize ?? 1_000);
+    this.batchSize = Math.max(1, options.batchSize ?? 5_000);
     this.flushIntervalMs = Math.max(0, options.flushIntervalMs ?? 100);
     this.maxPending = Math.max(this.batchSize, options.maxPending ?? 50_000);
     this.subscription = source.subscribe(options.filter, { overflow: "block", bufferSize: options.bufferSize ?? 10_000 });
@@ -419,7 +424,7 @@ class Writer implements StoreWriter {
  * @example
  * const bus = createBus();
  * const store = await openSqliteStore({ path: "./runtrail.db" });
- * const writer = createStoreWriter(bus, store); // batched: commits every 1,000 events or 100 ms
+ * const writer = createStoreWriter(bus, store); // batched: commits every 5,000 events or 100 ms
  * // … run workflows on bus …
  * await writer.close();
  */
