@@ -98,8 +98,9 @@ const schemaByType = new Map<string, TSchema>(builtinEventSchemas.map((s) => [s.
 export function prepareEvent(event: RuntrailEvent, options: PayloadOptions = {}): PreparedEvent {
   const limit = options.maxFieldBytes ?? DEFAULT_MAX_FIELD_BYTES;
   const redact = options.redact === undefined ? defaultRedactor : options.redact;
-  const redacted = redact === false ? event : redact(event);
-  const body = JSON.stringify(redacted);
+  let redacted = redact === false ? event : redact(event);
+  let body = JSON.stringify(redacted);
+  if (body.includes("\\u0000")) ({ event: redacted, body } = withoutNul(body));
   // A field is part of the whole, so a whole under the limit needs no per-field look.
   if (body.length * 3 <= limit || Buffer.byteLength(body) <= limit) {
     return { event: redacted, body, truncated: null };
@@ -116,6 +117,18 @@ export function prepareEvent(event: RuntrailEvent, options: PayloadOptions = {})
   const stored = limited as unknown as RuntrailEvent;
   if (records.length === 0) return { event: stored, body, truncated: null };
   return { event: stored, body: JSON.stringify(stored), truncated: JSON.stringify(records) };
+}
+
+/** A `\u0000` escape in JSON text that is not itself an escaped backslash followed by "u0000". */
+const NUL_ESCAPE = /(?<!\\)((?:\\\\)*)\\u0000/g;
+
+/**
+ * Replaces U+0000 in every string with U+FFFD, in every store alike: PostgreSQL's jsonb cannot
+ * hold U+0000, and a batch the database refuses would block the writer behind it for good.
+ */
+function withoutNul(body: string): { event: RuntrailEvent; body: string } {
+  const cleaned = body.replace(NUL_ESCAPE, "$1\\ufffd");
+  return { event: JSON.parse(cleaned) as RuntrailEvent, body: cleaned };
 }
 
 /** Shrinks `value` to `limit` bytes of JSON the way its schema allows, so it still validates. */

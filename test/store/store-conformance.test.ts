@@ -76,6 +76,28 @@ for (const factory of CONFORMANCE_STORES) {
       expect(cursors.size).toBe(396);
     });
 
+    it("stores text exactly: tabs, newlines, backslashes, quotes and non-ASCII in ids and payloads", async () => {
+      const bus = createBus();
+      const writer = createStoreWriter(bus, store, { durability: "sync" });
+      const awkward = 'tab\there\nnew line\r\\back\\slash "quoted" \\N ünïcødé 🚀 literal \\u0000';
+      // U+0000 is stored as U+FFFD in every store (PostgreSQL's jsonb cannot hold it); all else exactly.
+      const nul = `${awkward} nul \u0000 \\\u0000`;
+      const nulStored = `${awkward} nul \ufffd \\\ufffd`;
+      const runId = "run\twith\\odd\nid";
+      await writer.bus.emit({ type: "run.started", runId, workflow: { name: "w\\f" }, accountId: "acme\\t", input: { awkward } });
+      await writer.bus.emit({ type: "step.completed", runId, workflow: { name: "w\\f" }, accountId: "acme\\t", stepId: "s\t1", durationMs: 1, output: [awkward] });
+      await writer.bus.emit({ type: "x.note", runId, workflow: { name: "w\\f" }, accountId: "acme\\t", data: { [awkward]: awkward, nul } });
+      await writer.close();
+      const stored = await readAll(store, "acme\\t", runId);
+      expect(stored.map((s) => s.event)).toEqual([
+        expect.objectContaining({ runId, accountId: "acme\\t", input: { awkward } }),
+        expect.objectContaining({ stepId: "s\t1", output: [awkward] }),
+        expect.objectContaining({ type: "x.note", data: { [awkward]: awkward, nul: nulStored } }),
+      ]);
+      expect((await store.findEvents("acme\\t", { stepId: "s\t1" })).items.map((s) => s.event.seq)).toEqual([2]);
+      expect((await store.listSteps("acme\\t", runId)).map((step) => step.stepId)).toEqual(["s\t1"]);
+    });
+
     it("pages a run by seq and events by cursor, with exact page boundaries", async () => {
       const bus = createBus();
       const writer = createStoreWriter(bus, store);

@@ -2,6 +2,7 @@
  * The slice of `pg` the PostgreSQL store uses. Declared here rather than imported, so the driver
  * stays an optional peer dependency and any compatible pool can be passed in.
  */
+import type { Writable } from "node:stream";
 
 export interface PgResult<R> {
   rows: R[];
@@ -36,14 +37,31 @@ export interface PgPoolConfig {
 
 type PoolConstructor = new (config: PgPoolConfig) => PgPool;
 
-/** Loads `pg` on first use, with a message that says what to install when it is missing. */
-export async function createPool(config: PgPoolConfig): Promise<PgPool> {
+/** A `COPY … FROM STDIN` in progress (`pg-copy-streams`): write the rows, end it, and it finishes once the server has them. */
+export type CopyFromStream = Writable;
+
+/** What the store needs of the drivers. */
+export interface PgDriver {
+  readonly pool: PgPool;
+  /** Runs `sql` (a `COPY … FROM STDIN`) on `client` and returns the stream its rows go to. */
+  copyFrom(client: PgPoolClient, sql: string): CopyFromStream;
+}
+
+const INSTALL = 'runtrail/postgres needs the "pg" and "pg-copy-streams" packages: npm install pg pg-copy-streams';
+
+/** Loads `pg` and `pg-copy-streams` on first use, with a message that says what to install when one is missing. */
+export async function createDriver(config: PgPoolConfig): Promise<PgDriver> {
   let Pool: PoolConstructor;
+  let from: (sql: string) => CopyFromStream;
   try {
-    const module = (await import("pg")) as unknown as { default: { Pool: PoolConstructor } };
-    Pool = module.default.Pool;
+    Pool = ((await import("pg")) as unknown as { default: { Pool: PoolConstructor } }).default.Pool;
+    from = ((await import("pg-copy-streams")) as unknown as { from: (sql: string) => CopyFromStream }).from;
   } catch (error) {
-    throw new Error('runtrail/postgres needs the "pg" package: npm install pg', { cause: error });
+    throw new Error(INSTALL, { cause: error });
   }
-  return new Pool(config);
+  return {
+    pool: new Pool(config),
+    // pg runs a copy stream given to `query` (a "submittable") and hands the same stream back.
+    copyFrom: (client, sql) => (client as unknown as { query(stream: CopyFromStream): CopyFromStream }).query(from(sql)),
+  };
 }

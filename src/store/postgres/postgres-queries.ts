@@ -1,18 +1,25 @@
 /**
- * The PostgreSQL store's statements. A batch travels as one JSON parameter per table and is
- * expanded server-side (`jsonb_array_elements`, `jsonb_to_recordset`): one statement for the
- * whole batch, no per-row escaping, and the events' jsonb bodies are parsed exactly once.
+ * The PostgreSQL store's statements. A batch's events are streamed in with COPY; its projection
+ * deltas travel as one JSON parameter per table, expanded server-side (`jsonb_to_recordset`) and
+ * merged in one statement.
  */
 import { runMergeSql, stepMergeSql, type MergeDialect } from "../store-sql.js";
 
 const POSTGRES_MERGE: MergeDialect = { max: "GREATEST", min: "LEAST" };
 
-/** Inserts events: `bodies` a JSON array of event bodies, `truncated` the truncation records (text[], aligned). */
-const insertEvents = (bodies: string, truncated: string): string => `INSERT INTO events (run_id, seq, account_id, type, step_id, ts, body, truncated)
-  SELECT e->>'runId', (e->>'seq')::bigint, e->>'accountId', e->>'type', e->>'stepId', (e->>'ts')::float8, e, (${truncated}::text[])[x.i]
-  FROM jsonb_array_elements(${bodies}::jsonb) WITH ORDINALITY AS x(e, i)
-  ORDER BY x.i
-  RETURNING cursor`;
+/**
+ * Streams a batch's events into the table: COPY is the fastest way in (about a quarter faster
+ * than expanding a JSON parameter server-side), and each row's cursor is drawn in stream order.
+ * Rows: tab-separated columns in this order, `\N` for null, text escaped by {@link copyText}.
+ */
+export const COPY_EVENTS_SQL = "COPY events (run_id, seq, account_id, type, step_id, ts, body, truncated) FROM STDIN";
+
+const COPY_ESCAPES: Record<string, string> = { "\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r" };
+
+/** A value for COPY's text format: backslash, tab, newline and carriage return escaped. */
+export function copyText(value: string): string {
+  return /[\\\t\n\r]/.test(value) ? value.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]!) : value;
+}
 
 /** Merges run deltas (a JSON array) into the runs table. */
 const upsertRuns = (deltas: string): string => `INSERT INTO runs AS runs (run_id, account_id, workflow, workflow_version, parent_run_id, status, status_seq,
@@ -38,15 +45,14 @@ const upsertSteps = (deltas: string): string => `INSERT INTO steps AS steps (run
   ${stepMergeSql(POSTGRES_MERGE)}`;
 
 /**
- * A whole batch in one statement: one round trip instead of three, which matters most where the
- * database is across a network. `$1` the events' bodies as a JSON array, `$2`
- * their truncation records (text[]), `$3` and `$4` the run and step deltas as JSON arrays. The
- * projections merge in data-modifying CTEs, which run to completion whether or not the main
- * query reads them; returns the events' cursors.
+ * A batch's projections in one statement, after its events were copied: `$1` and `$2` the run
+ * and step deltas as JSON arrays, merged in data-modifying CTEs (which run to completion whether
+ * or not the main query reads them). Returns the last cursor drawn in this session: the batch's
+ * events drew theirs one after another under the write lock, so they end at it.
  */
-export const APPEND_BATCH_SQL = `WITH merged_runs AS (${upsertRuns("$3")}),
-  merged_steps AS (${upsertSteps("$4")})
-${insertEvents("$1", "$2")}`;
+export const MERGE_PROJECTIONS_SQL = `WITH merged_runs AS (${upsertRuns("$1")}),
+  merged_steps AS (${upsertSteps("$2")})
+SELECT currval(pg_get_serial_sequence('events', 'cursor')) AS last`;
 
 /**
  * Opens a write transaction holding the schema's write lock (two statements, one round trip: no

@@ -20,17 +20,19 @@ import type {
   StepRecord,
   StoredEvent,
 } from "../store-types.js";
-import { createPool, type PgPool, type PgPoolClient } from "./postgres-driver.js";
+import { createDriver, type PgDriver, type PgPool, type PgPoolClient } from "./postgres-driver.js";
 import {
   DELETE_EVENTS_SQL,
   DELETE_RUNS_SQL,
   DELETE_STEPS_SQL,
   GET_RUN_SQL,
-  APPEND_BATCH_SQL,
   BEGIN_WRITE_SQL,
+  COPY_EVENTS_SQL,
+  copyText,
   HAS_EVENT_SQL,
   LAST_SEQ_SQL,
   LIST_STEPS_SQL,
+  MERGE_PROJECTIONS_SQL,
 } from "./postgres-queries.js";
 import { migratePostgres, quoteIdent } from "./postgres-schema.js";
 
@@ -56,7 +58,11 @@ class PostgresStore implements EventStore {
 
   private writer: PgPoolClient | undefined;
 
-  constructor(private readonly pool: PgPool) {}
+  private readonly pool: PgPool;
+
+  constructor(private readonly driver: PgDriver) {
+    this.pool = driver.pool;
+  }
 
   async append(batch: AppendBatch): Promise<AppendResult> {
     const last = batch.events.at(-1);
@@ -72,24 +78,32 @@ class PostgresStore implements EventStore {
           return {};
         }
       }
-      let bodies = "[";
-      const truncated: (string | null)[] = new Array<string | null>(batch.events.length);
-      for (let i = 0; i < batch.events.length; i++) {
-        const row = batch.events[i]!;
-        bodies += i === 0 ? row.body : "," + row.body;
-        truncated[i] = row.truncated;
-      }
-      const inserted = await client.query<{ cursor: string }>(APPEND_BATCH_SQL, [bodies + "]", truncated, JSON.stringify(batch.runs), JSON.stringify(batch.steps)]);
+      await this.copyEvents(client, batch.events);
+      const merged = await client.query<{ last: string }>(MERGE_PROJECTIONS_SQL, [JSON.stringify(batch.runs), JSON.stringify(batch.steps)]);
       await client.query("COMMIT");
-      // Rows are inserted in batch order and draw their cursors in that order (under the write
-      // lock), so sorted cursors align with the batch whatever order RETURNING lists them in.
-      return { cursors: inserted.rows.map((row) => Number(row.cursor)).sort((a, b) => a - b) };
+      const first = Number(merged.rows[0]!.last) - batch.events.length + 1;
+      return { cursors: batch.events.map((_, i) => first + i) };
     } catch (error) {
       // The connection may be dead or mid-transaction: discard it; the next batch opens another.
       this.writer = undefined;
       client.release(error instanceof Error ? error : new Error(String(error)));
       throw error;
     }
+  }
+
+  /** Streams the events in with COPY, in batch order (which is the order their cursors are drawn in). */
+  private copyEvents(client: PgPoolClient, events: AppendBatch["events"]): Promise<void> {
+    let rows = "";
+    for (const { event, body, truncated } of events) {
+      const stepId = event.stepId === undefined ? "\\N" : copyText(event.stepId);
+      rows += `${copyText(event.runId)}\t${event.seq}\t${copyText(event.accountId)}\t${copyText(event.type)}\t${stepId}\t${event.ts}\t${copyText(body)}\t${truncated === null ? "\\N" : copyText(truncated)}\n`;
+    }
+    return new Promise((resolve, reject) => {
+      const stream = this.driver.copyFrom(client, COPY_EVENTS_SQL);
+      stream.on("error", reject);
+      stream.on("finish", () => resolve());
+      stream.end(rows);
+    });
   }
 
   /**
@@ -203,13 +217,14 @@ class PostgresStore implements EventStore {
  */
 export async function openPostgresStore(options: PostgresStoreOptions): Promise<EventStore> {
   const schema = options.schema ?? "runtrail";
-  const pool = await createPool({
+  const driver = await createDriver({
     connectionString: options.connectionString,
     max: options.poolSize ?? 4,
     options: `-c search_path=${quoteIdent(schema)}`,
     application_name: options.applicationName ?? "runtrail",
     connectionTimeoutMillis: 10_000,
   });
+  const pool = driver.pool;
   pool.on("error", options.onConnectionError ?? (() => undefined));
   const client = await pool.connect().catch(async (error: unknown) => {
     await pool.end().catch(() => undefined);
@@ -223,5 +238,5 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     await pool.end().catch(() => undefined);
     throw error;
   }
-  return new PostgresStore(pool);
+  return new PostgresStore(driver);
 }
