@@ -46,7 +46,10 @@ async function serve(ctx: ServerContext, reply: FastifyReply, source: StreamSour
   raw.write("retry: 1000\n\n");
   const controller = new AbortController();
   const { signal } = controller;
-  raw.on("close", () => controller.abort());
+  const stop = (): void => controller.abort();
+  raw.on("close", stop);
+  ctx.shutdown.addEventListener("abort", stop, { once: true });
+  if (ctx.shutdown.aborted) stop();
   const sink: StreamSink = {
     send(items) {
       let chunk = "";
@@ -67,6 +70,7 @@ async function serve(ctx: ServerContext, reply: FastifyReply, source: StreamSour
     reply.log.error({ err: error }, "stream failed");
     if (!signal.aborted) raw.write(`event: error\ndata: ${JSON.stringify({ error: "internal", message: "the stream failed; reconnect to resume" })}\n\n`);
   } finally {
+    ctx.shutdown.removeEventListener("abort", stop);
     raw.end();
   }
 }

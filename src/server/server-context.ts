@@ -44,6 +44,8 @@ export interface ServerContext extends StreamFeed {
   readonly wsMaxBufferedBytes: number;
   readonly wsMaxSubscriptions: number;
   readonly wsSlowTimeoutMs: number;
+  /** Aborted when the server closes: open SSE streams end (their clients resume elsewhere by Last-Event-ID). */
+  readonly shutdown: AbortSignal;
 }
 
 /** Sends the error body every route uses. */

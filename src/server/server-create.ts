@@ -95,7 +95,9 @@ export async function createServer(options: ServerOptions): Promise<RuntrailServ
   const hub = new StreamHub();
   const signer = createStreamTokenSigner(options.streamTokenSecret);
   const notice = options.onNotice ?? ((message: string) => console.log(`[runtrail] ${message}`));
+  const shutdown = new AbortController();
   const ctx: ServerContext = {
+    shutdown: shutdown.signal,
     store: options.store,
     hub,
     tail: new LiveTail(options.liveTail),
@@ -173,6 +175,8 @@ export async function createServer(options: ServerOptions): Promise<RuntrailServ
       closed ??= (async () => {
         for (const signal of signals) await signal.close();
         for (const { handle } of ctx.handles.values()) handle.cancel("the server is closing");
+        // Live SSE responses never end by themselves; without this, app.close() waits for clients.
+        shutdown.abort();
         await closeWs();
         await app.close();
       })();

@@ -157,6 +157,22 @@ describe("SSE account stream", () => {
   });
 });
 
+describe("SSE and server shutdown", () => {
+  it("ends open streams when the server closes, so close() does not wait for the clients", async () => {
+    const own = await startHarness();
+    await emitCommitted(own, runEvents("shutdown", "acme", 1, false));
+    const response = await fetch(`${own.url}/api/runs/shutdown/stream`, { headers: { authorization: `Bearer ${own.tokens.acme}` } });
+    const reader = response.body!.getReader();
+    let text = "";
+    while (!text.includes("id: 3\n")) text += new TextDecoder().decode((await reader.read()).value);
+    const started = Date.now();
+    await own.close();
+    // The response ended (the client would now reconnect elsewhere with Last-Event-ID 3).
+    for (;;) if ((await reader.read()).done) break;
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+});
+
 describe("SSE heartbeat", () => {
   it("sends a comment every heartbeat interval", async () => {
     const fast = await startHarness({ heartbeatMs: 30 });
