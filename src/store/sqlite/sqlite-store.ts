@@ -180,5 +180,10 @@ export async function openSqliteStore(options: SqliteStoreOptions = {}): Promise
   migrateSqlite(db);
   const inMemory = path === ":memory:" || path === "" || path.startsWith("file::memory:");
   const threaded = options.database === undefined && !inMemory && options.writeThread !== false;
-  return new SqliteStore(db, threaded ? threadWriter(path, synchronous) : inThreadWriter(db));
+  try {
+    return new SqliteStore(db, threaded ? await threadWriter(path, synchronous) : inThreadWriter(db));
+  } catch (error) {
+    db.close();
+    throw error;
+  }
 }

@@ -44,7 +44,7 @@ interface ThreadConfig {
 }
 
 type Request = { op: "append"; batch: WriteBatch } | { op: "delete"; accountId: string; before: number };
-type Answer = { id: number; result: unknown } | { id: number; error: { name: string; message: string; code?: string } };
+type Answer = { ready: true } | { id: number; result: unknown } | { id: number; error: { name: string; message: string; code?: string } };
 
 interface Waiting {
   resolve(result: unknown): void;
@@ -70,6 +70,34 @@ class ThreadWriter implements SqliteWriter {
 
   constructor(private readonly config: ThreadConfig) {}
 
+  /**
+   * Starts the thread and resolves once its connection is open: starting it takes a good
+   * fraction of a second (loading the driver, opening the file), which must not fall on the first
+   * events written, and a database the thread cannot open must fail the store's open.
+   */
+  start(): Promise<void> {
+    const worker = (this.worker ??= this.spawn());
+    return new Promise((resolve, reject) => {
+      const onMessage = (answer: Answer): void => {
+        if (!("ready" in answer)) return;
+        done();
+        resolve();
+      };
+      const onExit = (code: number): void => {
+        done();
+        reject(new Error(`the SQLite write thread exited while starting (code ${code})`));
+      };
+      const onError = (error: Error): void => {
+        done();
+        reject(error);
+      };
+      const done = (): void => {
+        worker.off("message", onMessage).off("exit", onExit).off("error", onError);
+      };
+      worker.on("message", onMessage).on("exit", onExit).on("error", onError);
+    });
+  }
+
   append(batch: AppendBatch): Promise<AppendResult> {
     return this.request({ op: "append", batch: toWriteBatch(batch) }) as Promise<AppendResult>;
   }
@@ -93,7 +121,7 @@ class ThreadWriter implements SqliteWriter {
   private request(request: Request): Promise<unknown> {
     if (this.closed !== undefined) return Promise.reject(new Error("the SQLite store is closed"));
     // Started on first use, and again after a crash of the thread (the writer retries the batch).
-    const worker = (this.worker ??= this.start());
+    const worker = (this.worker ??= this.spawn());
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
@@ -103,10 +131,11 @@ class ThreadWriter implements SqliteWriter {
     });
   }
 
-  private start(): Worker {
+  private spawn(): Worker {
     const worker = new Worker(new URL("./sqlite-write-thread.js", import.meta.url), { workerData: this.config });
     worker.unref();
     worker.on("message", (answer: Answer) => {
+      if ("ready" in answer) return;
       const waiting = this.waiting.get(answer.id);
       if (waiting === undefined) return;
       this.waiting.delete(answer.id);
@@ -131,9 +160,16 @@ class ThreadWriter implements SqliteWriter {
  * Writes on a worker thread with its own connection to the database file at `path`.
  *
  * @example
- * const writer = threadWriter("./runtrail.db", "NORMAL");
+ * const writer = await threadWriter("./runtrail.db", "NORMAL");
  * await writer.append(batch);
  */
-export function threadWriter(path: string, synchronous: "NORMAL" | "FULL"): SqliteWriter {
-  return new ThreadWriter({ path, synchronous, sql: WRITE_SQL });
+export async function threadWriter(path: string, synchronous: "NORMAL" | "FULL"): Promise<SqliteWriter> {
+  const writer = new ThreadWriter({ path, synchronous, sql: WRITE_SQL });
+  try {
+    await writer.start();
+  } catch (error) {
+    await writer.close();
+    throw error;
+  }
+  return writer;
 }
