@@ -1,12 +1,12 @@
 /**
- * Cross-process wake-ups over PostgreSQL LISTEN/NOTIFY. Every server that writes (has a bus and a
- * writer) sends `NOTIFY <channel>, '{"a":account,"r":[runs]}'` after its commits; every server
- * listens and wakes its streams. A notification only wakes streams, which then read the store,
- * so a lost or duplicated notification costs latency, never correctness; after a reconnect every
- * stream is woken, for what was missed while disconnected. Writers that never run a server (a
- * bare collector) send nothing: keep `pollIntervalMs` on as the floor.
+ * Cross-process wake-ups over PostgreSQL LISTEN/NOTIFY. Every server that writes (has a writer)
+ * sends `NOTIFY <channel>, '{"a":account,"r":[runs]}'` after its commits (from `writer.onCommit`,
+ * so it names exactly what was committed); every server listens and wakes its streams, except for
+ * its own notifications (its own commits woke them already). A notification only wakes streams,
+ * which then read the store, so a lost or duplicated notification costs latency, never
+ * correctness; after a reconnect every stream is woken, for what was missed while disconnected.
+ * Writers that never run a server (a bare collector) send nothing: keep `pollIntervalMs` on as the floor.
  */
-import type { EventBus } from "../bus/bus.js";
 import type { StoreWriter } from "../store/store-writer.js";
 import type { CommitSignal } from "./commit-signal.js";
 import type { StreamHub } from "./stream-hub.js";
@@ -16,7 +16,7 @@ interface ListenClient {
   connect(): Promise<unknown>;
   query(text: string, values?: unknown[]): Promise<unknown>;
   end(): Promise<void>;
-  on(event: "notification", listener: (message: { channel: string; payload?: string }) => void): unknown;
+  on(event: "notification", listener: (message: { channel: string; payload?: string; processId: number }) => void): unknown;
   on(event: "error" | "end", listener: (error?: Error) => void): unknown;
 }
 
@@ -25,8 +25,7 @@ export interface PostgresSignalOptions {
   readonly connectionString: string;
   /** Default `runtrail_events`. */
   readonly channel?: string;
-  /** With `writer`: this process's commits are announced to the others. */
-  readonly bus?: EventBus;
+  /** This process's writer: its commits are announced to the others. */
   readonly writer?: StoreWriter;
 }
 
@@ -47,7 +46,7 @@ function parse(payload: string | undefined): { a: string; r?: string[] } | undef
  * Listens (and, with `bus` and `writer`, notifies) on a PostgreSQL channel.
  *
  * @example
- * const server = await createServer({ store, bus, writer, signals: [(hub) => postgresCommitSignal({ connectionString, bus, writer }, hub)] });
+ * const server = await createServer({ store, bus, writer, signals: [(hub) => postgresCommitSignal({ connectionString, writer }, hub)] });
  */
 export async function postgresCommitSignal(options: PostgresSignalOptions, hub: StreamHub): Promise<CommitSignal> {
   const channel = options.channel ?? "runtrail_events";
@@ -57,9 +56,13 @@ export async function postgresCommitSignal(options: PostgresSignalOptions, hub: 
   let client: ListenClient | undefined;
   let retry: ReturnType<typeof setTimeout> | undefined;
 
+  /** The backend of the listening connection, which also sends this process's notifications. */
+  let ownPid = -1;
+
   const open = async (): Promise<void> => {
     const next = new pg.Client({ connectionString: options.connectionString });
     next.on("notification", (message) => {
+      if (message.processId === ownPid) return;
       const notice = message.channel === channel ? parse(message.payload) : undefined;
       if (notice !== undefined) hub.notify(new Map([[notice.a, notice.r === undefined ? undefined : new Set(notice.r)]]));
     });
@@ -71,7 +74,9 @@ export async function postgresCommitSignal(options: PostgresSignalOptions, hub: 
     next.on("error", lost);
     next.on("end", lost);
     await next.connect();
+    const { rows } = (await next.query("SELECT pg_backend_pid() AS pid")) as { rows: { pid: number }[] };
     await next.query(`LISTEN ${channel}`);
+    ownPid = rows[0]?.pid ?? -1;
     client = next;
     // Whatever was committed while no connection listened.
     hub.notifyAll();
@@ -79,35 +84,34 @@ export async function postgresCommitSignal(options: PostgresSignalOptions, hub: 
   await open();
 
   let stopLocal = (): void => undefined;
-  let running: Promise<void> | undefined;
-  if (options.bus !== undefined && options.writer !== undefined) {
-    const { writer } = options;
+  let sending: Promise<void> = Promise.resolve();
+  if (options.writer !== undefined) {
     let pending = new Map<string, Set<string>>();
-    const drain = async (): Promise<void> => {
-      while (pending.size > 0 && !closed) {
-        const batch = pending;
-        pending = new Map();
-        await writer.flush();
-        for (const [accountId, runs] of batch) {
-          let payload = JSON.stringify({ a: accountId, r: [...runs] });
-          if (payload.length > MAX_PAYLOAD) payload = JSON.stringify({ a: accountId });
-          await client?.query("SELECT pg_notify($1, $2)", [channel, payload]).catch(() => undefined);
-        }
+    /** Sends what is pending, one batch of NOTIFYs after another; commits meanwhile join the next. */
+    const send = async (): Promise<void> => {
+      const batch = pending;
+      pending = new Map();
+      for (const [accountId, runs] of batch) {
+        let payload = JSON.stringify({ a: accountId, r: [...runs] });
+        if (payload.length > MAX_PAYLOAD) payload = JSON.stringify({ a: accountId });
+        await client?.query("SELECT pg_notify($1, $2)", [channel, payload]).catch(() => undefined);
       }
-      running = undefined;
     };
-    stopLocal = options.bus.onEvent((event) => {
-      let runs = pending.get(event.accountId);
-      if (runs === undefined) pending.set(event.accountId, (runs = new Set()));
-      runs.add(event.runId);
-      running ??= Promise.resolve().then(drain);
+    stopLocal = options.writer.onCommit(({ events }) => {
+      const first = pending.size === 0;
+      for (const { event } of events) {
+        let runs = pending.get(event.accountId);
+        if (runs === undefined) pending.set(event.accountId, (runs = new Set()));
+        runs.add(event.runId);
+      }
+      if (first) sending = sending.then(send);
     });
   }
 
   return {
     async close() {
       stopLocal();
-      await running;
+      await sending;
       closed = true;
       clearTimeout(retry);
       await client?.end().catch(() => undefined);

@@ -8,6 +8,7 @@ import { createBus } from "runtrail";
 import { createStoreWriter, type EventStore } from "../../src/store/index.js";
 import { openPostgresStore } from "../../src/store/postgres/index.js";
 import { createMemoryTokenStore, createServer, postgresCommitSignal, type RuntrailServer } from "../../src/server/index.js";
+import { StreamHub, type CommitNotice } from "../../src/server/stream-hub.js";
 import { PG_URL, pgAdmin, testSchema } from "../store/store-fixtures.js";
 import { range, readSse, runEvents, WsClient } from "./server-fixtures.js";
 
@@ -28,7 +29,7 @@ beforeAll(async () => {
   writer = createStoreWriter(bus, storeA, { flushIntervalMs: 5 });
   const tokens = createMemoryTokenStore();
   token = (await tokens.create({ accountId: "acme" })).token;
-  serverA = await createServer({ store: storeA, bus, writer, tokens, onNotice: () => undefined, signals: [(hub) => postgresCommitSignal({ connectionString: PG_URL, channel, bus, writer }, hub)] });
+  serverA = await createServer({ store: storeA, bus, writer, tokens, onNotice: () => undefined, signals: [(hub) => postgresCommitSignal({ connectionString: PG_URL, channel, writer }, hub)] });
   serverB = await createServer({ store: storeB, tokens, pollIntervalMs: 3_600_000, onNotice: () => undefined, signals: [(hub) => postgresCommitSignal({ connectionString: PG_URL, channel }, hub)] });
   await serverA.listen();
   urlB = await serverB.listen();
@@ -84,5 +85,33 @@ describe("cross-process wake-up over PostgreSQL", () => {
     expect([...cursors].sort((a, b) => a - b)).toEqual(cursors);
     expect(messages.filter((m) => m.data.runId === "pg-a").map((m) => m.data.seq)).toEqual(range(100).map((i) => 2 * i + 1));
     expect(messages.filter((m) => m.data.runId === "pg-b").map((m) => m.data.seq)).toEqual(range(100).map((i) => 2 * i + 1));
+  });
+
+  it("announces exactly the committed runs to other processes, and ignores its own announcements", async () => {
+    const own = new StreamHub();
+    const other = new StreamHub();
+    const seen = { own: [] as CommitNotice[], other: [] as CommitNotice[] };
+    const record = (hub: StreamHub, into: CommitNotice[]): void => {
+      const notify = hub.notify.bind(hub);
+      hub.notify = (notice) => {
+        into.push(notice);
+        notify(notice);
+      };
+    };
+    record(own, seen.own);
+    record(other, seen.other);
+    const busC = createBus();
+    const writerC = createStoreWriter(busC, storeA, { flushIntervalMs: 1 });
+    const sender = await postgresCommitSignal({ connectionString: PG_URL, channel: `${channel}_own`, writer: writerC }, own);
+    const listener = await postgresCommitSignal({ connectionString: PG_URL, channel: `${channel}_own` }, other);
+    for (const event of runEvents("pg-own", "acme", 2)) await busC.emit(event);
+    await writerC.flush();
+    for (let i = 0; i < 100 && seen.other.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(seen.other.flatMap((notice) => [...notice].map(([account, runs]) => [account, [...(runs ?? [])]]))).toContainEqual(["acme", ["pg-own"]]);
+    expect(seen.own).toEqual([]);
+    await sender.close();
+    await listener.close();
+    await writerC.close();
   });
 });
