@@ -97,7 +97,7 @@ export function listRunsSql(p: Params, accountId: string, options: ListRunsOptio
 }
 
 function analyticsWhere(p: Params, accountId: string, options: AnalyticsOptions): string {
-  const where = [`s.account_id = ${p.add(accountId)}`, `r.account_id = s.account_id`];
+  const where = [`s.account_id = ${p.add(accountId)}`];
   if (options.workflow !== undefined) where.push(`r.workflow = ${p.add(options.workflow)}`);
   if (options.from !== undefined) where.push(`r.started_at >= ${p.add(options.from)}`);
   if (options.to !== undefined) where.push(`r.started_at < ${p.add(options.to)}`);
@@ -110,7 +110,7 @@ export function stepDurationsSql(p: Params, accountId: string, options: Analytic
     SELECT s.step_id, s.duration_ms,
       ROW_NUMBER() OVER (PARTITION BY s.step_id ORDER BY s.duration_ms) AS rn,
       COUNT(*) OVER (PARTITION BY s.step_id) AS n
-    FROM steps s JOIN runs r ON r.run_id = s.run_id
+    FROM steps s JOIN runs r ON r.account_id = s.account_id AND r.run_id = s.run_id
     WHERE ${analyticsWhere(p, accountId, options)} AND s.status = 'completed' AND s.duration_ms IS NOT NULL
   )
   SELECT step_id, COUNT(*) AS count, AVG(duration_ms) AS avg_ms,
@@ -122,7 +122,7 @@ export function stepDurationsSql(p: Params, accountId: string, options: Analytic
 export function stepFailuresSql(p: Params, accountId: string, options: AnalyticsOptions): string {
   return `SELECT s.step_id, SUM(s.failures) AS failures,
       COUNT(DISTINCT CASE WHEN s.status = 'failed' THEN s.run_id END) AS runs_failed
-    FROM steps s JOIN runs r ON r.run_id = s.run_id
+    FROM steps s JOIN runs r ON r.account_id = s.account_id AND r.run_id = s.run_id
     WHERE ${analyticsWhere(p, accountId, options)}
     GROUP BY s.step_id HAVING SUM(s.failures) > 0 ORDER BY failures DESC, s.step_id`;
 }
@@ -190,11 +190,11 @@ function mergeClause(table: string, key: string, rules: readonly (readonly [stri
         return `${column} = COALESCE(${stored}, ${incoming})`;
     }
   });
-  return `ON CONFLICT (${key}) DO UPDATE SET\n    ${set.join(",\n    ")}\n  WHERE ${table}.account_id = excluded.account_id`;
+  return `ON CONFLICT (${key}) DO UPDATE SET\n    ${set.join(",\n    ")}`;
 }
 
-/** The upsert tail that merges a run delta into its row (never across accounts). */
-export const runMergeSql = (dialect: MergeDialect): string => mergeClause("runs", "run_id", RUN_MERGE, dialect);
+/** The upsert tail that merges a run delta into its row (runs are keyed by account and run id). */
+export const runMergeSql = (dialect: MergeDialect): string => mergeClause("runs", "account_id, run_id", RUN_MERGE, dialect);
 
-/** The upsert tail that merges a step delta into its row (never across accounts). */
-export const stepMergeSql = (dialect: MergeDialect): string => mergeClause("steps", "run_id, step_id, path", STEP_MERGE, dialect);
+/** The upsert tail that merges a step delta into its row (keyed by account, run, step and loop path). */
+export const stepMergeSql = (dialect: MergeDialect): string => mergeClause("steps", "account_id, run_id, step_id, path", STEP_MERGE, dialect);

@@ -76,6 +76,32 @@ for (const factory of CONFORMANCE_STORES) {
       expect(cursors.size).toBe(396);
     });
 
+    it("keeps one run id in two accounts as two runs (two producers, one store)", async () => {
+      const busA = createBus();
+      const busB = createBus();
+      const writerA = createStoreWriter(busA, store, { batchSize: 4 });
+      const writerB = createStoreWriter(busB, store, { batchSize: 3 });
+      for (const input of runScript("order-123", 2, "acme")) await busA.emit(input);
+      for (const input of runScript("order-123", 3, "globex")) await busB.emit(input);
+      await writerA.close();
+      await writerB.close();
+      expect(writerA.stats().failures + writerB.stats().failures).toBe(0);
+      expect((await readAll(store, "acme", "order-123")).map((s) => s.event.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+      expect((await readAll(store, "globex", "order-123")).map((s) => s.event.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+      expect(await store.getRun("acme", "order-123")).toMatchObject({ accountId: "acme", eventCount: 6, stepsCompleted: 2 });
+      expect(await store.getRun("globex", "order-123")).toMatchObject({ accountId: "globex", eventCount: 8, stepsCompleted: 3 });
+      expect((await store.listSteps("globex", "order-123")).map((step) => step.stepId)).toEqual(["s0", "s1", "s2"]);
+      expect((await store.stepDurations("acme")).map((d) => [d.stepId, d.count])).toEqual([
+        ["s1", 1],
+        ["s0", 1],
+      ]);
+      expect(await store.lastSeq("globex", "order-123")).toBe(8);
+      // Retention for one account leaves the other's run of the same id alone.
+      expect(await store.deleteRunsBefore("acme", Number.MAX_SAFE_INTEGER)).toEqual({ runs: 1, events: 6 });
+      expect((await readAll(store, "globex", "order-123")).length).toBe(8);
+      expect((await store.listSteps("globex", "order-123")).length).toBe(3);
+    });
+
     it("stores text exactly: tabs, newlines, backslashes, quotes and non-ASCII in ids and payloads", async () => {
       const bus = createBus();
       const writer = createStoreWriter(bus, store, { durability: "sync" });

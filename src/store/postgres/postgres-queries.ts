@@ -62,7 +62,7 @@ SELECT currval(pg_get_serial_sequence('events', 'cursor')) AS last`;
  */
 export const BEGIN_WRITE_SQL = "BEGIN; SELECT pg_advisory_xact_lock(hashtext('runtrail-append:' || current_schema()))";
 
-export const HAS_EVENT_SQL = "SELECT 1 AS found FROM events WHERE run_id = $1 AND seq = $2";
+export const HAS_EVENT_SQL = "SELECT 1 AS found FROM events WHERE account_id = $1 AND run_id = $2 AND seq = $3";
 export const GET_RUN_SQL = "SELECT * FROM runs WHERE account_id = $1 AND run_id = $2";
 export const LIST_STEPS_SQL =
   "SELECT * FROM steps WHERE account_id = $1 AND run_id = $2 ORDER BY COALESCE(started_at, ended_at), step_id, path";

@@ -70,13 +70,24 @@ const MIGRATIONS: readonly string[] = [
   // runs_account_started (a periodic sweep), and the per-batch upsert becomes HOT.
   `DROP INDEX runs_account_activity;
    ALTER TABLE runs SET (fillfactor = 50);`,
+  // A run id is unique within its account, not across accounts: two accounts' runs of one id are
+  // two runs (before, the second one's events were refused, and the writer retried them for ever).
+  `ALTER TABLE events DROP CONSTRAINT events_run_id_seq_key;
+   ALTER TABLE events ADD CONSTRAINT events_account_run_seq_key UNIQUE (account_id, run_id, seq);
+   ALTER TABLE runs DROP CONSTRAINT runs_pkey;
+   ALTER TABLE runs ADD PRIMARY KEY (account_id, run_id);
+   ALTER TABLE steps DROP CONSTRAINT steps_pkey;
+   ALTER TABLE steps ADD PRIMARY KEY (account_id, run_id, step_id, path);`,
 ];
 
 /** The schema version this code writes. */
 export const POSTGRES_SCHEMA_VERSION = MIGRATIONS.length;
 
-/** Creates `schema` if needed and brings it to {@link POSTGRES_SCHEMA_VERSION}; refuses a newer one. */
-export async function migratePostgres(client: PgQueryable, schema: string): Promise<void> {
+/**
+ * Creates `schema` if needed and brings it to {@link POSTGRES_SCHEMA_VERSION} (or to `target`,
+ * which tests use to build an older store); refuses a newer one.
+ */
+export async function migratePostgres(client: PgQueryable, schema: string, target = MIGRATIONS.length): Promise<void> {
   await client.query("BEGIN");
   try {
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
@@ -88,7 +99,7 @@ export async function migratePostgres(client: PgQueryable, schema: string): Prom
     if (current > MIGRATIONS.length) {
       throw new Error(`the PostgreSQL store is at schema version ${current}, newer than this runtrail (${MIGRATIONS.length}); upgrade runtrail`);
     }
-    for (let version = current; version < MIGRATIONS.length; version++) {
+    for (let version = current; version < target; version++) {
       await client.query(MIGRATIONS[version]!);
       await client.query("INSERT INTO runtrail_schema_version (version) VALUES ($1)", [version + 1]);
     }

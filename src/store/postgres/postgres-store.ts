@@ -57,6 +57,7 @@ class PostgresStore implements EventStore {
   readonly kind = "postgres";
 
   private writer: PgPoolClient | undefined;
+  private appending: Promise<unknown> = Promise.resolve();
 
   private readonly pool: PgPool;
 
@@ -64,7 +65,17 @@ class PostgresStore implements EventStore {
     this.pool = driver.pool;
   }
 
-  async append(batch: AppendBatch): Promise<AppendResult> {
+  /**
+   * Appends run one at a time on the kept write connection: a store may serve several writers,
+   * and their batches are serialised by the database's write lock anyway.
+   */
+  append(batch: AppendBatch): Promise<AppendResult> {
+    const result = this.appending.then(() => this.appendNow(batch));
+    this.appending = result.catch(() => undefined);
+    return result;
+  }
+
+  private async appendNow(batch: AppendBatch): Promise<AppendResult> {
     const last = batch.events.at(-1);
     if (last === undefined) return { cursors: [] };
     const client = await this.writeClient();
@@ -72,7 +83,7 @@ class PostgresStore implements EventStore {
       await client.query(BEGIN_WRITE_SQL);
       // A batch commits whole or not at all, so after a lost COMMIT its last event says which.
       if (batch.maybeStored === true) {
-        const found = await client.query(HAS_EVENT_SQL, [last.event.runId, last.event.seq]);
+        const found = await client.query(HAS_EVENT_SQL, [last.event.accountId, last.event.runId, last.event.seq]);
         if (found.rows.length > 0) {
           await client.query("COMMIT");
           return {};

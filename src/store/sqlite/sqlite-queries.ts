@@ -60,7 +60,7 @@ export function toWriteBatch(batch: AppendBatch): WriteBatch {
     events: events.columns,
     runs: runs.columns,
     steps: steps.columns,
-    checkStored: batch.maybeStored === true && last !== undefined ? [last.event.runId, last.event.seq] : null,
+    checkStored: batch.maybeStored === true && last !== undefined ? [last.event.accountId, last.event.runId, last.event.seq] : null,
   };
 }
 
@@ -71,7 +71,7 @@ export const WRITE_SQL: WriteSql = {
   insertEvent: INSERT_EVENT_SQL,
   upsertRun: UPSERT_RUN_SQL,
   upsertStep: UPSERT_STEP_SQL,
-  hasEvent: "SELECT 1 AS found FROM events WHERE run_id = ? AND seq = ?",
+  hasEvent: "SELECT 1 AS found FROM events WHERE account_id = ? AND run_id = ? AND seq = ?",
   deleteEvents: `DELETE FROM events WHERE account_id = ? AND run_id IN (${EXPIRED_RUNS})`,
   deleteSteps: `DELETE FROM steps WHERE account_id = ? AND run_id IN (${EXPIRED_RUNS})`,
   deleteRuns: "DELETE FROM runs WHERE account_id = ? AND last_event_at < ?",

@@ -65,13 +65,93 @@ const MIGRATIONS: readonly string[] = [
   // used only by the retention sweep, cost an index update per run per batch. Retention scans the
   // account's runs by runs_account_started instead.
   `DROP INDEX runs_account_activity;`,
+  // A run id is unique within its account, not across accounts: two accounts' runs of one id
+  // are two runs (before, the second one's events were refused, and the writer retried them for
+  // ever). SQLite cannot change a key in place, so each table is rebuilt; the events' cursor
+  // sequence carries over, so a cursor is never reused.
+  `CREATE TABLE events_v3 (
+     cursor INTEGER PRIMARY KEY AUTOINCREMENT,
+     run_id TEXT NOT NULL,
+     seq INTEGER NOT NULL,
+     account_id TEXT NOT NULL,
+     type TEXT NOT NULL,
+     step_id TEXT,
+     ts REAL NOT NULL,
+     body TEXT NOT NULL,
+     truncated TEXT,
+     UNIQUE (account_id, run_id, seq)
+   );
+   INSERT INTO events_v3 (cursor, run_id, seq, account_id, type, step_id, ts, body, truncated)
+     SELECT cursor, run_id, seq, account_id, type, step_id, ts, body, truncated FROM events ORDER BY cursor;
+   DELETE FROM sqlite_sequence WHERE name = 'events_v3';
+   INSERT INTO sqlite_sequence (name, seq) SELECT 'events_v3', seq FROM sqlite_sequence WHERE name = 'events';
+   DROP TABLE events;
+   ALTER TABLE events_v3 RENAME TO events;
+   CREATE INDEX events_account_type_ts ON events (account_id, type, ts);
+
+   CREATE TABLE runs_v3 (
+     run_id TEXT NOT NULL,
+     account_id TEXT NOT NULL,
+     workflow TEXT NOT NULL,
+     workflow_version TEXT,
+     parent_run_id TEXT,
+     status TEXT NOT NULL,
+     status_seq INTEGER NOT NULL,
+     started_at REAL NOT NULL,
+     last_event_at REAL NOT NULL,
+     ended_at REAL,
+     duration_ms REAL,
+     last_seq INTEGER NOT NULL,
+     event_count INTEGER NOT NULL,
+     progress TEXT,
+     error TEXT,
+     steps_completed INTEGER NOT NULL,
+     steps_failed INTEGER NOT NULL,
+     steps_skipped INTEGER NOT NULL,
+     retries INTEGER NOT NULL,
+     issue_count INTEGER NOT NULL,
+     PRIMARY KEY (account_id, run_id)
+   );
+   INSERT INTO runs_v3 SELECT run_id, account_id, workflow, workflow_version, parent_run_id, status, status_seq, started_at,
+     last_event_at, ended_at, duration_ms, last_seq, event_count, progress, error, steps_completed, steps_failed, steps_skipped,
+     retries, issue_count FROM runs;
+   DROP TABLE runs;
+   ALTER TABLE runs_v3 RENAME TO runs;
+   CREATE INDEX runs_account_started ON runs (account_id, started_at, run_id);
+   CREATE INDEX runs_account_status ON runs (account_id, status, started_at);
+   CREATE INDEX runs_account_workflow ON runs (account_id, workflow, started_at);
+
+   CREATE TABLE steps_v3 (
+     run_id TEXT NOT NULL,
+     step_id TEXT NOT NULL,
+     path TEXT NOT NULL,
+     account_id TEXT NOT NULL,
+     status TEXT NOT NULL,
+     status_seq INTEGER NOT NULL,
+     attempts INTEGER NOT NULL,
+     started_at REAL,
+     ended_at REAL,
+     duration_ms REAL,
+     total_duration_ms REAL NOT NULL,
+     failures INTEGER NOT NULL,
+     error TEXT,
+     PRIMARY KEY (account_id, run_id, step_id, path)
+   );
+   INSERT INTO steps_v3 SELECT run_id, step_id, path, account_id, status, status_seq, attempts, started_at, ended_at, duration_ms,
+     total_duration_ms, failures, error FROM steps;
+   DROP TABLE steps;
+   ALTER TABLE steps_v3 RENAME TO steps;
+   CREATE INDEX steps_account_step ON steps (account_id, step_id);`,
 ];
 
 /** The schema version this code writes. */
 export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
 
-/** Brings the database to {@link SQLITE_SCHEMA_VERSION}; refuses a newer one. */
-export function migrateSqlite(db: SqliteDatabase): void {
+/**
+ * Brings the database to {@link SQLITE_SCHEMA_VERSION} (or to `target`, which tests use to build
+ * an older store); refuses a newer one.
+ */
+export function migrateSqlite(db: SqliteDatabase, target = MIGRATIONS.length): void {
   // IMMEDIATE takes the write lock first, so two processes opening a new file do not both migrate.
   db.exec("BEGIN IMMEDIATE");
   try {
@@ -79,8 +159,8 @@ export function migrateSqlite(db: SqliteDatabase): void {
     if (current > MIGRATIONS.length) {
       throw new Error(`the SQLite store is at schema version ${current}, newer than this runtrail (${MIGRATIONS.length}); upgrade runtrail`);
     }
-    for (let version = current; version < MIGRATIONS.length; version++) db.exec(MIGRATIONS[version]!);
-    db.pragma(`user_version = ${MIGRATIONS.length}`);
+    for (let version = current; version < target; version++) db.exec(MIGRATIONS[version]!);
+    if (target > current) db.pragma(`user_version = ${target}`);
     db.exec("COMMIT");
   } catch (error) {
     db.exec("ROLLBACK");

@@ -34,8 +34,9 @@
  * @property {Columns} events
  * @property {Columns} runs
  * @property {Columns} steps
- * @property {[string, number] | null} checkStored When set (a retry after an unknown outcome), the
- *   run id and seq of the batch's last event: if it is stored, the whole batch is, and nothing is written.
+ * @property {[string, string, number] | null} checkStored When set (a retry after an unknown outcome),
+ *   the account, run id and seq of the batch's last event: if it is stored, the whole batch is, and
+ *   nothing is written.
  */
 
 /**
