@@ -138,8 +138,8 @@ async function sqliteWriterRate(mix: Mix, batchSize?: number): Promise<number> {
   return rate;
 }
 
-/** Raw and writer alternate, SAMPLES times each, so drift on a shared machine hits both alike. */
-const SAMPLES = 3;
+/** Raw and writer alternate, SAMPLES times each, so drift on a shared machine (a database checkpoint, autovacuum) hits both alike. */
+const SAMPLES = 5;
 
 async function sqliteRows(mix: Mix, rows: ReturnType<typeof prepareEvent>[]): Promise<BenchRow> {
   const raws: number[] = [];
