@@ -201,3 +201,22 @@ export function apiResponses<S extends Record<number, TSchema>>(
   // Only the statuses listed are present; the type names them all, which only widens the reply type.
   return { ...success, ...errors } as S & Record<ErrorStatus, TUnsafe<ErrorBody>>;
 }
+
+/**
+ * The success answer of an SSE route: a `text/event-stream`, not JSON. Fastify takes a status
+ * schema with `content` per media type; the stream is written by the route itself, so nothing is
+ * serialised against it: it documents the frames.
+ */
+export const EventStream = (description: string) =>
+  Type.Unsafe<string>({
+    description,
+    content: {
+      "text/event-stream": {
+        schema: {
+          type: "string",
+          description:
+            "Frames `id: <id>\\ndata: <event JSON>\\n\\n`; `event: end` with `{ runId, lastSeq }` when a run stream's run has ended and all was sent; `: heartbeat` comments; `event: error` if the stream fails (reconnect with Last-Event-ID).",
+        },
+      },
+    },
+  });

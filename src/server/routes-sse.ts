@@ -8,6 +8,7 @@
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { OutgoingHttpHeaders } from "node:http";
+import { apiResponses, EventStream } from "./api-responses.js";
 import { AccountStreamQuery, RunParams, RunStreamQuery } from "./api-schemas.js";
 import { checkRunScope, AuthError } from "./server-auth.js";
 import { principalOf, runNotFound, sendError, type App, type ServerContext } from "./server-context.js";
@@ -84,7 +85,18 @@ async function serve(ctx: ServerContext, reply: FastifyReply, source: StreamSour
 export function registerSseRoutes(app: App, ctx: ServerContext): void {
   app.get(
     "/api/runs/:runId/stream",
-    { schema: { tags: ["streams"], summary: "A run's events as SSE (id = seq), ending with `event: end`", params: RunParams, querystring: RunStreamQuery } },
+    {
+      schema: {
+        tags: ["streams"],
+        summary: "A run's events as SSE (id = seq), ending with `event: end`",
+        params: RunParams,
+        querystring: RunStreamQuery,
+        response: {
+          ...apiResponses({}, { 403: "The stream token is bound to another run.", 404: "No run with this id in the token's account." }),
+          200: EventStream("The run's events after `after` (or Last-Event-ID), then live ones, then `event: end`."),
+        },
+      },
+    },
     async (request, reply) => {
       const who = await principalOf(ctx, request, reply, "stream", request.query.token);
       if (who === undefined) return reply;
@@ -105,7 +117,17 @@ export function registerSseRoutes(app: App, ctx: ServerContext): void {
 
   app.get(
     "/api/stream",
-    { schema: { tags: ["streams"], summary: "The account's events as SSE (id = global cursor)", querystring: AccountStreamQuery } },
+    {
+      schema: {
+        tags: ["streams"],
+        summary: "The account's events as SSE (id = global cursor)",
+        querystring: AccountStreamQuery,
+        response: {
+          ...apiResponses({}, { 403: "The stream token is bound to one run's stream." }),
+          200: EventStream("The account's events after `after` (or Last-Event-ID), matching the filters, then live ones."),
+        },
+      },
+    },
     async (request, reply) => {
       const q = request.query;
       const who = await principalOf(ctx, request, reply, "stream", q.token);

@@ -61,7 +61,12 @@ const DOCUMENTED: Record<string, readonly number[]> = {
   "post /api/workflows/{name}/runs": [202, 400, 401, 403, 404, 409, 413, 414, 415, 500],
   "post /api/runs/{runId}/cancel": [202, 400, 401, 403, 404, 409, 413, 414, 415, 500],
   "post /api/stream-tokens": [201, 400, 401, 404, 413, 414, 415, 500],
+  "get /api/runs/{runId}/stream": [200, 400, 401, 403, 404, 414, 500],
+  "get /api/stream": [200, 400, 401, 403, 414, 500],
 };
+
+/** Routes whose success is a `text/event-stream` (SSE), not JSON. */
+const STREAMS = new Set(["get /api/runs/{runId}/stream", "get /api/stream"]);
 
 function schemaOf(route: string, status: number): Record<string, unknown> {
   const [method = "", path = ""] = route.split(" ");
@@ -117,6 +122,10 @@ describe("the OpenAPI document", () => {
       const responses = doc.paths[path]?.[method]?.responses ?? {};
       expect(Object.keys(responses).map(Number), route).toEqual(statuses);
       for (const status of statuses) {
+        if (status < 400 && STREAMS.has(route)) {
+          expect(doc.paths[path]?.[method]?.responses[String(status)]?.content?.["text/event-stream"]?.schema, route).toMatchObject({ type: "string" });
+          continue;
+        }
         const schema = schemaOf(route, status);
         if (status >= 400) expect(schema, `${route} ${status}`).toEqual({ $ref: "#/components/schemas/Error" });
         else expect(schema.type, `${route} ${status}`).toBe("object");
@@ -185,6 +194,8 @@ describe("real answers match the document", () => {
       ["post /api/workflows/{name}/runs", "/api/workflows/double/runs"],
       ["post /api/runs/{runId}/cancel", "/api/runs/r2/cancel"],
       ["post /api/stream-tokens", "/api/stream-tokens"],
+      ["get /api/runs/{runId}/stream", "/api/runs/r1/stream"],
+      ["get /api/stream", "/api/stream"],
     ] as const;
     for (const [route, path] of routes) {
       const body = route.startsWith("post") ? {} : undefined;
@@ -207,6 +218,11 @@ describe("real answers match the document", () => {
     await expectDocumented("post /api/workflows/{name}/runs", 404, `${h.url}/api/workflows/nope/runs`, { token: acme, body: {} });
     await expectDocumented("post /api/runs/{runId}/cancel", 404, `${h.url}/api/runs/nope/cancel`, { token: acme, body: {} });
     await expectDocumented("post /api/stream-tokens", 404, `${h.url}/api/stream-tokens`, { token: acme, body: { runId: "nope" } });
+    await expectDocumented("get /api/runs/{runId}/stream", 404, `${h.url}/api/runs/nope/stream`, { token: acme });
+    // A stream token bound to r1 opens neither another run's stream nor the account's.
+    const bound = (await expectDocumented("post /api/stream-tokens", 201, `${h.url}/api/stream-tokens`, { token: acme, body: { runId: "r1" } })).token as string;
+    await expectDocumented("get /api/runs/{runId}/stream", 403, `${h.url}/api/runs/r2/stream?token=${bound}`);
+    await expectDocumented("get /api/stream", 403, `${h.url}/api/stream?token=${bound}`);
 
     // Without a body: every field of the body is optional.
     expect(await expectDocumented("post /api/runs/{runId}/cancel", 409, `${h.url}/api/runs/r2/cancel`, { token: acme })).toEqual({
@@ -220,6 +236,22 @@ describe("real answers match the document", () => {
       await expectDocumented("post /api/workflows/{name}/runs", 409, `${bareUrl}/api/workflows/double/runs`, { body: {} });
     } finally {
       await bare.close();
+    }
+  });
+
+  it("SSE routes answer a text/event-stream", async () => {
+    for (const [route, path] of [
+      ["get /api/runs/{runId}/stream", "/api/runs/r1/stream"],
+      ["get /api/stream", "/api/stream"],
+    ] as const) {
+      const aborted = new AbortController();
+      const response = await fetch(h.url + path, { headers: { authorization: `Bearer ${h.tokens.acme}` }, signal: aborted.signal });
+      expect(response.status, route).toBe(200);
+      expect(response.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
+      const first = new TextDecoder().decode((await response.body!.getReader().read()).value);
+      expect(first).toContain("retry: 1000");
+      aborted.abort();
+      seen.add(`${route} 200`);
     }
   });
 
