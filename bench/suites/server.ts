@@ -26,15 +26,13 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer as createHttpServer, type ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { join } from "node:path";
 import { WebSocketServer } from "ws";
 import { createBus, type EventBus } from "../../src/index.js";
 import { createStoreWriter, type StoreWriter } from "../../src/store/index.js";
 import { openSqliteStore } from "../../src/store/sqlite/index.js";
 import { createServer } from "../../src/server/index.js";
-import type { BenchRow } from "../harness.js";
+import { collectGarbage, type BenchRow } from "../harness.js";
 
 const workflow = { name: "bench" };
 /** The store writer's flush interval when none is given (src/store/store-writer.ts). */
@@ -114,15 +112,6 @@ interface Memory {
   heapEnd: number;
 }
 
-/**
- * A full garbage collection, so "end" is what the server retains rather than what the collector
- * has not got to yet. The flag is set at run time because `npm run bench` passes no node flags.
- */
-function collectGarbage(): void {
-  setFlagsFromString("--expose-gc");
-  const gc = runInNewContext("gc") as (() => void) | undefined;
-  gc?.();
-}
 
 function sampleMemory(): { stop(): Memory } {
   const mb = (bytes: number): number => Math.round((bytes / 1_048_576) * 10) / 10;

@@ -10,9 +10,9 @@
  *
  * - SQLite limit (as the issue defines it): a prepared INSERT in transactions of 1,000 rows,
  *   bodies serialised beforehand; beside it, transactions of 5,000 (as many commits as the writer).
- * - PostgreSQL limit: COPY FROM STDIN (a minimal copy-in submittable on `pg`; pg-copy-streams is
- *   not a dependency), rows serialised beforehand, a COPY (and commit) per 5,000 rows, as the
- *   writer commits by default; COPYs of 1,000 and 10,000 rows are shown beside it.
+ * - PostgreSQL limit: COPY FROM STDIN (pg-copy-streams, as the store uses), rows serialised
+ *   beforehand, a COPY (and commit) per 5,000 rows, as the writer commits by default; COPYs of
+ *   1,000 and 10,000 rows are shown beside it.
  * The writer runs with its defaults, and with batches of 1,000 beside it.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -20,9 +20,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import pg from "pg";
+import { from as copyFrom } from "pg-copy-streams";
 import { createBus, type EventInput } from "../../src/index.js";
 import { createStoreWriter, iterateRun, prepareEvent, type EventStore } from "../../src/store/index.js";
 import { openPostgresStore } from "../../src/store/postgres/index.js";
+import { COPY_EVENTS_SQL, copyRow } from "../../src/store/postgres/postgres-queries.js";
 import { openSqliteStore } from "../../src/store/sqlite/index.js";
 import { INSERT_EVENT_SQL } from "../../src/store/sqlite/sqlite-queries.js";
 import { collectGarbage, median, type BenchRow } from "../harness.js";
@@ -111,7 +113,7 @@ function tempDb(): { path: string; done: () => void } {
 
 async function sqliteRawRate(rows: ReturnType<typeof prepareEvent>[], txSize: number): Promise<number> {
   const raw = tempDb();
-  await (await openSqliteStore({ path: raw.path })).close(); // same schema and pragmas as the store
+  await (await openSqliteStore({ path: raw.path, writeThread: false })).close(); // same schema and pragmas as the store
   const db = new Database(raw.path);
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");
@@ -170,34 +172,6 @@ async function sqliteRows(mix: Mix, rows: ReturnType<typeof prepareEvent>[]): Pr
   };
 }
 
-/** COPY FROM STDIN on a bare `pg` client: the copy sub-protocol, no extra dependency. */
-class CopyIn {
-  private settle: ((error?: Error) => void) | undefined;
-  readonly done: Promise<void>;
-  constructor(
-    readonly text: string,
-    private readonly chunks: readonly Buffer[],
-  ) {
-    this.done = new Promise((resolve, reject) => (this.settle = (error) => (error ? reject(error) : resolve())));
-  }
-  submit(connection: { query(text: string): void }): void {
-    connection.query(this.text);
-  }
-  handleCopyInResponse(connection: { sendCopyFromChunk(chunk: Buffer): void; endCopyFrom(): void }): void {
-    for (const chunk of this.chunks) connection.sendCopyFromChunk(chunk);
-    connection.endCopyFrom();
-  }
-  handleCommandComplete(): void {}
-  handleReadyForQuery(): void {
-    this.settle?.();
-  }
-  handleError(error: Error): void {
-    this.settle?.(error);
-  }
-}
-
-const copyText = (value: string): string => value.replace(/\\/g, "\\\\").replace(/\t/g, "\\t").replace(/\n/g, "\\n").replace(/\r/g, "\\r");
-
 async function postgresRows(mix: Mix, rows: ReturnType<typeof prepareEvent>[]): Promise<BenchRow> {
   const admin = new pg.Client({ connectionString: PG_URL });
   await admin.connect();
@@ -207,29 +181,24 @@ async function postgresRows(mix: Mix, rows: ReturnType<typeof prepareEvent>[]): 
     await (await openPostgresStore({ connectionString: PG_URL, schema: rawSchema })).close();
     const client = new pg.Client({ connectionString: PG_URL, options: `-c search_path=${rawSchema}` });
     await client.connect();
-    // Serialised before the clock starts, as the SQLite limit's rows are.
-    const lines = rows.map(
-      ({ event, body }) => `${copyText(event.runId)}\t${event.seq}\t${event.accountId}\t${event.type}\t${event.stepId ?? "\\N"}\t${event.ts}\t${copyText(body)}\t\\N\n`,
-    );
-    /** One COPY (its own transaction) per `size` rows, each sent in 64 KiB chunks. */
-    const copiesOf = (size: number): Buffer[][] => {
-      const copies: Buffer[][] = [];
-      for (let i = 0; i < lines.length; i += size) {
-        const buffer = Buffer.from(lines.slice(i, i + size).join(""));
-        const chunks: Buffer[] = [];
-        for (let at = 0; at < buffer.length; at += 65_536) chunks.push(buffer.subarray(at, at + 65_536));
-        copies.push(chunks);
-      }
+    // Serialised before the clock starts, as the SQLite limit's rows are: the store's own COPY lines.
+    const lines = rows.map(copyRow);
+    /** One COPY (its own transaction) per `size` rows. */
+    const copiesOf = (size: number): Buffer[] => {
+      const copies: Buffer[] = [];
+      for (let i = 0; i < lines.length; i += size) copies.push(Buffer.from(lines.slice(i, i + size).join("")));
       return copies;
     };
-    const sql = "COPY events (run_id, seq, account_id, type, step_id, ts, body, truncated) FROM STDIN";
-    const copyRate = async (copies: Buffer[][]): Promise<number> => {
+    const copyRate = async (copies: Buffer[]): Promise<number> => {
       await client.query("TRUNCATE events");
       const start = process.hrtime.bigint();
-      for (const chunks of copies) {
-        const copy = new CopyIn(sql, chunks);
-        void client.query(copy as unknown as pg.QueryConfig);
-        await copy.done;
+      for (const copy of copies) {
+        const stream = client.query(copyFrom(COPY_EVENTS_SQL));
+        await new Promise<void>((resolve, reject) => {
+          stream.on("error", reject);
+          stream.on("finish", resolve);
+          stream.end(copy);
+        });
       }
       const rate = rows.length / (Number(process.hrtime.bigint() - start) / 1e9);
       const { rows: count } = await client.query<{ n: string }>("SELECT COUNT(*) AS n FROM events");

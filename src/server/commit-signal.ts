@@ -5,7 +5,7 @@
 import type { EventBus } from "../bus/bus.js";
 import type { CommittedBatch, StoreWriter } from "../store/store-writer.js";
 import type { LiveTail } from "./live-tail.js";
-import type { CommitNotice, StreamHub } from "./stream-hub.js";
+import type { StreamHub } from "./stream-hub.js";
 
 /** A running signal; `close` stops it. */
 export interface CommitSignal {
@@ -23,9 +23,9 @@ export interface WriterSignalOptions {
   readonly tail?: LiveTail;
 }
 
-/** The accounts and runs a batch touches. */
-function noticeOf(batch: CommittedBatch): CommitNotice {
-  const notice = new Map<string, Set<string>>();
+/** The accounts and runs a committed batch touches, added to `into` (a new notice by default). */
+export function commitNotice(batch: CommittedBatch, into = new Map<string, Set<string>>()): Map<string, Set<string>> {
+  const notice = into;
   let accountId = "";
   let runs: Set<string> | undefined;
   for (const { event } of batch.events) {
@@ -55,7 +55,7 @@ export function writerCommitSignal(writer: StoreWriter, hub: StreamHub, options:
       tail?.add(batch);
     } finally {
       // Streams must wake whatever happened to the tail: they then read the store.
-      hub.notify(noticeOf(batch));
+      hub.notify(commitNotice(batch));
     }
   });
   let flushing: Promise<void> | undefined;
@@ -83,17 +83,6 @@ export function writerCommitSignal(writer: StoreWriter, hub: StreamHub, options:
       stopCommits();
     },
   };
-}
-
-/**
- * The signal of earlier versions, kept for callers that build their own hub: the same as
- * {@link writerCommitSignal} with the bus and no live tail.
- *
- * @example
- * const signal = busCommitSignal(bus, writer, hub);
- */
-export function busCommitSignal(bus: EventBus, writer: StoreWriter, hub: StreamHub): CommitSignal {
-  return writerCommitSignal(writer, hub, { bus });
 }
 
 /**

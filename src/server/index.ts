@@ -9,7 +9,7 @@ export type { StartableWorkflow } from "./server-context.js";
 export { createMemoryTokenStore, hashToken, type CreateTokenOptions, type TokenGrant, type TokenRecord, type TokenStore } from "./token-store.js";
 export { createFileTokenStore } from "./token-file-store.js";
 export { createStreamTokenSigner, type StreamGrant, type StreamTokenSigner } from "./stream-token.js";
-export { busCommitSignal, pollingCommitSignal, type CommitSignal } from "./commit-signal.js";
+export { pollingCommitSignal, writerCommitSignal, type CommitSignal } from "./commit-signal.js";
 export { postgresCommitSignal, type PostgresSignalOptions } from "./postgres-signal.js";
 export { StreamHub, type CommitNotice, type StreamWaiter } from "./stream-hub.js";
 export type { LiveTailOptions } from "./live-tail.js";

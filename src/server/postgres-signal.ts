@@ -8,7 +8,7 @@
  * Writers that never run a server (a bare collector) send nothing: keep `pollIntervalMs` on as the floor.
  */
 import type { StoreWriter } from "../store/store-writer.js";
-import type { CommitSignal } from "./commit-signal.js";
+import { commitNotice, type CommitSignal } from "./commit-signal.js";
 import type { StreamHub } from "./stream-hub.js";
 
 /** The slice of a `pg.Client` used here. */
@@ -97,13 +97,9 @@ export async function postgresCommitSignal(options: PostgresSignalOptions, hub: 
         await client?.query("SELECT pg_notify($1, $2)", [channel, payload]).catch(() => undefined);
       }
     };
-    stopLocal = options.writer.onCommit(({ events }) => {
+    stopLocal = options.writer.onCommit((batch) => {
       const first = pending.size === 0;
-      for (const { event } of events) {
-        let runs = pending.get(event.accountId);
-        if (runs === undefined) pending.set(event.accountId, (runs = new Set()));
-        runs.add(event.runId);
-      }
+      commitNotice(batch, pending);
       if (first) sending = sending.then(send);
     });
   }

@@ -87,6 +87,15 @@ export async function emitCommitted(h: Harness, events: readonly EventInput[]): 
   await h.writer.flush();
 }
 
+/** Emits the events as a live run would: a pause of 1 ms every `every` events, so readers interleave. */
+export async function emitPaced(h: Harness, events: readonly EventInput[], every = 20): Promise<void> {
+  let i = 0;
+  for (const event of events) {
+    await h.bus.emit(event);
+    if (++i % every === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
+
 export const auth = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
 
 /** A JSON request; returns status and parsed body. */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { emitCommitted, range, readSse, runEvents, startHarness, type Harness, type SseMessage } from "./server-fixtures.js";
+import { emitCommitted, emitPaced, range, readSse, runEvents, startHarness, type Harness, type SseMessage } from "./server-fixtures.js";
 
 let h: Harness;
 beforeAll(async () => {
@@ -92,13 +92,7 @@ describe("SSE run stream", () => {
   it("three reconnect cycles with Last-Event-ID give a consecutive union", async () => {
     const events = runEvents("reconnect", "acme", 300);
     await emitCommitted(h, events.slice(0, 1));
-    const producer = (async () => {
-      let i = 0;
-      for (const event of events.slice(1)) {
-        await h.bus.emit(event);
-        if (++i % 20 === 0) await new Promise((resolve) => setTimeout(resolve, 1));
-      }
-    })();
+    const producer = emitPaced(h, events.slice(1));
     const union: number[] = [];
     let last: string | undefined;
     for (let cycle = 0; cycle < 3; cycle++) {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { emitCommitted, range, runEvents, startHarness, WsClient, type Harness } from "./server-fixtures.js";
+import { emitCommitted, emitPaced, range, runEvents, startHarness, WsClient, type Harness } from "./server-fixtures.js";
 
 let h: Harness;
 beforeAll(async () => {
@@ -60,13 +60,7 @@ describe("WebSocket /api/ws", () => {
   it("three reconnect cycles give a consecutive union", async () => {
     const events = runEvents("ws-reconnect", "acme", 200);
     await emitCommitted(h, events.slice(0, 1));
-    const producer = (async () => {
-      let i = 0;
-      for (const event of events.slice(1)) {
-        await h.bus.emit(event);
-        if (++i % 20 === 0) await new Promise((resolve) => setTimeout(resolve, 1));
-      }
-    })();
+    const producer = emitPaced(h, events.slice(1));
     const union: number[] = [];
     let after = 0;
     for (let cycle = 0; cycle < 3; cycle++) {

@@ -28,7 +28,7 @@ import {
   GET_RUN_SQL,
   BEGIN_WRITE_SQL,
   COPY_EVENTS_SQL,
-  copyText,
+  copyRow,
   HAS_EVENT_SQL,
   LAST_SEQ_SQL,
   LIST_STEPS_SQL,
@@ -105,10 +105,7 @@ class PostgresStore implements EventStore {
   /** Streams the events in with COPY, in batch order (which is the order their cursors are drawn in). */
   private copyEvents(client: PgPoolClient, events: AppendBatch["events"]): Promise<void> {
     let rows = "";
-    for (const { event, body, truncated } of events) {
-      const stepId = event.stepId === undefined ? "\\N" : copyText(event.stepId);
-      rows += `${copyText(event.runId)}\t${event.seq}\t${copyText(event.accountId)}\t${copyText(event.type)}\t${stepId}\t${event.ts}\t${copyText(body)}\t${truncated === null ? "\\N" : copyText(truncated)}\n`;
-    }
+    for (const event of events) rows += copyRow(event);
     return new Promise((resolve, reject) => {
       const stream = this.driver.copyFrom(client, COPY_EVENTS_SQL);
       stream.on("error", reject);

@@ -22,7 +22,7 @@ import type {
 import { openDatabase, type SqliteDatabase, type SqliteStatement } from "./sqlite-driver.js";
 import { prepareStatements, type SqliteStatements } from "./sqlite-queries.js";
 import { migrateSqlite } from "./sqlite-schema.js";
-import { inThreadWriter, threadWriter, type SqliteWriter } from "./sqlite-writer.js";
+import { inThreadWriter, settle, threadWriter, type SqliteWriter } from "./sqlite-writer.js";
 
 /** Options of {@link openSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -75,7 +75,7 @@ class SqliteStore implements EventStore {
   }
 
   readRun(accountId: string, runId: string, options: ReadRunOptions = {}): Promise<Page<StoredEvent, number>> {
-    return this.attempt(() => {
+    return settle(() => {
       const limit = pageLimit(options.limit, 500);
       const p = questionParams();
       const sql = readRunSql(p, accountId, runId, options.after ?? 0, limit);
@@ -85,7 +85,7 @@ class SqliteStore implements EventStore {
   }
 
   findEvents(accountId: string, options: FindEventsOptions = {}): Promise<Page<StoredEvent, number>> {
-    return this.attempt(() => {
+    return settle(() => {
       const limit = pageLimit(options.limit, 500);
       const p = questionParams();
       const rows = this.query(findEventsSql(p, accountId, options, limit)).all(...p.values) as EventRow[];
@@ -94,14 +94,14 @@ class SqliteStore implements EventStore {
   }
 
   getRun(accountId: string, runId: string): Promise<RunRecord | undefined> {
-    return this.attempt(() => {
+    return settle(() => {
       const row = this.statements.getRun.get(accountId, runId) as RunRow | undefined;
       return row === undefined ? undefined : toRunRecord(row);
     });
   }
 
   listRuns(accountId: string, options: ListRunsOptions = {}): Promise<Page<RunRecord>> {
-    return this.attempt(() => {
+    return settle(() => {
       const limit = pageLimit(options.limit, 100);
       const p = questionParams();
       const rows = this.query(listRunsSql(p, accountId, options, limit)).all(...p.values) as RunRow[];
@@ -110,11 +110,11 @@ class SqliteStore implements EventStore {
   }
 
   listSteps(accountId: string, runId: string): Promise<readonly StepRecord[]> {
-    return this.attempt(() => (this.statements.listSteps.all(accountId, runId) as StepRow[]).map(toStepRecord));
+    return settle(() => (this.statements.listSteps.all(accountId, runId) as StepRow[]).map(toStepRecord));
   }
 
   stepDurations(accountId: string, options: AnalyticsOptions = {}): Promise<readonly StepDurationStat[]> {
-    return this.attempt(() => {
+    return settle(() => {
       const p = questionParams();
       const rows = this.query(stepDurationsSql(p, accountId, options)).all(...p.values) as {
         step_id: string;
@@ -127,7 +127,7 @@ class SqliteStore implements EventStore {
   }
 
   stepFailures(accountId: string, options: AnalyticsOptions = {}): Promise<readonly StepFailureStat[]> {
-    return this.attempt(() => {
+    return settle(() => {
       const p = questionParams();
       const rows = this.query(stepFailuresSql(p, accountId, options)).all(...p.values) as {
         step_id: string;
@@ -143,7 +143,7 @@ class SqliteStore implements EventStore {
   }
 
   lastSeq(accountId: string, runId: string): Promise<number> {
-    return this.attempt(() => {
+    return settle(() => {
       const row = this.statements.lastSeq.get(runId, accountId) as { seq: number | null } | undefined;
       return row?.seq ?? 0;
     });
@@ -152,15 +152,6 @@ class SqliteStore implements EventStore {
   async close(): Promise<void> {
     await this.writer.close();
     if (this.db.open) this.db.close();
-  }
-
-  /** better-sqlite3 is synchronous; the interface is not, so errors become rejections. */
-  private attempt<T>(fn: () => T): Promise<T> {
-    try {
-      return Promise.resolve(fn());
-    } catch (error) {
-      return Promise.reject(error as Error);
-    }
   }
 }
 

@@ -6,7 +6,7 @@
  * server) instead of stalling it.
  *
  * Requests: `{ id, op: "append", batch }`, `{ id, op: "delete", accountId, before }`, `{ op: "close" }`.
- * Answers: `{ ready: true }` once the connection is open, then `{ id, result }` or
+ * Answers: `{ id: 0, result: null }` once the connection is open, then `{ id, result }` or
  * `{ id, error: { name, message, code } }` per request.
  */
 import { parentPort, workerData } from "node:worker_threads";
@@ -23,7 +23,7 @@ db.pragma("journal_mode = WAL");
 db.pragma(`synchronous = ${config.synchronous}`);
 // better-sqlite3's own typings and the store's slice of them differ only in generics.
 const core = createWriteCore(/** @type {import("./sqlite-driver.js").SqliteDatabase} */ (/** @type {unknown} */ (db)), config.sql);
-port.postMessage({ ready: true });
+port.postMessage({ id: 0, result: null }); // ready: the connection is open
 
 port.on(
   "message",

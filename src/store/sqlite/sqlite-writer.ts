@@ -19,19 +19,21 @@ export interface SqliteWriter {
   close(): Promise<void>;
 }
 
+/** better-sqlite3 is synchronous and the store's interface is not: runs `fn`, its throw a rejection. */
+export function settle<T>(fn: () => T): Promise<T> {
+  try {
+    return Promise.resolve(fn());
+  } catch (error) {
+    return Promise.reject(error as Error);
+  }
+}
+
 /** Writes on the caller's thread, through the store's own connection. */
 export function inThreadWriter(db: SqliteDatabase): SqliteWriter {
   const core = createWriteCore(db, WRITE_SQL);
-  const attempt = <T>(fn: () => T): Promise<T> => {
-    try {
-      return Promise.resolve(fn());
-    } catch (error) {
-      return Promise.reject(error as Error);
-    }
-  };
   return {
-    append: (batch) => attempt(() => core.append(toWriteBatch(batch))),
-    deleteRunsBefore: (accountId, before) => attempt(() => core.deleteRunsBefore(accountId, before)),
+    append: (batch) => settle(() => core.append(toWriteBatch(batch))),
+    deleteRunsBefore: (accountId, before) => settle(() => core.deleteRunsBefore(accountId, before)),
     close: () => Promise.resolve(),
   };
 }
@@ -44,7 +46,10 @@ interface ThreadConfig {
 }
 
 type Request = { op: "append"; batch: WriteBatch } | { op: "delete"; accountId: string; before: number };
-type Answer = { ready: true } | { id: number; result: unknown } | { id: number; error: { name: string; message: string; code?: string } };
+type Answer = { id: number; result: unknown } | { id: number; error: { name: string; message: string; code?: string } };
+
+/** The id the thread's first answer (its connection is open) carries; requests count from 1. */
+const READY = 0;
 
 interface Waiting {
   resolve(result: unknown): void;
@@ -73,28 +78,14 @@ class ThreadWriter implements SqliteWriter {
   /**
    * Starts the thread and resolves once its connection is open: starting it takes a good
    * fraction of a second (loading the driver, opening the file), which must not fall on the first
-   * events written, and a database the thread cannot open must fail the store's open.
+   * events written, and a database the thread cannot open must fail the store's open. The thread's
+   * `ready` answers request 0, so a thread that dies while starting rejects it like any request.
    */
   start(): Promise<void> {
     const worker = (this.worker ??= this.spawn());
     return new Promise((resolve, reject) => {
-      const onMessage = (answer: Answer): void => {
-        if (!("ready" in answer)) return;
-        done();
-        resolve();
-      };
-      const onExit = (code: number): void => {
-        done();
-        reject(new Error(`the SQLite write thread exited while starting (code ${code})`));
-      };
-      const onError = (error: Error): void => {
-        done();
-        reject(error);
-      };
-      const done = (): void => {
-        worker.off("message", onMessage).off("exit", onExit).off("error", onError);
-      };
-      worker.on("message", onMessage).on("exit", onExit).on("error", onError);
+      this.waiting.set(READY, { resolve: () => resolve(), reject });
+      worker.ref();
     });
   }
 
@@ -135,7 +126,6 @@ class ThreadWriter implements SqliteWriter {
     const worker = new Worker(new URL("./sqlite-write-thread.js", import.meta.url), { workerData: this.config });
     worker.unref();
     worker.on("message", (answer: Answer) => {
-      if ("ready" in answer) return;
       const waiting = this.waiting.get(answer.id);
       if (waiting === undefined) return;
       this.waiting.delete(answer.id);
