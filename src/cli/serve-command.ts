@@ -6,12 +6,6 @@
 import { Command, InvalidArgumentError } from "commander";
 import { DEFAULT_TOKEN_FILE } from "./token-command.js";
 
-/**
- * How long shutdown waits for open requests before cutting the connections left. Live SSE
- * streams never end by themselves; their clients reconnect elsewhere and resume from their cursor.
- */
-const SHUTDOWN_GRACE_MS = 1_000;
-
 /** A commander parser for an integer option within bounds. */
 function integerIn(min: number, max: number, what: string): (value: string) => number {
   return (value) => {
@@ -77,16 +71,13 @@ async function serve(options: ServeOptions): Promise<void> {
   const bound = hostname === options.host ? "" : ` on ${options.host} port ${port}`;
   console.log(`[runtrail] serving ${url}/api${bound} (OpenAPI: ${url}/api/openapi.json)`);
   const running = server;
+  // server.close() ends open streams (their clients resume elsewhere from their cursor).
   const stop = (): void => {
-    const cut = setTimeout(() => running.app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
     running
       .close()
       .then(() => store.close())
       .then(
-        () => {
-          clearTimeout(cut);
-          process.exit(0);
-        },
+        () => process.exit(0),
         (error: unknown) => {
           console.error(`[runtrail] shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
           process.exit(1);
