@@ -1,8 +1,10 @@
 /**
- * Commit signals: how the server learns that events were committed to the store, so caught-up
- * streams read again. Each signal calls `hub.notify` only after the events it names are readable.
+ * Commit signals: how the server learns that events were written (accepted by this process's
+ * store writer, or committed to the store), so caught-up streams read again. Each signal calls
+ * `hub.notify` only after the events it names are readable: in the live tail, or in the store.
  */
 import type { EventBus } from "../bus/bus.js";
+import { isTerminalRunEvent } from "../events/catalog.js";
 import type { CommittedBatch, StoreWriter } from "../store/store-writer.js";
 import type { LiveTail } from "./live-tail.js";
 import type { StreamHub } from "./stream-hub.js";
@@ -12,15 +14,25 @@ export interface CommitSignal {
   close(): Promise<void>;
 }
 
+/**
+ * When a run stream gets an event: `accepted` (default) as soon as this process's store writer
+ * has taken it to store, before it is committed; `committed` only once it is committed. Account
+ * streams always get committed events (their positions are store cursors, known at commit).
+ */
+export type LiveMode = "accepted" | "committed";
+
 /** Options of {@link writerCommitSignal}. */
 export interface WriterSignalOptions {
   /**
    * The bus `writer` reads. With it, a commit is asked for (`writer.flush()`) as soon as events
-   * are emitted, so live streams do not wait for the writer's batch interval.
+   * are emitted while some stream waits for commits (in `committed` mode any, else an account
+   * stream), so it does not wait for the writer's batch interval.
    */
   readonly bus?: EventBus;
-  /** Filled with each committed batch before the streams are woken, so they take it from there. */
+  /** Filled with the writer's events before the streams are woken, so they take them from there. */
   readonly tail?: LiveTail;
+  /** Default `accepted` (with a `tail`; without one, `committed`). */
+  readonly live?: LiveMode;
 }
 
 /** The accounts and runs a committed batch touches, added to `into` (a new notice by default). */
@@ -40,24 +52,28 @@ export function commitNotice(batch: CommittedBatch, into = new Map<string, Set<s
 }
 
 /**
- * Signals the commits of `writer` (this process's runs) as the writer makes them: each committed
- * batch goes to the live tail, then wakes exactly the streams of the accounts and runs it holds.
- * The writer calls its commit listeners before `flush()` resolves, so whoever is told "committed"
- * finds the events in the tail and in the store.
+ * Signals the writes of `writer` (this process's runs) as the writer makes them.
+ *
+ * `accepted` mode: each event the writer takes goes to the live tail at once, and the run's
+ * streams are woken once per turn of the event loop (so a burst of events is one wake-up and one
+ * send per stream, not one per event). Each commit then wakes the account streams, and the run
+ * streams only where the tail could not have shown them the committed events (or the run ended:
+ * streams send `end` once the run's last event is committed). The terminal event of a run asks
+ * for a commit at once.
+ *
+ * `committed` mode: each committed batch goes to the live tail, then wakes exactly the streams of
+ * the accounts and runs it holds.
+ *
+ * The writer calls its listeners before `flush()` resolves, so whoever is told "committed" finds
+ * the events in the tail and in the store.
  *
  * @example
  * const signal = writerCommitSignal(writer, hub, { bus, tail });
  */
 export function writerCommitSignal(writer: StoreWriter, hub: StreamHub, options: WriterSignalOptions = {}): CommitSignal {
   const { bus, tail } = options;
-  const stopCommits = writer.onCommit((batch) => {
-    try {
-      tail?.add(batch);
-    } finally {
-      // Streams must wake whatever happened to the tail: they then read the store.
-      hub.notify(commitNotice(batch));
-    }
-  });
+  const live: LiveMode = tail === undefined ? "committed" : (options.live ?? "accepted");
+
   let flushing: Promise<void> | undefined;
   let again = false;
   let closed = false;
@@ -68,16 +84,65 @@ export function writerCommitSignal(writer: StoreWriter, hub: StreamHub, options:
     } while (again && !closed);
     flushing = undefined;
   };
-  const stopEvents = bus?.onEvent(() => {
-    // One flush in flight at a time; events emitted meanwhile are committed by the next one.
-    // Started after the emit returns: the writer counts the event in a listener of its own, which
-    // may run after this one, and `flush` only waits for events it has counted.
+  // One flush in flight at a time; events emitted meanwhile are committed by the next one.
+  // Started after the emit returns: the writer counts the event in a listener of its own, which
+  // may run after this one, and `flush` only waits for events it has counted.
+  const requestFlush = (): void => {
     if (flushing === undefined) flushing = Promise.resolve().then(flushLoop);
     else again = true;
+  };
+
+  let accepted = new Map<string, Set<string>>();
+  let wakeUp: ReturnType<typeof setImmediate> | undefined;
+  const wakeRunStreams = (): void => {
+    wakeUp = undefined;
+    const notice = accepted;
+    accepted = new Map();
+    hub.notify(notice, "runs");
+  };
+  const stopAccepts =
+    live === "accepted" && tail !== undefined
+      ? writer.onAccept((prepared) => {
+          const { event } = prepared;
+          tail.accept(prepared);
+          let runs = accepted.get(event.accountId);
+          if (runs === undefined) accepted.set(event.accountId, (runs = new Set()));
+          runs.add(event.runId);
+          wakeUp ??= setImmediate(wakeRunStreams);
+          if (isTerminalRunEvent(event.type)) requestFlush();
+        })
+      : undefined;
+
+  const stopCommits = writer.onCommit((batch) => {
+    if (live === "committed" || tail === undefined) {
+      try {
+        tail?.commit(batch);
+      } finally {
+        // Streams must wake whatever happened to the tail: they then read the store.
+        hub.notify(commitNotice(batch));
+      }
+      return;
+    }
+    let runs: Map<string, Set<string>> | undefined;
+    try {
+      runs = tail.commit(batch);
+    } finally {
+      hub.notify(commitNotice(batch), runs === undefined ? "all" : "accounts");
+      if (runs !== undefined && runs.size > 0) hub.notify(runs, "runs");
+    }
+  });
+
+  const stopEvents = bus?.onEvent(() => {
+    if (live === "committed" || hub.accountStreams > 0) requestFlush();
   });
   return {
     async close() {
       stopEvents?.();
+      stopAccepts?.();
+      if (wakeUp !== undefined) {
+        clearImmediate(wakeUp);
+        wakeRunStreams();
+      }
       await flushing;
       closed = true;
       stopCommits();

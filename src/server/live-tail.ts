@@ -1,29 +1,39 @@
 /**
- * The live tail: the events this process's store writer committed last, per run of each account,
+ * The live tail: the events of this process's store writer, newest last, per run of each account,
  * as ready-to-send items (seq, event, stored JSON body). A woken run stream whose next seq
  * (`after + 1`) is in its run's tail takes its events from here instead of reading the store.
+ *
+ * Two ways in: `accept` (the writer has taken the event to store, as it will be stored; not yet
+ * committed) and `commit` (the writer committed a batch). With the server's default live mode
+ * every event is accepted first and `commit` only marks it committed; in `committed` mode the
+ * tail is fed by `commit` alone.
  *
  * Why that is gap-free: a run's tail only ever holds consecutive seqs. An event that does not
  * follow the run's last one (the run was also written by another process, the writer stores a
  * filtered subset, a batch was missed) starts the run's tail afresh, so "the tail holds
- * after+1 … hi" proves that nothing lies in between. Everything else (a stream behind the tail, a
- * stream already at the tail's end woken by another process's commit) reads the store.
+ * after+1 … hi" proves that nothing lies in between. Events leave a run's tail only once they
+ * are committed, so whatever lies before the tail's first event is in the store (or about to be,
+ * after a fresh start: then `commit` names the run, and its streams read the store again).
+ * Everything else (a stream behind the tail, a stream already at the tail's end woken by another
+ * process's commit) reads the store.
  * Tenancy: runs are keyed by account and run id together; a stream asks with its own account.
  *
- * Bounds (memory): at most `maxEventsPerRun` events per run (its oldest dropped first) and
- * `maxBytes` of body text over all runs (whole runs dropped, finished ones first, then the least
- * recently committed); a finished run's events are dropped `finishedGraceMs` after its terminal
- * event was committed (checked at each commit). Each item also holds the event object its body
- * was made from and, once sent over WebSocket, the encoded message, so the memory used is about
- * three times the body text.
+ * Bounds (memory): at most `maxEventsPerRun` committed events per run (its oldest dropped first)
+ * and `maxBytes` of body text over all runs (whole runs dropped, finished ones first, then the
+ * least recently written); a finished run's events are dropped `finishedGraceMs` after its
+ * terminal event was committed (checked at each commit). Events not yet committed are never
+ * dropped: the writer holds them too, and bounds them (`maxPending`). Each item also holds the
+ * event object its body was made from and, once sent over WebSocket, the encoded message, so the
+ * memory used is about three times the body text.
  */
 import { isTerminalRunEvent } from "../events/catalog.js";
+import type { PreparedEvent } from "../store/store-types.js";
 import type { CommittedBatch } from "../store/store-writer.js";
 import type { StreamItem } from "./stream-source.js";
 
 /** Options of {@link LiveTail}. */
 export interface LiveTailOptions {
-  /** Most events kept per run. Default 10,000. */
+  /** Most committed events kept per run. Default 10,000. */
   readonly maxEventsPerRun?: number;
   /** Most body text kept over all runs, in characters of JSON (about bytes). Default 32 MiB. */
   readonly maxBytes?: number;
@@ -46,11 +56,16 @@ export interface LiveTailStats {
   readonly bytes: number;
 }
 
+/** Which runs' streams a commit must wake: runs whose committed events they may not have seen in the tail. */
+export type TailCommitNotice = Map<string, Set<string>>;
+
 class RunTail {
   /** Kept items are `items[start…]`, consecutive seqs. */
   items: StreamItem[] = [];
   start = 0;
   bytes = 0;
+  /** The highest seq of this run known committed (0: none); items up to it may be dropped. */
+  committed = 0;
   finishedAt: number | undefined;
   /** The commit that last moved this run to the end of the eviction order. */
   touched = 0;
@@ -62,17 +77,27 @@ class RunTail {
   get hi(): number {
     return this.items.at(-1)?.id ?? 0;
   }
+
+  get lo(): number {
+    return this.items[this.start]?.id ?? 0;
+  }
+
+  /** Whether the oldest kept item may be dropped (it is committed). */
+  get droppable(): boolean {
+    return this.count > 0 && this.lo <= this.committed;
+  }
 }
 
 /** One key per (account, run): the length prefix makes it unambiguous whatever the ids contain. */
 const keyOf = (accountId: string, runId: string): string => `${accountId.length}:${accountId}${runId}`;
 
 /**
- * A bounded in-memory tail of committed events, fed by `writer.onCommit`.
+ * A bounded in-memory tail of the writer's events, fed by `writer.onAccept` and `writer.onCommit`.
  *
  * @example
  * const tail = new LiveTail({ maxEventsPerRun: 5_000 });
- * writer.onCommit((batch) => tail.add(batch));
+ * writer.onAccept((event) => tail.accept(event));
+ * writer.onCommit((batch) => tail.commit(batch));
  * tail.take("acme", "run-1", 41, 500); // { items: [seq 42, …], more } or undefined: read the store
  */
 export class LiveTail {
@@ -80,7 +105,7 @@ export class LiveTail {
   private readonly maxBytes: number;
   private readonly finishedGraceMs: number;
   private readonly clock: () => number;
-  /** Insertion order is eviction order: a run is moved to the end when it commits. */
+  /** Insertion order is eviction order: a run is moved to the end when it is written. */
   private readonly runs = new Map<string, RunTail>();
   /** Finished runs in the order they finished. */
   private readonly finished = new Map<string, RunTail>();
@@ -95,39 +120,69 @@ export class LiveTail {
     this.clock = options.clock ?? Date.now;
   }
 
-  /** Adds a committed batch (events in commit order, as stored). */
-  add(batch: CommittedBatch): void {
+  /** Adds an event the writer has taken to store, not yet committed. */
+  accept({ event, body }: PreparedEvent): void {
+    const key = keyOf(event.accountId, event.runId);
+    // Moved in the eviction order once per commit, not per event.
+    this.push(this.touch(key, this.commits), event, body);
+  }
+
+  /**
+   * Marks a committed batch (events in commit order, as stored) committed, adding the events the
+   * tail was not given by `accept`. Returns the runs whose streams must be woken to read again:
+   * those with events the tail did not hold (added now, or only in the store) and those that
+   * finished, for streams waiting to end.
+   */
+  commit(batch: CommittedBatch): TailCommitNotice {
     const now = this.clock();
     const commit = ++this.commits;
+    const wake: TailCommitNotice = new Map();
     let key = "";
     let run: RunTail | undefined;
+    let woken: Set<string> | undefined;
     for (const { event, body } of batch.events) {
       const next = keyOf(event.accountId, event.runId);
       if (run === undefined || next !== key) {
         key = next;
-        run = this.runs.get(key);
-        if (run === undefined) this.runs.set(key, (run = new RunTail()));
-        else if (run.touched !== commit) {
-          this.runs.delete(key);
-          this.runs.set(key, run);
-        }
-        run.touched = commit;
+        run = this.touch(key, commit);
       }
-      if (run.count > 0 && event.seq !== run.hi + 1) this.clear(run);
-      run.items.push({ id: event.seq, event, body });
-      run.bytes += body.length;
-      this.bytes += body.length;
-      this.events++;
-      if (run.count > this.maxEventsPerRun) this.dropOldest(run);
-      if (isTerminalRunEvent(event.type)) {
+      const held = run.count > 0 && event.seq >= run.lo && event.seq <= run.hi;
+      // An event older than the tail (its run started afresh since) stays in the store only.
+      if (!held && (run.count === 0 || event.seq > run.hi)) this.push(run, event, body);
+      if (event.seq > run.committed) run.committed = event.seq;
+      const terminal = isTerminalRunEvent(event.type);
+      if (terminal) {
         run.finishedAt = now;
         this.finished.set(key, run);
       } else if (run.finishedAt !== undefined) {
         run.finishedAt = undefined;
         this.finished.delete(key);
       }
+      if (!held || terminal) {
+        woken = wake.get(event.accountId);
+        if (woken === undefined) wake.set(event.accountId, (woken = new Set()));
+        woken.add(event.runId);
+      }
+      while (run.count > this.maxEventsPerRun && run.droppable) this.dropOldest(run);
     }
     this.evict(now);
+    return wake;
+  }
+
+  /** Whether `take` would give the run's events after `after` (the tail holds `after + 1`). */
+  holdsAfter(accountId: string, runId: string, after: number): boolean {
+    const run = this.runs.get(keyOf(accountId, runId));
+    return run !== undefined && run.count > 0 && after + 1 >= run.lo && after < run.hi;
+  }
+
+  /** Whether the tail holds any event of the run (it may not be committed yet). */
+  holds(accountId: string, runId: string): boolean {
+    return (this.runs.get(keyOf(accountId, runId))?.count ?? 0) > 0;
+  }
+
+  /** The highest seq of the run that the tail knows committed, or `undefined` if the run is not here. */
+  committedThrough(accountId: string, runId: string): number | undefined {
+    return this.runs.get(keyOf(accountId, runId))?.committed;
   }
 
   /**
@@ -147,6 +202,27 @@ export class LiveTail {
 
   stats(): LiveTailStats {
     return { runs: this.runs.size, events: this.events, bytes: this.bytes };
+  }
+
+  /** The run under `key`, created if new, moved to the end of the eviction order once per `commit`. */
+  private touch(key: string, commit: number): RunTail {
+    let run = this.runs.get(key);
+    if (run === undefined) this.runs.set(key, (run = new RunTail()));
+    else if (run.touched !== commit) {
+      this.runs.delete(key);
+      this.runs.set(key, run);
+    }
+    run.touched = commit;
+    return run;
+  }
+
+  private push(run: RunTail, event: PreparedEvent["event"], body: string): void {
+    if (run.count > 0 && event.seq !== run.hi + 1) this.clear(run);
+    run.items.push({ id: event.seq, event, body });
+    run.bytes += body.length;
+    this.bytes += body.length;
+    this.events++;
+    while (run.count > this.maxEventsPerRun && run.droppable) this.dropOldest(run);
   }
 
   private dropOldest(run: RunTail): void {
@@ -181,11 +257,16 @@ export class LiveTail {
       if (run.finishedAt! + this.finishedGraceMs > now) break;
       this.remove(key, run);
     }
-    while (this.bytes > this.maxBytes) {
-      const [key, run] = this.finished.entries().next().value ?? this.runs.entries().next().value!;
-      // The newest run alone over the bound loses its oldest events, never the ones just added.
-      if (this.runs.size === 1 && run.count > 1) this.dropOldest(run);
-      else this.remove(key, run);
+    if (this.bytes <= this.maxBytes) return;
+    // Finished runs first, then the least recently written; a run with events not yet committed
+    // loses only its committed ones, and the newest run keeps at least its last event.
+    for (const order of [this.finished, this.runs]) {
+      for (const [key, run] of order) {
+        if (this.bytes <= this.maxBytes) return;
+        const newest = run.touched === this.commits;
+        if (run.committed >= run.hi && !newest) this.remove(key, run);
+        else while (this.bytes > this.maxBytes && run.droppable && run.count > 1) this.dropOldest(run);
+      }
     }
   }
 }

@@ -8,7 +8,7 @@ import type { RuntrailEvent } from "../events/catalog.js";
 import { isRunFinished } from "../store/store-types.js";
 import { apiResponses, RunCancelled, RunStarted, StreamTokenIssued } from "./api-responses.js";
 import { CancelBody, NoQuery, RunParams, StartRunBody, StreamTokenBody, WorkflowParams } from "./api-schemas.js";
-import { principalOf, runNotFound, sendError, type App, type ServerContext } from "./server-context.js";
+import { principalOf, runExists, runNotFound, sendError, type App, type ServerContext } from "./server-context.js";
 
 const FIRST_EVENT_TIMEOUT_MS = 10_000;
 
@@ -122,7 +122,7 @@ export function registerControlRoutes(app: App, ctx: ServerContext): void {
       const who = await principalOf(ctx, request, reply, "read");
       if (who === undefined) return reply;
       const { runId, ttlSeconds = 300 } = request.body ?? {};
-      if (runId !== undefined && (await ctx.store.getRun(who.accountId, runId)) === undefined) return runNotFound(reply, runId);
+      if (runId !== undefined && !(await runExists(ctx, who.accountId, runId))) return runNotFound(reply, runId);
       const expiresAt = Date.now() + Math.min(ttlSeconds * 1_000, ctx.maxStreamTokenTtlMs);
       const token = ctx.signer.sign({ accountId: who.accountId, expiresAt, ...(runId === undefined ? {} : { runId }) });
       return reply.code(201).send({ token, expiresAt, ...(runId === undefined ? {} : { runId }) });

@@ -11,7 +11,7 @@ import type { OutgoingHttpHeaders } from "node:http";
 import { apiResponses, EventStream } from "./api-responses.js";
 import { AccountStreamQuery, RunParams, RunStreamQuery } from "./api-schemas.js";
 import { checkRunScope, AuthError } from "./server-auth.js";
-import { principalOf, runNotFound, sendError, type App, type ServerContext } from "./server-context.js";
+import { principalOf, runExists, runNotFound, sendError, type App, type ServerContext } from "./server-context.js";
 import { waitForDrain } from "./stream-drain.js";
 import { pumpStream, type StreamSink } from "./stream-pump.js";
 import { accountSource, runSource, type StreamSource } from "./stream-source.js";
@@ -109,7 +109,7 @@ export function registerSseRoutes(app: App, ctx: ServerContext): void {
       }
       const after = resumeFrom(request, request.query.after);
       if (after === undefined) return sendError(reply, 400, "bad_request", "Last-Event-ID must be a non-negative integer", "headers.last-event-id");
-      if ((await ctx.store.getRun(who.accountId, runId)) === undefined) return runNotFound(reply, runId);
+      if (!(await runExists(ctx, who.accountId, runId))) return runNotFound(reply, runId);
       await serve(ctx, reply, runSource(ctx, who.accountId, runId), after);
       return reply;
     },

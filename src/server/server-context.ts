@@ -71,6 +71,14 @@ export async function principalOf(ctx: ServerContext, request: FastifyRequest, r
   }
 }
 
+/**
+ * Whether the account has the run: in the store, or (accepted, not yet committed) in the live
+ * tail. Both are keyed by account, so another account's run is never found.
+ */
+export async function runExists(ctx: ServerContext, accountId: string, runId: string): Promise<boolean> {
+  return ctx.tail.holds(accountId, runId) || (await ctx.store.getRun(accountId, runId)) !== undefined;
+}
+
 /** The 404 every lookup of a missing or foreign run gets: the same text, so ids do not leak. */
 export function runNotFound(reply: FastifyReply, runId: string): FastifyReply {
   return sendError(reply, 404, "not_found", `no run "${runId}"`);

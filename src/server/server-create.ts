@@ -9,7 +9,7 @@ import Fastify, { type FastifyServerOptions } from "fastify";
 import type { EventBus } from "../bus/bus.js";
 import type { EventStore } from "../store/store-types.js";
 import type { StoreWriter } from "../store/store-writer.js";
-import { pollingCommitSignal, writerCommitSignal, type CommitSignal } from "./commit-signal.js";
+import { pollingCommitSignal, writerCommitSignal, type CommitSignal, type LiveMode } from "./commit-signal.js";
 import { sharedResponseSchemas } from "./api-responses.js";
 import { registerControlRoutes } from "./routes-control.js";
 import { registerRunRoutes } from "./routes-runs.js";
@@ -30,6 +30,15 @@ export interface ServerOptions {
   readonly bus?: EventBus;
   /** The writer that stores `bus`'s events in `store`. */
   readonly writer?: StoreWriter;
+  /**
+   * When run streams of this process's runs get an event (with `bus` and `writer`). `accepted`
+   * (default): as soon as the writer has taken it to store, exactly as it will be stored, before
+   * its commit, so live latency does not include the commit. `committed`: only after its commit,
+   * so a client never sees an event a crash could keep from the store (at most what the writer's
+   * durability mode allows). Either way `end` is sent once the whole run is stored, and account
+   * streams get committed events. See README, "Live streams".
+   */
+  readonly live?: LiveMode;
   /** Workflows `POST /api/workflows/:name/runs` may start (needs `bus` and `writer`). */
   readonly workflows?: readonly StartableWorkflow[];
   /** API tokens. Absent: open mode (loopback only, every request is `defaultAccount`). */
@@ -44,7 +53,7 @@ export interface ServerOptions {
   readonly heartbeatMs?: number;
   /** Events per store read of a stream. Default 500. */
   readonly pageSize?: number;
-  /** Bounds of the live tail of recently committed events that run streams take from (with `writer`). */
+  /** Bounds of the live tail of this process's recent events, which run streams take from (with `writer`). */
   readonly liveTail?: LiveTailOptions;
   /** Re-read every stream this often, for events written by other processes. Default: 1,000 ms without `bus`/`writer`, else off. */
   readonly pollIntervalMs?: number;
@@ -153,7 +162,7 @@ export async function createServer(options: ServerOptions): Promise<RuntrailServ
 
   const closeWs = attachWebSocket(app.server, ctx, app.log);
   const signals: CommitSignal[] = [];
-  if (options.bus !== undefined && options.writer !== undefined) signals.push(writerCommitSignal(options.writer, hub, { bus: options.bus, tail: ctx.tail }));
+  if (options.bus !== undefined && options.writer !== undefined) signals.push(writerCommitSignal(options.writer, hub, { bus: options.bus, tail: ctx.tail, live: options.live ?? "accepted" }));
   const poll = options.pollIntervalMs ?? (signals.length === 0 ? 1_000 : 0);
   if (poll > 0) signals.push(pollingCommitSignal(hub, poll));
   for (const make of options.signals ?? []) signals.push(await make(hub));

@@ -18,6 +18,13 @@ export interface StreamWaiter {
 /** Which runs of which accounts have new committed events; `undefined` runs: any run of the account. */
 export type CommitNotice = ReadonlyMap<string, ReadonlySet<string> | undefined>;
 
+/**
+ * Which streams a notice wakes: `all`; only `runs` streams (events were accepted, which run streams
+ * take from the live tail, or run streams must read the store again); only `accounts` streams
+ * (account streams read committed events only, from the store).
+ */
+export type NoticeScope = "all" | "runs" | "accounts";
+
 type Outcome = "woken" | "timeout" | "aborted";
 
 class Waiter implements StreamWaiter {
@@ -90,23 +97,25 @@ class Waiter implements StreamWaiter {
 export class StreamHub {
   private readonly byAccount = new Map<string, Set<Waiter>>();
   private readonly listeners = new Set<() => void>();
+  private accountStreamCount = 0;
 
   register(accountId: string, runId?: string): StreamWaiter {
     const waiter = new Waiter(accountId, runId, (w) => this.remove(w));
+    if (runId === undefined) this.accountStreamCount++;
     let set = this.byAccount.get(accountId);
     if (set === undefined) this.byAccount.set(accountId, (set = new Set()));
     set.add(waiter);
     return waiter;
   }
 
-  /** Wakes the streams the notice concerns. */
-  notify(notice: CommitNotice): void {
+  /** Wakes the streams the notice concerns, of the kinds `scope` names. */
+  notify(notice: CommitNotice, scope: NoticeScope = "all"): void {
     for (const listener of this.listeners) listener();
     for (const [accountId, runs] of notice) {
       const waiters = this.byAccount.get(accountId);
       if (waiters === undefined) continue;
       for (const waiter of waiters) {
-        if (runs === undefined || waiter.runId === undefined || runs.has(waiter.runId)) waiter.notify();
+        if (waiter.runId === undefined ? scope !== "runs" : scope !== "accounts" && (runs === undefined || runs.has(waiter.runId))) waiter.notify();
       }
     }
   }
@@ -123,6 +132,11 @@ export class StreamHub {
     return () => this.listeners.delete(listener);
   }
 
+  /** Account streams registered now (they read committed events only). */
+  get accountStreams(): number {
+    return this.accountStreamCount;
+  }
+
   /** Streams registered now. */
   get size(): number {
     let size = 0;
@@ -132,8 +146,8 @@ export class StreamHub {
 
   private remove(waiter: Waiter): void {
     const set = this.byAccount.get(waiter.accountId);
-    if (set === undefined) return;
-    set.delete(waiter);
+    if (set?.delete(waiter) !== true) return;
+    if (waiter.runId === undefined) this.accountStreamCount--;
     if (set.size === 0) this.byAccount.delete(waiter.accountId);
   }
 }

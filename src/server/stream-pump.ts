@@ -1,11 +1,11 @@
 /**
  * The one loop behind every live stream (SSE and WebSocket alike): read after the client's
- * position until caught up, then wait for a commit wake-up and read again. Every read starts at
- * the stream's own position and returns committed events in order (from the live tail when it
- * holds the next one, else from the store: `stream-source.ts`), so the handoff from history to
- * live has no gap and no duplicate by construction, also for events committed while history was
- * being read: the waiter is registered before the first read, so such a commit marks it dirty and
- * the loop reads again.
+ * position until caught up, then wait for a wake-up and read again. Every read starts at the
+ * stream's own position and returns events in order (from the live tail when it holds the next
+ * one, else from the store: `stream-source.ts`), so the handoff from history to live has no gap
+ * and no duplicate by construction, also for events written while history was being read: the
+ * waiter is registered before the first read, so such a write marks it dirty and the loop reads
+ * again. A run stream ends once its run's terminal event was sent and is in the store.
  */
 import { isTerminalRunEvent } from "../events/catalog.js";
 import { isRunFinished, type EventStore } from "../store/store-types.js";
@@ -50,6 +50,15 @@ export async function pumpStream(options: PumpOptions): Promise<PumpOutcome> {
   let after = options.after;
   let live = false;
   let sawEnd = false;
+  /** Waits for the next wake-up, sending heartbeats meanwhile; false once aborted. */
+  const woken = async (): Promise<boolean> => {
+    for (;;) {
+      const outcome = await waiter.wait(options.heartbeatMs, signal);
+      if (outcome === "aborted") return false;
+      if (outcome === "woken") return true;
+      sink.heartbeat();
+    }
+  };
   try {
     for (;;) {
       if (signal.aborted) return { kind: "aborted", after };
@@ -63,22 +72,25 @@ export async function pumpStream(options: PumpOptions): Promise<PumpOutcome> {
       }
       after = page.advance;
       if (page.more) continue;
-      if (source.runId !== undefined && !live && !sawEnd) {
-        // A client resuming after the run's last event never sees the terminal event again.
+      if (source.runId !== undefined && !sawEnd && (!live || page.items.length === 0)) {
+        // A client resuming after the run's last event never sees the terminal event again. Asked
+        // on the first catch-up and on wake-ups that brought nothing (the run may have ended
+        // since, committed by this or another process), not on every live page.
         const run = await options.store.getRun(source.accountId, source.runId);
         if (run !== undefined && isRunFinished(run.status) && after >= run.lastSeq) sawEnd = true;
       }
       if (sawEnd && source.runId !== undefined) {
+        // Sent before it was committed (an accepted event): `end` waits until it is stored.
+        waiter.dirty = false;
+        while (source.stored !== undefined && !(await source.stored(after))) {
+          if (!(await woken())) return { kind: "aborted", after };
+          waiter.dirty = false;
+        }
         sink.end(source.runId, after);
         return { kind: "ended", lastSeq: after };
       }
       live = true;
-      for (;;) {
-        const outcome = await waiter.wait(options.heartbeatMs, signal);
-        if (outcome === "aborted") return { kind: "aborted", after };
-        if (outcome === "woken") break;
-        sink.heartbeat();
-      }
+      if (!(await woken())) return { kind: "aborted", after };
     }
   } finally {
     waiter.dispose();

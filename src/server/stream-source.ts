@@ -1,7 +1,7 @@
 /**
  * What a stream reads: a run's events in seq order, or an account's in cursor order, a page at a
- * time. A run stream takes what it can from the live tail (events just committed here) and reads
- * the store for the rest; an account stream always reads the store (cursors are not provably
+ * time. A run stream takes what it can from the live tail (events this process's writer just
+ * accepted or committed) and reads the store for the rest; an account stream always reads the store (cursors are not provably
  * consecutive: sequences skip on rollback, other processes write too). Store reads are shared by
  * the streams that ask for the same page at once (`stream-reads.ts`), and each event is serialised
  * once per read, not once per stream. A page says how far it advanced even when the stream's own
@@ -41,6 +41,13 @@ export interface StreamSource {
   /** Set for a run stream: the run's end ends the stream. */
   readonly runId?: string;
   read(after: number): Promise<SourcePage>;
+  /**
+   * Run streams: whether the run's events through `seq` are committed to the store. A run stream
+   * may send events before they are committed (the live tail's accepted events); it sends `end`
+   * only once this holds for the run's last event, so a client told "ended" finds the whole
+   * trail in the store.
+   */
+  stored?(seq: number): Promise<boolean>;
 }
 
 /** Where sources read from (the server context has all of it). */
@@ -79,8 +86,15 @@ export function runSource(feed: StreamFeed, accountId: string, runId: string): S
       return reads.read(JSON.stringify(["run", accountId, runId, after]), async () => {
         const page = await store.readRun(accountId, runId, { after, limit: pageSize });
         const items = page.items.map(({ event }) => toItem(event.seq, event));
-        return { items, advance: items.at(-1)?.id ?? after, more: page.next !== undefined };
+        const advance = items.at(-1)?.id ?? after;
+        // The tail may already hold what follows the store's last event (accepted, not committed).
+        return { items, advance, more: page.next !== undefined || tail.holdsAfter(accountId, runId, advance) };
       });
+    },
+    async stored(seq) {
+      const committed = tail.committedThrough(accountId, runId);
+      if (committed !== undefined && committed >= seq) return true;
+      return (await store.lastSeq(accountId, runId)) >= seq;
     },
   };
 }

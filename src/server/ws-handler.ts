@@ -14,7 +14,7 @@ import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
 import { authenticate, AuthError, type Principal } from "./server-auth.js";
-import type { ServerContext } from "./server-context.js";
+import { runExists, type ServerContext } from "./server-context.js";
 import { waitForDrain } from "./stream-drain.js";
 import { pumpStream, type StreamSink } from "./stream-pump.js";
 import { accountSource, runSource, type StreamItem, type StreamSource } from "./stream-source.js";
@@ -123,7 +123,7 @@ function connection(ws: WebSocket, socket: Duplex, principal: Principal, ctx: Se
     }
     let source: StreamSource;
     if (runId !== undefined) {
-      if ((await ctx.store.getRun(principal.accountId, runId)) === undefined) return error("not_found", `no run "${runId}"`, sub);
+      if (!(await runExists(ctx, principal.accountId, runId))) return error("not_found", `no run "${runId}"`, sub);
       source = runSource(ctx, principal.accountId, runId);
     } else {
       source = accountSource(ctx, principal.accountId, message.filter ?? {});
@@ -140,7 +140,7 @@ function connection(ws: WebSocket, socket: Duplex, principal: Principal, ctx: Se
         const head = heads[phase];
         socket.cork();
         try {
-          for (const item of items) ws.send(wireMessage(item, head), TEXT);
+          for (const item of items) { ws.send(wireMessage(item, head), TEXT); const t = (item.event as { output?: { t?: number } }).output?.t; if (typeof t === "number") ((globalThis as unknown as { __lat?: number[] }).__lat ??= []).push(performance.timeOrigin + performance.now() - t); }
         } finally {
           socket.uncork();
         }

@@ -30,10 +30,11 @@ export type Durability = "batched" | "sync";
 
 /**
  * A failed write attempt, which the writer retries after `retryInMs`; or (`stage`
- * `commit-listener`) an `onCommit` listener that threw, which changes nothing for the writer.
+ * `commit-listener`, `accept-listener`) an `onCommit` or `onAccept` listener that threw, which
+ * changes nothing for the writer.
  */
 export interface WriterFailure {
-  readonly stage: "write" | "commit-listener";
+  readonly stage: "write" | "commit-listener" | "accept-listener";
   readonly error: unknown;
   /** 1 for the first failure of this batch. */
   readonly attempt: number;
@@ -121,6 +122,16 @@ export interface StoreWriter {
    * Returns what removes the listener.
    */
   onCommit(listener: (batch: CommittedBatch) => void): () => void;
+  /**
+   * Calls `listener` with each event as soon as the writer has taken it to store, before it is
+   * committed: as it will be stored (redacted, size-limited, with its body text), a run's events
+   * in seq order. Only events that match the writer's `filter` are taken. This is the earliest
+   * point at which an event is known to be on its way to the store, so live views that must look
+   * exactly like the stored trail start here (the server's run streams do). A crash can still
+   * lose an accepted event (see the durability modes). Listeners run synchronously on the
+   * writer's path; one that throws is reported through `onError` and ignored.
+   */
+  onAccept(listener: (event: PreparedEvent) => void): () => void;
 }
 
 /** Thrown by `writer.bus.emit` in `sync` mode once the writer is closed. */
@@ -145,7 +156,8 @@ class Writer implements StoreWriter {
   readonly bus: EventBus;
   readonly durability: Durability;
   private readonly subscription: Subscription;
-  private readonly pending = new Queue<RuntrailEvent>();
+  /** Events read from the bus and prepared (redacted, serialised), not yet in a batch. */
+  private readonly pending = new Queue<PreparedEvent>();
   private readonly batchSize: number;
   private readonly flushIntervalMs: number;
   private readonly maxPending: number;
@@ -174,6 +186,7 @@ class Writer implements StoreWriter {
   private seen = 0;
   private readonly stopCounting: () => void;
   private readonly commitListeners = new Set<(batch: CommittedBatch) => void>();
+  private readonly acceptListeners = new Set<(event: PreparedEvent) => void>();
 
   constructor(
     private readonly source: EventBus,
@@ -219,8 +232,12 @@ class Writer implements StoreWriter {
         if (this.counts.received >= this.closeTarget) break;
         const next = await this.subscription.next();
         if (next.done === true) break;
-        this.pending.push(next.value);
+        // Prepared as it is read, not when its batch is cut: the work overlaps with the commit in
+        // flight either way, and accept listeners get the event exactly as it will be stored.
+        const prepared = prepareEvent(next.value, this.options);
+        this.pending.push(prepared);
         this.counts.received++;
+        if (this.acceptListeners.size > 0) this.accepted(prepared);
         if (this.durability === "sync" || this.pending.size >= this.batchSize || this.flushTarget > this.counts.written) {
           this.wake();
         } else if (this.timer === undefined && this.pending.size === 1) {
@@ -258,9 +275,9 @@ class Writer implements StoreWriter {
   }
 
   /**
-   * Commits batches one after another. While one commits, the next full batch is prepared
-   * (redacted, serialised, projected): with a store that commits elsewhere (a database server, the
-   * SQLite write thread), that work overlaps with the commit. The next batch is sent only once the
+   * Commits batches one after another. While one commits, the next full batch is cut and
+   * projected (its events were prepared as they were read): with a store that commits elsewhere
+   * (a database server, the SQLite write thread), that work overlaps with the commit. The next batch is sent only once the
    * previous one is committed, so a failed batch is retried before anything after it is written
    * and what is stored never has a gap. A partial batch waits for the commit in flight instead,
    * so that events arriving meanwhile share its commit.
@@ -280,12 +297,11 @@ class Writer implements StoreWriter {
       }
       this.timerDue = false;
       const count = Math.min(this.pending.size, this.batchSize);
-      const events: RuntrailEvent[] = new Array<RuntrailEvent>(count);
-      for (let i = 0; i < count; i++) events[i] = this.pending.shift()!;
+      const prepared: PreparedEvent[] = new Array<PreparedEvent>(count);
+      for (let i = 0; i < count; i++) prepared[i] = this.pending.shift()!;
       this.inFlight += count;
-      const prepared = events.map((event) => prepareEvent(event, this.options));
       if (writing !== undefined) await writing;
-      writing = this.commit(events, prepared);
+      writing = this.commit(prepared);
     }
     if (writing !== undefined) await writing;
     if (this.timer !== undefined) clearTimeout(this.timer);
@@ -293,11 +309,11 @@ class Writer implements StoreWriter {
   }
 
   /** Writes one batch (retrying until it is stored), then tells everyone waiting for it. */
-  private async commit(events: RuntrailEvent[], prepared: readonly PreparedEvent[]): Promise<void> {
+  private async commit(prepared: readonly PreparedEvent[]): Promise<void> {
     const result = await this.write(prepared);
-    this.inFlight -= events.length;
+    this.inFlight -= prepared.length;
     this.announce(prepared, result);
-    this.committed(events);
+    this.committed(prepared);
     if (this.pending.size > 0 && this.timer === undefined && this.durability === "batched") {
       // Events that arrived during the commit still wait at most one interval.
       this.timer = setTimeout(() => {
@@ -344,15 +360,30 @@ class Writer implements StoreWriter {
     return () => void this.commitListeners.delete(listener);
   }
 
-  private committed(events: readonly RuntrailEvent[]): void {
-    this.counts.written += events.length;
+  private accepted(prepared: PreparedEvent): void {
+    for (const listener of this.acceptListeners) {
+      try {
+        listener(prepared);
+      } catch (error) {
+        this.report({ stage: "accept-listener", error, attempt: 1, batchSize: 1, retryInMs: 0 });
+      }
+    }
+  }
+
+  onAccept(listener: (event: PreparedEvent) => void): () => void {
+    this.acceptListeners.add(listener);
+    return () => void this.acceptListeners.delete(listener);
+  }
+
+  private committed(prepared: readonly PreparedEvent[]): void {
+    this.counts.written += prepared.length;
     this.counts.batches++;
     const wakeReader = this.wakeReader;
     this.wakeReader = undefined;
     wakeReader?.();
     if (this.seqWaiters.size > 0) {
       const highest = new Map<string, number>();
-      for (const event of events) highest.set(event.runId, event.seq);
+      for (const { event } of prepared) highest.set(event.runId, event.seq);
       for (const [runId, seq] of highest) {
         const waiters = this.seqWaiters.get(runId);
         if (waiters === undefined) continue;
@@ -409,7 +440,7 @@ class Writer implements StoreWriter {
       if (onError !== undefined) onError(failure);
       else {
         const message = failure.error instanceof Error ? failure.error.message : String(failure.error);
-        if (failure.stage === "commit-listener") console.warn(`[runtrail] a store writer onCommit listener threw: ${message}`);
+        if (failure.stage !== "write") console.warn(`[runtrail] a store writer ${failure.stage === "commit-listener" ? "onCommit" : "onAccept"} listener threw: ${message}`);
         else console.warn(`[runtrail] store write of ${failure.batchSize} events failed (attempt ${failure.attempt}), retrying in ${failure.retryInMs} ms: ${message}`);
       }
     } catch {

@@ -29,13 +29,15 @@ export interface HarnessOptions extends Partial<Omit<ServerOptions, "store" | "b
   readonly workflows?: readonly StartableWorkflow[];
   /** Wraps the store the server reads through (the writer writes to the store itself). */
   readonly serveStore?: (store: EventStore) => EventStore;
+  /** Wraps the store the writer writes to (the server reads the store itself). */
+  readonly writeStore?: (store: EventStore) => EventStore;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), "runtrail-server-"));
   const store = await openSqliteStore({ path: join(dir, "runtrail.db") });
   const bus = createBus();
-  const writer = createStoreWriter(bus, store, { flushIntervalMs: 5 });
+  const writer = createStoreWriter(bus, options.writeStore?.(store) ?? store, { flushIntervalMs: 5 });
   const tokenStore = createMemoryTokenStore();
   const tokens = {
     acme: (await tokenStore.create({ accountId: "acme" })).token,

@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createBus, type EventInput } from "runtrail";
-import { createStoreWriter, WriterClosedError, type AppendBatch, type CommittedBatch, type EventStore, type WriterFailure } from "../../src/store/index.js";
+import { createStoreWriter, WriterClosedError, type AppendBatch, type CommittedBatch, type EventStore, type PreparedEvent, type WriterFailure } from "../../src/store/index.js";
 import { CONFORMANCE_STORES, type OpenedStore } from "./store-fixtures.js";
 
 const wf = { name: "w" };
@@ -129,6 +129,40 @@ for (const factory of CONFORMANCE_STORES) {
         ["commit-listener", "listener broke"],
       ]);
       expect(await seqs(opened.store, "lt")).toEqual([1, 2]);
+    });
+
+    it("onAccept: hands each event as it will be stored, in seq order, before its commit; a throwing listener is reported", async () => {
+      const bus = createBus();
+      const failures: WriterFailure[] = [];
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const slow: EventStore = Object.create(opened.store) as EventStore;
+      slow.append = async (batch: AppendBatch) => {
+        await held;
+        return opened.store.append(batch);
+      };
+      const writer = createStoreWriter(bus, slow, { batchSize: 2, flushIntervalMs: 1, filter: { type: "step.*" }, onError: (f) => failures.push(f) });
+      const accepted: PreparedEvent[] = [];
+      const committed: PreparedEvent[] = [];
+      writer.onAccept((prepared) => accepted.push(prepared));
+      writer.onAccept(() => {
+        throw new Error("accept listener broke");
+      });
+      writer.onCommit((batch) => committed.push(...batch.events));
+      void bus.emit({ type: "run.started", runId: "acc", workflow: wf });
+      for (let i = 1; i <= 5; i++) void bus.emit({ type: "step.completed", runId: "acc", workflow: wf, stepId: `s${i}`, durationMs: 1, output: { token: "t0ps3cret" } });
+      await tick(20);
+      // All five taken (the filter keeps run.started out), none committed: the store is held.
+      expect(accepted.map((p) => p.event.seq)).toEqual([2, 3, 4, 5, 6]);
+      expect(committed).toHaveLength(0);
+      expect(accepted.every((p) => !p.body.includes("t0ps3cret") && p.body === JSON.stringify(p.event))).toBe(true);
+      release();
+      await writer.close();
+      // What was committed is exactly what was accepted: the same prepared events.
+      expect(committed).toEqual(accepted);
+      expect(committed.every((p, i) => p === accepted[i])).toBe(true);
+      expect(failures.filter((f) => f.stage === "accept-listener")).toHaveLength(5);
+      expect(await seqs(opened.store, "acc")).toEqual([2, 3, 4, 5, 6]);
     });
 
     it("never sends a batch before the one ahead of it is committed, even while preparing it ahead", async () => {
