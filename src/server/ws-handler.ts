@@ -140,7 +140,7 @@ function connection(ws: WebSocket, socket: Duplex, principal: Principal, ctx: Se
         const head = heads[phase];
         socket.cork();
         try {
-          for (const item of items) { ws.send(wireMessage(item, head), TEXT); const t = (item.event as { output?: { t?: number } }).output?.t; if (typeof t === "number") ((globalThis as unknown as { __lat?: number[] }).__lat ??= []).push(performance.timeOrigin + performance.now() - t); }
+          for (const item of items) ws.send(wireMessage(item, head), TEXT);
         } finally {
           socket.uncork();
         }
