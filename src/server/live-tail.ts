@@ -33,7 +33,12 @@ import type { StreamItem } from "./stream-source.js";
 
 /** Options of {@link LiveTail}. */
 export interface LiveTailOptions {
-  /** Most committed events kept per run. Default 10,000. */
+  /**
+   * Most committed events kept per run. Default 500 (a page of a stream, by default): enough for
+   * streams that are caught up or a page behind; older events are read from the store. Every event
+   * kept a while is copied by the garbage collector as it ages, so a larger tail costs latency
+   * (measured: 10,000 per run doubled the GC pauses of a run streamed at 10,000 events/s).
+   */
   readonly maxEventsPerRun?: number;
   /** Most body text kept over all runs, in characters of JSON (about bytes). Default 32 MiB. */
   readonly maxBytes?: number;
@@ -114,7 +119,7 @@ export class LiveTail {
   private commits = 0;
 
   constructor(options: LiveTailOptions = {}) {
-    this.maxEventsPerRun = Math.max(1, options.maxEventsPerRun ?? 10_000);
+    this.maxEventsPerRun = Math.max(1, options.maxEventsPerRun ?? 500);
     this.maxBytes = Math.max(0, options.maxBytes ?? 32 * 1024 * 1024);
     this.finishedGraceMs = Math.max(0, options.finishedGraceMs ?? 5_000);
     this.clock = options.clock ?? Date.now;

@@ -6,6 +6,7 @@ import cors from "@fastify/cors";
 import swagger from "@fastify/swagger";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyServerOptions } from "fastify";
+import { setMaxListeners } from "node:events";
 import type { EventBus } from "../bus/bus.js";
 import type { EventStore } from "../store/store-types.js";
 import type { StoreWriter } from "../store/store-writer.js";
@@ -105,6 +106,8 @@ export async function createServer(options: ServerOptions): Promise<RuntrailServ
   const signer = createStreamTokenSigner(options.streamTokenSecret);
   const notice = options.onNotice ?? ((message: string) => console.log(`[runtrail] ${message}`));
   const shutdown = new AbortController();
+  // Every open SSE stream listens for the shutdown: as many listeners as streams is no leak.
+  setMaxListeners(0, shutdown.signal);
   const ctx: ServerContext = {
     shutdown: shutdown.signal,
     store: options.store,

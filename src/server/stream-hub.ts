@@ -1,14 +1,15 @@
 /**
  * Wake-ups for caught-up streams. A stream never takes its events from a wake-up: it reads after
  * its own position (from the live tail or the store), so a wake-up that comes twice, late or for
- * nothing costs a read and never a gap or a duplicate. What must hold is only that every commit is
- * followed by a `notify` naming its account (and run), once the commit is readable (and in the
- * live tail, for this process's commits); the commit signals in `commit-signal.ts` ensure that.
+ * nothing costs a read and never a gap or a duplicate. What must hold is only that every write a
+ * stream can read is followed by a `notify` naming its account (and run) once it is readable: an
+ * accepted event once it is in the live tail (run streams), a commit once it is in the store (and
+ * the tail, for this process's commits); the commit signals in `commit-signal.ts` ensure that.
  */
 
 /** One stream's registration: `dirty` is set by every matching notification until the stream reads. */
 export interface StreamWaiter {
-  /** Set when something was committed since the stream last cleared it. */
+  /** Set when something was written since the stream last cleared it. */
   dirty: boolean;
   /** Resolves on the next matching notification (at once if dirty), on `ms` elapsed, or on abort. */
   wait(ms: number, signal: AbortSignal): Promise<"woken" | "timeout" | "aborted">;

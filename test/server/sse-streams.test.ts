@@ -59,6 +59,24 @@ describe("SSE run stream", () => {
     expect(messages.filter((m) => m.kind === "end")).toHaveLength(1);
   });
 
+  it("keeps many open streams without a listener-leak warning (each listens for the server's shutdown)", async () => {
+    await emitCommitted(h, runEvents("many-1", "acme", 1, false));
+    const warnings: string[] = [];
+    const onWarning = (warning: Error): void => void warnings.push(`${warning.name}: ${warning.message}`);
+    process.on("warning", onWarning);
+    try {
+      const readers = Array.from({ length: 20 }, () => readSse(`${h.url}/api/runs/many-1/stream`, { token: h.tokens.acme }));
+      for (let i = 0; i < 100 && h.server.hub.size < 20; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(h.server.hub.size).toBeGreaterThanOrEqual(20);
+      await emitCommitted(h, [{ type: "run.completed", runId: "many-1", accountId: "acme", workflow: { name: "etl" }, durationMs: 1 }]);
+      for (const messages of await Promise.all(readers)) expect(seqs(messages)).toEqual(range(4));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.filter((w) => w.includes("MaxListeners"))).toEqual([]);
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+
   it("gives two clients on one run identical streams", async () => {
     const events = runEvents("two-clients", "acme", 20);
     await emitCommitted(h, events.slice(0, 10));
