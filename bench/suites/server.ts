@@ -331,13 +331,13 @@ const pct = (ours: number, limit: number): string => `${((ours / limit) * 100).t
 
 export default async function (): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
-  // 100,000 events to 200 clients would be 20 M messages (minutes on each side); 10,000 events
-  // (2 M messages) give the same steady state within the suite's time budget. Likewise for SSE.
+  // 100,000 events each, as the issue asks: to 200 clients that is 20 M messages (about 3 minutes
+  // for the bare broadcast, whose unbounded send buffers also show in its memory row).
   const cases: { transport: Transport; count: number; total: number }[] = [
     { transport: "ws", count: 1, total: 100_000 },
     { transport: "ws", count: 50, total: 100_000 },
-    { transport: "ws", count: 200, total: 10_000 },
-    { transport: "sse", count: 50, total: 20_000 },
+    { transport: "ws", count: 200, total: 100_000 },
+    { transport: "sse", count: 50, total: 100_000 },
   ];
   for (const { transport, count, total } of cases) {
     const limit = await throughput("bare", transport, count, total);
