@@ -6,7 +6,7 @@
 import type { EventBus } from "../bus/bus.js";
 import { isTerminalRunEvent } from "../events/catalog.js";
 import type { CommittedBatch, StoreWriter } from "../store/store-writer.js";
-import type { LiveTail } from "./live-tail.js";
+import type { LiveTail, TailCommitNotice } from "./live-tail.js";
 import type { StreamHub } from "./stream-hub.js";
 
 /** A running signal; `close` stops it. */
@@ -114,21 +114,17 @@ export function writerCommitSignal(writer: StoreWriter, hub: StreamHub, options:
       : undefined;
 
   const stopCommits = writer.onCommit((batch) => {
-    if (live === "committed" || tail === undefined) {
-      try {
-        tail?.commit(batch);
-      } finally {
-        // Streams must wake whatever happened to the tail: they then read the store.
-        hub.notify(commitNotice(batch));
-      }
-      return;
-    }
-    let runs: Map<string, Set<string>> | undefined;
+    let unseen: TailCommitNotice | undefined;
     try {
-      runs = tail.commit(batch);
+      unseen = tail?.commit(batch);
     } finally {
-      hub.notify(commitNotice(batch), runs === undefined ? "all" : "accounts");
-      if (runs !== undefined && runs.size > 0) hub.notify(runs, "runs");
+      // Streams must wake whatever happened to the tail: they then read the store. In `accepted`
+      // mode, run streams have had the batch's events from the tail, all but the runs `unseen`.
+      if (live === "committed" || unseen === undefined) hub.notify(commitNotice(batch));
+      else {
+        hub.notify(commitNotice(batch), "accounts");
+        if (unseen.size > 0) hub.notify(unseen, "runs");
+      }
     }
   });
 
