@@ -53,23 +53,26 @@ class Waiter implements StreamWaiter {
   wait(ms: number, signal: AbortSignal): Promise<Outcome> {
     if (signal.aborted) return Promise.resolve("aborted");
     if (this.dirty) return Promise.resolve("woken");
-    return new Promise((resolve) => {
-      this.resolve = resolve;
-      if (this.timer === undefined || this.timerMs !== ms) {
-        clearTimeout(this.timer);
-        this.timer = setTimeout(this.onTimeout, ms);
-        this.timerMs = ms;
-      } else {
-        // Also re-arms a timer that fired while the stream was busy.
-        this.timer.refresh();
-      }
-      if (this.signal !== signal) {
-        this.signal?.removeEventListener("abort", this.onAbort);
-        this.signal = signal;
-        signal.addEventListener("abort", this.onAbort, { once: true });
-      }
-    });
+    if (this.timer === undefined || this.timerMs !== ms) {
+      clearTimeout(this.timer);
+      this.timer = setTimeout(this.onTimeout, ms);
+      this.timerMs = ms;
+    } else {
+      // Also re-arms a timer that fired while the stream was busy.
+      this.timer.refresh();
+    }
+    if (this.signal !== signal) {
+      this.signal?.removeEventListener("abort", this.onAbort);
+      this.signal = signal;
+      signal.addEventListener("abort", this.onAbort, { once: true });
+    }
+    return new Promise(this.arm);
   }
+
+  /** The executor of every wait's promise, made once rather than per wait. */
+  private readonly arm = (resolve: (outcome: Outcome) => void): void => {
+    this.resolve = resolve;
+  };
 
   dispose(): void {
     clearTimeout(this.timer);

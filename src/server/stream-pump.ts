@@ -35,6 +35,12 @@ export interface PumpOptions {
   readonly heartbeatMs: number;
 }
 
+/** Whether a page holds its run's terminal event. */
+function endsRun(items: readonly StreamItem[]): boolean {
+  for (const item of items) if (isTerminalRunEvent(item.event.type)) return true;
+  return false;
+}
+
 /** How a pump stopped: the run ended, or the client went away (abort). */
 export type PumpOutcome = { readonly kind: "ended"; readonly lastSeq: number } | { readonly kind: "aborted"; readonly after: number };
 
@@ -63,12 +69,15 @@ export async function pumpStream(options: PumpOptions): Promise<PumpOutcome> {
     for (;;) {
       if (signal.aborted) return { kind: "aborted", after };
       waiter.dirty = false;
-      const page = await source.read(after);
+      // A live stream goes round this loop once per wake-up, so it allocates as little as it can:
+      // a page from the live tail is not wrapped in a promise, and nothing here makes a closure.
+      const read = source.read(after);
+      const page = read instanceof Promise ? await read : read;
       if (signal.aborted) return { kind: "aborted", after };
       if (page.items.length > 0) {
         const sent = sink.send(page.items, live ? "live" : "history");
         if (sent !== undefined) await sent;
-        if (source.runId !== undefined && page.items.some((item) => isTerminalRunEvent(item.event.type))) sawEnd = true;
+        if (source.runId !== undefined && !sawEnd) sawEnd = endsRun(page.items);
       }
       after = page.advance;
       if (page.more) continue;
@@ -90,7 +99,12 @@ export async function pumpStream(options: PumpOptions): Promise<PumpOutcome> {
         return { kind: "ended", lastSeq: after };
       }
       live = true;
-      if (!(await woken())) return { kind: "aborted", after };
+      let outcome = await waiter.wait(options.heartbeatMs, signal);
+      while (outcome === "timeout") {
+        sink.heartbeat();
+        outcome = await waiter.wait(options.heartbeatMs, signal);
+      }
+      if (outcome === "aborted") return { kind: "aborted", after };
     }
   } finally {
     waiter.dispose();

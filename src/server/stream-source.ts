@@ -41,7 +41,8 @@ export interface StreamSource {
   readonly accountId: string;
   /** Set for a run stream: the run's end ends the stream. */
   readonly runId?: string;
-  read(after: number): Promise<SourcePage>;
+  /** A page after `after`: at once when it comes from memory (the live tail), else a promise. */
+  read(after: number): SourcePage | Promise<SourcePage>;
   /**
    * Run streams: whether the run's events through `seq` are committed to the store. A run stream
    * may send events before they are committed (the live tail's accepted events); it sends `end`
@@ -83,7 +84,7 @@ export function runSource(feed: StreamFeed, accountId: string, runId: string): S
     runId,
     read(after) {
       const slice = tail.take(accountId, runId, after, pageSize);
-      if (slice !== undefined) return Promise.resolve({ items: slice.items, advance: slice.items.at(-1)!.id, more: slice.more });
+      if (slice !== undefined) return { items: slice.items, advance: slice.items.at(-1)!.id, more: slice.more };
       return reads.read(JSON.stringify(["run", accountId, runId, after]), async () => {
         const page = await store.readRun(accountId, runId, { after, limit: pageSize });
         const items = page.items.map(({ event }) => toItem(event.seq, event));

@@ -105,10 +105,17 @@ function connection(ws: WebSocket, socket: Duplex, principal: Principal, ctx: Se
    * one page per client. Past the bound, or not drained within `wsSlowTimeoutMs`, the client is
    * too slow and is closed.
    */
-  const backpressure = async (signal: AbortSignal): Promise<void> => {
-    if (ws.bufferedAmount > ctx.wsMaxBufferedBytes) return slow();
-    if (!socket.writableNeedDrain) return;
-    if ((await waitForDrain(socket, signal, ctx.wsSlowTimeoutMs)) === "timeout" && !closing) slow();
+  // Nothing to wait for (the usual case) returns nothing, not a resolved promise: a live stream
+  // sends once per wake-up, and the pump then need not await.
+  const backpressure = (signal: AbortSignal): Promise<void> | undefined => {
+    if (ws.bufferedAmount > ctx.wsMaxBufferedBytes) {
+      slow();
+      return undefined;
+    }
+    if (!socket.writableNeedDrain) return undefined;
+    return waitForDrain(socket, signal, ctx.wsSlowTimeoutMs).then((outcome) => {
+      if (outcome === "timeout" && !closing) slow();
+    });
   };
 
   /** Sets a subscription up and answers `subscribed`; its pump then runs in the background. */
