@@ -7,7 +7,7 @@ import type { EventBus } from "../bus/bus.js";
 import { isTerminalRunEvent } from "../events/catalog.js";
 import type { CommittedBatch, StoreWriter } from "../store/store-writer.js";
 import type { LiveTail, TailCommitNotice } from "./live-tail.js";
-import type { StreamHub } from "./stream-hub.js";
+import { addRun, type StreamHub } from "./stream-hub.js";
 
 /** A running signal; `close` stops it. */
 export interface CommitSignal {
@@ -105,9 +105,7 @@ export function writerCommitSignal(writer: StoreWriter, hub: StreamHub, options:
       ? writer.onAccept((prepared) => {
           const { event } = prepared;
           tail.accept(prepared);
-          let runs = accepted.get(event.accountId);
-          if (runs === undefined) accepted.set(event.accountId, (runs = new Set()));
-          runs.add(event.runId);
+          addRun(accepted, event.accountId, event.runId);
           wakeUp ??= setImmediate(wakeRunStreams);
           if (isTerminalRunEvent(event.type)) requestFlush();
         })

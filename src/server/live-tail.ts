@@ -29,6 +29,7 @@
 import { isTerminalRunEvent } from "../events/catalog.js";
 import type { PreparedEvent } from "../store/store-types.js";
 import type { CommittedBatch } from "../store/store-writer.js";
+import { addRun } from "./stream-hub.js";
 import type { StreamItem } from "./stream-source.js";
 
 /** Options of {@link LiveTail}. */
@@ -144,7 +145,6 @@ export class LiveTail {
     const wake: TailCommitNotice = new Map();
     let key = "";
     let run: RunTail | undefined;
-    let woken: Set<string> | undefined;
     for (const { event, body } of batch.events) {
       const next = keyOf(event.accountId, event.runId);
       if (run === undefined || next !== key) {
@@ -163,12 +163,8 @@ export class LiveTail {
         run.finishedAt = undefined;
         this.finished.delete(key);
       }
-      if (!held || terminal) {
-        woken = wake.get(event.accountId);
-        if (woken === undefined) wake.set(event.accountId, (woken = new Set()));
-        woken.add(event.runId);
-      }
-      while (run.count > this.maxEventsPerRun && run.droppable) this.dropOldest(run);
+      if (!held || terminal) addRun(wake, event.accountId, event.runId);
+      this.trim(run);
     }
     this.evict(now);
     return wake;
@@ -176,8 +172,7 @@ export class LiveTail {
 
   /** Whether `take` would give the run's events after `after` (the tail holds `after + 1`). */
   holdsAfter(accountId: string, runId: string, after: number): boolean {
-    const run = this.runs.get(keyOf(accountId, runId));
-    return run !== undefined && run.count > 0 && after + 1 >= run.lo && after < run.hi;
+    return this.holding(accountId, runId, after) !== undefined;
   }
 
   /** Whether the tail holds any event of the run (it may not be committed yet). */
@@ -196,17 +191,21 @@ export class LiveTail {
    * the caller then reads the store.
    */
   take(accountId: string, runId: string, after: number, limit: number): TailSlice | undefined {
-    const run = this.runs.get(keyOf(accountId, runId));
-    if (run === undefined || run.count === 0) return undefined;
-    const lo = run.items[run.start]!.id;
-    if (after + 1 < lo || after >= run.hi) return undefined;
-    const from = run.start + (after + 1 - lo);
+    const run = this.holding(accountId, runId, after);
+    if (run === undefined) return undefined;
+    const from = run.start + (after + 1 - run.lo);
     const to = Math.min(run.items.length, from + Math.max(1, limit));
     return { items: run.items.slice(from, to), more: to < run.items.length };
   }
 
   stats(): LiveTailStats {
     return { runs: this.runs.size, events: this.events, bytes: this.bytes };
+  }
+
+  /** The run's tail if it holds `after + 1` (and so the events after `after`). */
+  private holding(accountId: string, runId: string, after: number): RunTail | undefined {
+    const run = this.runs.get(keyOf(accountId, runId));
+    return run !== undefined && run.count > 0 && after + 1 >= run.lo && after < run.hi ? run : undefined;
   }
 
   /** The run under `key`, created if new, moved to the end of the eviction order once per `commit`. */
@@ -227,6 +226,11 @@ export class LiveTail {
     run.bytes += body.length;
     this.bytes += body.length;
     this.events++;
+    this.trim(run);
+  }
+
+  /** Drops the run's oldest committed events past `maxEventsPerRun`. */
+  private trim(run: RunTail): void {
     while (run.count > this.maxEventsPerRun && run.droppable) this.dropOldest(run);
   }
 

@@ -26,6 +26,13 @@ export type CommitNotice = ReadonlyMap<string, ReadonlySet<string> | undefined>;
  */
 export type NoticeScope = "all" | "runs" | "accounts";
 
+/** Adds a run of an account to a notice being built. */
+export function addRun(notice: Map<string, Set<string>>, accountId: string, runId: string): void {
+  let runs = notice.get(accountId);
+  if (runs === undefined) notice.set(accountId, (runs = new Set()));
+  runs.add(runId);
+}
+
 type Outcome = "woken" | "timeout" | "aborted";
 
 class Waiter implements StreamWaiter {
@@ -90,6 +97,12 @@ class Waiter implements StreamWaiter {
   }
 }
 
+/** Whether a notice of an account's `runs` (any run: `undefined`) wakes the waiter. */
+function wakes(waiter: Waiter, runs: ReadonlySet<string> | undefined, scope: NoticeScope): boolean {
+  if (waiter.runId === undefined) return scope !== "runs";
+  return scope !== "accounts" && (runs === undefined || runs.has(waiter.runId));
+}
+
 /**
  * The registry of waiting streams, by account.
  *
@@ -118,9 +131,7 @@ export class StreamHub {
     for (const [accountId, runs] of notice) {
       const waiters = this.byAccount.get(accountId);
       if (waiters === undefined) continue;
-      for (const waiter of waiters) {
-        if (waiter.runId === undefined ? scope !== "runs" : scope !== "accounts" && (runs === undefined || runs.has(waiter.runId))) waiter.notify();
-      }
+      for (const waiter of waiters) if (wakes(waiter, runs, scope)) waiter.notify();
     }
   }
 

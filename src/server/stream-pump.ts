@@ -56,45 +56,35 @@ export async function pumpStream(options: PumpOptions): Promise<PumpOutcome> {
   let after = options.after;
   let live = false;
   let sawEnd = false;
-  /** Waits for the next wake-up, sending heartbeats meanwhile; false once aborted. */
-  const woken = async (): Promise<boolean> => {
-    for (;;) {
-      const outcome = await waiter.wait(options.heartbeatMs, signal);
-      if (outcome === "aborted") return false;
-      if (outcome === "woken") return true;
-      sink.heartbeat();
-    }
-  };
   try {
     for (;;) {
       if (signal.aborted) return { kind: "aborted", after };
       waiter.dirty = false;
-      // A live stream goes round this loop once per wake-up, so it allocates as little as it can:
-      // a page from the live tail is not wrapped in a promise, and nothing here makes a closure.
-      const read = source.read(after);
-      const page = read instanceof Promise ? await read : read;
-      if (signal.aborted) return { kind: "aborted", after };
-      if (page.items.length > 0) {
-        const sent = sink.send(page.items, live ? "live" : "history");
-        if (sent !== undefined) await sent;
-        if (source.runId !== undefined && !sawEnd) sawEnd = endsRun(page.items);
-      }
-      after = page.advance;
-      if (page.more) continue;
-      if (source.runId !== undefined && !sawEnd && (!live || page.items.length === 0)) {
-        // A client resuming after the run's last event never sees the terminal event again. Asked
-        // on the first catch-up and on wake-ups that brought nothing (the run may have ended
-        // since, committed by this or another process), not on every live page.
-        const run = await options.store.getRun(source.accountId, source.runId);
-        if (run !== undefined && isRunFinished(run.status) && after >= run.lastSeq) sawEnd = true;
-      }
-      if (sawEnd && source.runId !== undefined) {
-        // Sent before it was committed (an accepted event): `end` waits until it is stored.
-        waiter.dirty = false;
-        while (source.stored !== undefined && !(await source.stored(after))) {
-          if (!(await woken())) return { kind: "aborted", after };
-          waiter.dirty = false;
+      // Nothing follows a run's terminal event: once it was sent, only `end` is left to wait for.
+      if (!sawEnd) {
+        // A live stream goes round this loop once per wake-up, so it allocates as little as it can:
+        // a page from the live tail is not wrapped in a promise, and nothing here makes a closure.
+        const read = source.read(after);
+        const page = read instanceof Promise ? await read : read;
+        if (signal.aborted) return { kind: "aborted", after };
+        if (page.items.length > 0) {
+          const sent = sink.send(page.items, live ? "live" : "history");
+          if (sent !== undefined) await sent;
+          if (source.runId !== undefined) sawEnd = endsRun(page.items);
         }
+        after = page.advance;
+        if (page.more) continue;
+        if (source.runId !== undefined && !sawEnd && (!live || page.items.length === 0)) {
+          // A client resuming after the run's last event never sees the terminal event again. Asked
+          // on the first catch-up and on wake-ups that brought nothing (the run may have ended
+          // since, committed by this or another process), not on every live page.
+          const run = await options.store.getRun(source.accountId, source.runId);
+          if (run !== undefined && isRunFinished(run.status) && after >= run.lastSeq) sawEnd = true;
+        }
+      }
+      // The terminal event may have been sent before its commit (an accepted event): `end` waits
+      // until it is stored; the commit's wake-up brings the loop back here, without a read.
+      if (sawEnd && source.runId !== undefined && (source.stored === undefined || (await source.stored(after)))) {
         sink.end(source.runId, after);
         return { kind: "ended", lastSeq: after };
       }

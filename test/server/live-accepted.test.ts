@@ -8,6 +8,7 @@
  * - `committed`: run streams get nothing until the commit.
  */
 import { afterEach, describe, expect, it } from "vitest";
+import type { EventInput } from "runtrail";
 import type { EventStore } from "../../src/store/index.js";
 import { emitCommitted, range, readSse, runEvents, startHarness, WsClient, type Harness, type HarnessOptions } from "./server-fixtures.js";
 
@@ -60,6 +61,20 @@ async function startGated(options: HarnessOptions = {}): Promise<Gated> {
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Stores the run's first event (so the run exists), subscribes a client to the run as "r", then
+ * shuts the gate and emits the rest: they are accepted, and held from the store.
+ */
+async function streamWithCommitsHeld(g: Gated, events: readonly EventInput[]): Promise<WsClient> {
+  await emitCommitted(g, events.slice(0, 1));
+  const client = await WsClient.connect(g.url, g.tokens.acme);
+  client.send({ op: "subscribe", sub: "r", runId: events[0]!.runId, after: 0 });
+  await client.until(() => client.events("r").length === 1);
+  g.gate.shut();
+  for (const event of events.slice(1)) await g.bus.emit(event);
+  return client;
+}
+
 let h: Gated | undefined;
 afterEach(async () => {
   h?.gate.open();
@@ -73,13 +88,7 @@ describe("live mode accepted (the default)", () => {
     const events = runEvents("early", "acme", 3);
     // A secret in the output: the default redactor hides it in the store, and so in the stream.
     events[2] = { ...events[2]!, output: { user: "ada", password: "hunter2" } } as (typeof events)[number];
-    // The run exists (its start is stored) before anyone can subscribe; then commits are held.
-    await emitCommitted(h, events.slice(0, 1));
-    const client = await WsClient.connect(h.url, h.tokens.acme);
-    client.send({ op: "subscribe", sub: "r", runId: "early", after: 0 });
-    await client.until(() => client.events("r").length === 1);
-    h.gate.shut();
-    for (const event of events.slice(1)) await h.bus.emit(event);
+    const client = await streamWithCommitsHeld(h, events);
     await client.until(() => client.events("r").length === events.length);
     expect(client.events("r").map((e) => e.seq)).toEqual(range(events.length));
     expect((await h.store.readRun("acme", "early")).items).toHaveLength(1);
@@ -163,12 +172,7 @@ describe("live mode committed", () => {
   it("sends nothing to a run stream before the commit", async () => {
     h = await startGated({ live: "committed" });
     const events = runEvents("late-only", "acme", 2);
-    await emitCommitted(h, events.slice(0, 1));
-    const client = await WsClient.connect(h.url, h.tokens.acme);
-    client.send({ op: "subscribe", sub: "r", runId: "late-only", after: 0 });
-    await client.until(() => client.events("r").length === 1);
-    h.gate.shut();
-    for (const event of events.slice(1)) await h.bus.emit(event);
+    const client = await streamWithCommitsHeld(h, events);
     await pause(100);
     expect(client.events("r")).toHaveLength(1);
     h.gate.open();
