@@ -296,7 +296,7 @@ async function latency(side: LatencySide, count: number, rate: number, seconds: 
 }
 
 /** Samples of each side taken in turn, so a noisy spell of the machine falls on all of them. */
-const LATENCY_SAMPLES = 5;
+const LATENCY_SAMPLES = Number(process.env.RUNTRAIL_BENCH_SAMPLES ?? 5);
 const LATENCY_SIDES: readonly LatencySide[] = ["bare", "bare+store", "accepted", "committed"];
 
 const median = (values: readonly number[]): number => {
@@ -329,6 +329,12 @@ async function latencies(count: number, rate: number, seconds: number): Promise<
 
 const pct = (ours: number, limit: number): string => `${((ours / limit) * 100).toFixed(0)}%`;
 
+/**
+ * `RUNTRAIL_BENCH_SERVER=latency` (or `throughput`) runs one part alone, and
+ * `RUNTRAIL_BENCH_SAMPLES=N` takes N latency samples per side: for a quick look while working.
+ */
+const PARTS = new Set((process.env.RUNTRAIL_BENCH_SERVER ?? "throughput,latency").split(","));
+
 export default async function (): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   // 100,000 events each, as the issue asks: to 200 clients that is 20 M messages (about 3 minutes
@@ -339,7 +345,7 @@ export default async function (): Promise<BenchRow[]> {
     { transport: "ws", count: 200, total: 100_000 },
     { transport: "sse", count: 50, total: 100_000 },
   ];
-  for (const { transport, count, total } of cases) {
+  for (const { transport, count, total } of PARTS.has("throughput") ? cases : []) {
     const limit = await throughput("bare", transport, count, total);
     const ours = await throughput("runtrail", transport, count, total);
     const clientsText = `${count} ${transport === "ws" ? "WebSocket" : "SSE"} client${count === 1 ? "" : "s"}`;
@@ -370,7 +376,7 @@ export default async function (): Promise<BenchRow[]> {
     { count: 1, rate: 10_000, seconds: 3 },
     { count: 50, rate: 1_000, seconds: 4 },
   ];
-  for (const { count, rate, seconds } of paces) {
+  for (const { count, rate, seconds } of PARTS.has("latency") ? paces : []) {
     const sides = await latencies(count, rate, seconds);
     const bare = sides.get("bare")!;
     const stored = sides.get("bare+store")!;

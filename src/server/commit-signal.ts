@@ -55,11 +55,11 @@ export function commitNotice(batch: CommittedBatch, into = new Map<string, Set<s
  * Signals the writes of `writer` (this process's runs) as the writer makes them.
  *
  * `accepted` mode: each event the writer takes goes to the live tail at once, and the run's
- * streams are woken once per turn of the event loop (so a burst of events is one wake-up and one
- * send per stream, not one per event). Each commit then wakes the account streams, and the run
- * streams only where the tail could not have shown them the committed events (or the run ended:
- * streams send `end` once the run's last event is committed). The terminal event of a run asks
- * for a commit at once.
+ * streams are woken once the writer has read the events in flight (so a burst of events is one
+ * wake-up and one send per stream, not one per event). Each commit then wakes the account
+ * streams, and the run streams only where the tail could not have shown them the committed events
+ * (or the run ended: streams send `end` once the run's last event is committed). The terminal
+ * event of a run asks for a commit at once.
  *
  * `committed` mode: each committed batch goes to the live tail, then wakes exactly the streams of
  * the accounts and runs it holds.
@@ -93,12 +93,24 @@ export function writerCommitSignal(writer: StoreWriter, hub: StreamHub, options:
   };
 
   let accepted = new Map<string, Set<string>>();
-  let wakeUp: ReturnType<typeof setImmediate> | undefined;
+  let wakePending = false;
   const wakeRunStreams = (): void => {
-    wakeUp = undefined;
+    if (!wakePending) return;
+    wakePending = false;
     const notice = accepted;
     accepted = new Map();
     hub.notify(notice, "runs");
+  };
+  // The wake-up runs once the microtasks in flight are done (the writer reads a burst of events in
+  // one chain of them), so a burst is still one wake-up; but before the event loop moves on. What
+  // the loop runs between its phases (the writer's commit answers, garbage collection scheduled as
+  // a task) then never lands between an event's emit and its send. With `setImmediate` it could:
+  // at 10,000 events/s to one client, the server's emit-to-send p99 was 1.0 to 7.8 ms over 4
+  // samples, and 0.7 to 1.0 ms (one sample 3.7) with `nextTick`.
+  const scheduleWake = (): void => {
+    if (wakePending) return;
+    wakePending = true;
+    process.nextTick(wakeRunStreams);
   };
   const stopAccepts =
     live === "accepted" && tail !== undefined
@@ -106,7 +118,7 @@ export function writerCommitSignal(writer: StoreWriter, hub: StreamHub, options:
           const { event } = prepared;
           tail.accept(prepared);
           addRun(accepted, event.accountId, event.runId);
-          wakeUp ??= setImmediate(wakeRunStreams);
+          scheduleWake();
           if (isTerminalRunEvent(event.type)) requestFlush();
         })
       : undefined;
@@ -133,10 +145,7 @@ export function writerCommitSignal(writer: StoreWriter, hub: StreamHub, options:
     async close() {
       stopEvents?.();
       stopAccepts?.();
-      if (wakeUp !== undefined) {
-        clearImmediate(wakeUp);
-        wakeRunStreams();
-      }
+      wakeRunStreams();
       await flushing;
       closed = true;
       stopCommits();

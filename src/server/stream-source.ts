@@ -20,8 +20,9 @@ export interface StreamItem {
   /** The event's JSON text (the stored body, or made once per read), shared by every stream. */
   readonly body: string;
   /**
-   * The last wire message built around this item, for the next stream that sends the same one
-   * (items are shared by the streams that read them); `key` says what it was built for.
+   * The last wire message built around this item, for the next stream that sends the same one in
+   * the same round (items are shared by the streams that read them); `key` says what it was built
+   * for. The WebSocket sink sets it and clears it when the round ends.
    */
   wire?: { readonly key: string; readonly data: Buffer };
 }

