@@ -1,10 +1,10 @@
 /**
  * The SQLite store's write thread: what a caller sees of it. Errors cross the thread with their
- * SQLite code, the retry check of an uncertain batch runs there, and an idle thread never keeps
- * a process alive. (The conformance suite runs every store behaviour on both write paths.)
+ * SQLite code, the retry check of an uncertain batch runs there, WAL checkpoints run on a thread of
+ * their own, and an idle thread never keeps a process alive. (The conformance suite runs every store behaviour on both write paths.)
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -45,6 +45,21 @@ describe("sqlite write thread", () => {
     expect((await store.readRun("default", "r")).items.map((item) => item.cursor)).toEqual([1, 2, 3]);
     expect((await store.getRun("default", "r"))?.eventCount).toBe(3);
     expect((await store.append(batchOf("r2", 2))).cursors).toEqual([4, 5]);
+  });
+
+  it("checkpoints the WAL on a thread of its own, soon after commits and while the store stays open", async () => {
+    const file = join(dir, "t.db");
+    const before = statSync(file).size;
+    // Far fewer pages than SQLite's automatic checkpoint waits for (1,000): left to it, the
+    // events would stay in the WAL, and the database file would not grow, until the store closed.
+    for (let i = 0; i < 4; i++) await store.append(batchOf(`ck${i}`, 500));
+    expect(statSync(`${file}-wal`).size).toBeGreaterThan(0);
+    const deadline = Date.now() + 5_000;
+    while (statSync(file).size === before && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(statSync(file).size).toBeGreaterThan(before);
+    // The store reads what was checkpointed, and keeps writing.
+    expect((await store.getRun("default", "ck3"))?.eventCount).toBe(500);
+    expect((await store.append(batchOf("after", 1))).cursors).toEqual([2_001]);
   });
 
   it("refuses writes once the store is closed, with a message that says so", async () => {
