@@ -36,9 +36,10 @@ export interface SqliteStoreOptions {
    */
   synchronous?: "normal" | "full";
   /**
-   * Write on a worker thread with its own connection (default for a database file): commits and
-   * WAL checkpoints then never stall this thread, and preparing the next batch overlaps with
-   * committing this one. Always off for `:memory:` and for a `database` passed in.
+   * Write on a worker thread with its own connection (default for a database file): commits then
+   * never stall this thread, and preparing the next batch overlaps with committing this one. WAL
+   * checkpoints run on a further thread, so no commit waits for one. Always off for `:memory:`
+   * and for a `database` passed in.
    */
   writeThread?: boolean;
 }
