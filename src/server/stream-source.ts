@@ -4,8 +4,9 @@
  * accepted or committed) and reads the store for the rest; an account stream always reads the
  * store (cursors are not provably consecutive: sequences skip on rollback, other processes write
  * too). Store reads are shared by the streams that ask for the same page at once
- * (`stream-reads.ts`), and each event is serialised once per read, not once per stream. A page says how far it advanced even when the stream's own
- * filter kept none of its events, so a filtered stream never re-reads what it has skipped.
+ * (`stream-reads.ts`), and each event is serialised once per read, not once per stream. A page
+ * says how far it advanced even when the stream's own filter kept none of its events, so a
+ * filtered stream never re-reads what it has skipped.
  */
 import { compileTypePatterns } from "../bus/filter.js";
 import type { RuntrailEvent } from "../events/catalog.js";

@@ -5,11 +5,11 @@
  * (the socket is corked while its messages are queued). A message is encoded once and the same
  * bytes are written to every client whose subscription has the same name (the common case of many
  * clients on one run) in the same round of sends, so a page costs the server references, not a
- * copy per client. Before its
- * next page, a subscription waits until the socket has taken the last one (`drain`), so a client
- * holds at most about a page of unsent events in the server. A client whose send buffer passes
- * `wsMaxBufferedBytes`, or that has not taken a page within `wsSlowTimeoutMs`, gets a
- * `slow_consumer` error per subscription with the position to resume from, and is closed.
+ * copy per client. Before its next page, a subscription waits until the socket has taken the last
+ * one (`drain`), so a client holds at most about a page of unsent events in the server. A client
+ * whose send buffer passes `wsMaxBufferedBytes`, or that has not taken a page within
+ * `wsSlowTimeoutMs`, gets a `slow_consumer` error per subscription with the position to resume
+ * from, and is closed.
  */
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";

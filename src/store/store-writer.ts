@@ -279,8 +279,8 @@ class Writer implements StoreWriter {
    * projected (its events were prepared as they were read): with a store that commits elsewhere
    * (a database server, the SQLite write thread), that work overlaps with the commit. The next
    * batch is sent only once the previous one is committed, so a failed batch is retried before
-   * anything after it is written and what is stored never has a gap. A partial batch waits for the commit in flight instead,
-   * so that events arriving meanwhile share its commit.
+   * anything after it is written and what is stored never has a gap. A partial batch waits for the
+   * commit in flight instead, so that events arriving meanwhile share its commit.
    */
   private async flushLoop(): Promise<void> {
     let writing: Promise<void> | undefined;

@@ -8,8 +8,8 @@
  * measured on this project's machines, commits then waited 100 to 450 ms about once a second.
  *
  * Messages in: any value after a commit (a checkpoint follows within `delayMs`, one for however
- * many commits came meanwhile), or `"close"`. Messages out, after each checkpoint:
- * `{ log, checkpointed }`, the WAL's frames and how many of them are now in the database file.
+ * many commits came meanwhile), or `"close"`. Messages out, after each checkpoint: `{ log }`, the
+ * WAL's frames (the write thread checkpoints itself if they pile up).
  */
 import { parentPort, workerData } from "node:worker_threads";
 import Database from "better-sqlite3";
@@ -25,8 +25,8 @@ let timer;
 
 function checkpoint() {
   timer = undefined;
-  const [result] = /** @type {{ log: number, checkpointed: number }[]} */ (db.pragma("wal_checkpoint(PASSIVE)"));
-  port?.postMessage({ log: result?.log ?? 0, checkpointed: result?.checkpointed ?? 0 });
+  const [result] = /** @type {{ log: number }[]} */ (db.pragma("wal_checkpoint(PASSIVE)"));
+  port?.postMessage({ log: result?.log ?? 0 });
 }
 
 port.on("message", (message) => {

@@ -23,6 +23,8 @@ if (port === null) throw new Error("sqlite-write-thread.js runs as a worker thre
 const db = new Database(config.path, { timeout: 5_000 });
 db.pragma("journal_mode = WAL");
 db.pragma(`synchronous = ${config.synchronous}`);
+// Checkpoints are the checkpoint thread's (see `afterCommit`), never a commit's.
+db.pragma("wal_autocheckpoint = 0");
 
 /** How long after a commit its checkpoint follows; the commits meanwhile share it. */
 const CHECKPOINT_DELAY_MS = 200;
@@ -31,28 +33,36 @@ const AUTO_CHECKPOINT_PAGES = 1_000;
 /** WAL frames past which this thread checkpoints itself, between two commits (so it catches up). */
 const WAL_LIMIT_FRAMES = 20_000;
 
-/** @type {Worker | undefined} */
-let checkpointer = new Worker(new URL("./sqlite-checkpoint-thread.js", import.meta.url), { workerData: { path: config.path, delayMs: CHECKPOINT_DELAY_MS } });
+/**
+ * The checkpoint thread, started by the first commit (a store opened only to read starts none);
+ * `null` once it stopped unasked, and SQLite's own checkpoint is back on.
+ * @type {Worker | undefined | null}
+ */
+let checkpointer;
 let walTooLong = false;
-db.pragma("wal_autocheckpoint = 0");
-const checkpointerGone = () => {
-  if (checkpointer === undefined) return;
-  checkpointer = undefined;
-  db.pragma(`wal_autocheckpoint = ${AUTO_CHECKPOINT_PAGES}`);
-};
-checkpointer.on("error", checkpointerGone);
-checkpointer.on("exit", checkpointerGone);
-checkpointer.on(
-  "message",
-  /** @param {{ log: number, checkpointed: number }} progress */
-  (progress) => {
-    if (progress.log > WAL_LIMIT_FRAMES) walTooLong = true;
-  },
-);
+
+function startCheckpointer() {
+  const thread = new Worker(new URL("./sqlite-checkpoint-thread.js", import.meta.url), { workerData: { path: config.path, delayMs: CHECKPOINT_DELAY_MS } });
+  const gone = () => {
+    if (checkpointer !== thread) return;
+    checkpointer = null;
+    db.pragma(`wal_autocheckpoint = ${AUTO_CHECKPOINT_PAGES}`);
+  };
+  thread.on("error", gone);
+  thread.on("exit", gone);
+  thread.on(
+    "message",
+    /** @param {{ log: number }} progress */
+    (progress) => {
+      if (progress.log > WAL_LIMIT_FRAMES) walTooLong = true;
+    },
+  );
+  return thread;
+}
 
 /** After a commit has been answered: its checkpoint, on the checkpoint thread or (rarely) here. */
 function afterCommit() {
-  checkpointer?.postMessage(1);
+  if (checkpointer !== null) (checkpointer ??= startCheckpointer()).postMessage(1);
   if (!walTooLong) return;
   walTooLong = false;
   try {
@@ -69,11 +79,12 @@ function close() {
     db.close();
     port?.close();
   };
-  if (thread === undefined) return finish();
-  checkpointer = undefined;
+  if (thread === undefined || thread === null) return finish();
+  checkpointer = null;
   thread.once("exit", finish);
   thread.postMessage("close");
 }
+
 // better-sqlite3's own typings and the store's slice of them differ only in generics.
 const core = createWriteCore(/** @type {import("./sqlite-driver.js").SqliteDatabase} */ (/** @type {unknown} */ (db)), config.sql);
 port.postMessage({ id: 0, result: null }); // ready: the connection is open
