@@ -5,8 +5,8 @@
  * code that runs its own steps. Every transition is an event on the bus.
  */
 export { workflow, WorkflowBuilder, type StepOptions } from "./workflow-builder.js";
-export { Workflow, type RunHandle, type RunStream, type StreamOptions } from "./workflow-run.js";
-export type { RunOptions } from "./run-executor.js";
+export { Workflow, type RunHandle, type RunStream, type StreamOptions } from "./workflow.js";
+export type { RunOptions } from "./run/run-executor.js";
 export type {
   Condition,
   ExpressionScope,
@@ -20,7 +20,7 @@ export type {
   StepTimer,
   ValueSource,
   Vars,
-} from "./definition-types.js";
+} from "./define/definition-types.js";
 export {
   CallFailedError,
   RunCancelledError,
@@ -30,9 +30,9 @@ export {
   RunVetoedError,
   StepFailedError,
   StepTimeoutError,
-  WorkflowDefinitionError,
-  type DefinitionIssue,
-} from "./run-errors.js";
-export { instrument, type InstrumentOptions, type InstrumentState } from "./step-instrument.js";
-export { loadWorkflow, parseWorkflow, type SpecOptions } from "./spec-load.js";
-export { WorkflowSpecSchema, type StepSpec, type WorkflowSpec } from "./spec-schema.js";
+} from "./run/run-errors.js";
+export { WorkflowDefinitionError, type DefinitionIssue } from "./define/definition-errors.js";
+export { instrument, type InstrumentOptions, type InstrumentState } from "./run/step-instrument.js";
+export { loadWorkflow, parseWorkflow } from "./workflow-load.js";
+export type { SpecOptions } from "./define/spec-compile.js";
+export { WorkflowSpecSchema, type StepSpec, type WorkflowSpec } from "./define/spec-schema.js";

@@ -10,9 +10,9 @@ import type {
   NodeOptions,
   StepHandler,
   ValueSource,
-} from "./definition-types.js";
-import { compileGraph } from "./graph-compile.js";
-import { Workflow } from "./workflow-run.js";
+} from "./define/definition-types.js";
+import { compileGraph } from "./define/graph-compile.js";
+import { Workflow } from "./workflow.js";
 
 type AnyOutputs = Record<string, unknown>;
 

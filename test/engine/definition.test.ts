@@ -107,7 +107,7 @@ describe("definition validation (at build time)", () => {
   });
 });
 
-import * as compile from "../../src/engine/graph-compile.js";
+import * as compile from "../../src/engine/define/graph-compile.js";
 function requireCompile(): typeof compile {
   return compile;
 }

@@ -2,7 +2,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import type { StepContext } from "../../src/engine/index.js";
 import { WorkflowDefinitionError } from "../../src/engine/index.js";
-import { loadWorkflow, parseWorkflow } from "../../src/engine/spec-load.js";
+import { loadWorkflow, parseWorkflow } from "../../src/engine/workflow-load.js";
 import { recordingBus, steps } from "./engine-helpers.js";
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));

@@ -2,8 +2,8 @@
  * The shapes of a workflow definition and of what a step's code receives. The TypeScript
  * builder and the YAML/JSON loader both produce a {@link GraphModel}; the compiler validates it.
  */
-import type { StepRetrySettings } from "../control/index.js";
-import type { TokenUsage } from "../events/families/llm.js";
+import type { StepRetrySettings } from "../../control/index.js";
+import type { TokenUsage } from "../../events/index.js";
 
 /**
  * What an expression sees: the run (or iteration) input, finished steps' outputs, variables.

@@ -2,10 +2,10 @@
  * Validation and compilation of a definition into the graph the scheduler walks: node indices,
  * dependents lists, in-degrees and compiled expressions, so a run never searches by id.
  */
-import { stepRetryPolicy, type ControlHandlerFn, type ControlPolicy } from "../control/index.js";
+import { stepRetryPolicy, type ControlHandlerFn, type ControlPolicy } from "../../control/index.js";
 import type { Condition, ExpressionScope, GraphModel, NodeModel, StepHandler, SubWorkflow, ValueSource } from "./definition-types.js";
 import { compileExpression, isProblem, type CompiledExpression } from "./expression-compile.js";
-import { WorkflowDefinitionError, type DefinitionIssue } from "./run-errors.js";
+import { WorkflowDefinitionError, type DefinitionIssue } from "./definition-errors.js";
 
 type Path = readonly (string | number)[];
 

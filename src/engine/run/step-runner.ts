@@ -2,10 +2,10 @@
  * One step's attempts: start, the before-step decision, the handler (with its timeout), then
  * completion, or failure and control's answer: retry, fallback or fail.
  */
-import type { ControlDecision } from "../control/control-types.js";
-import type { EventInput, RuntrailEvent } from "../events/catalog.js";
-import type { ErrorInfo, Decision } from "../events/fields.js";
-import type { CompiledNode } from "./graph-compile.js";
+import type { ControlDecision } from "../../control/index.js";
+import type { EventInput, RuntrailEvent } from "../../events/index.js";
+import type { ErrorInfo, Decision } from "../../events/index.js";
+import type { CompiledNode } from "../define/graph-compile.js";
 import type { RunExecutor, RunnableWorkflow } from "./run-executor.js";
 import { DONE, type Frame } from "./run-frame.js";
 import { StepFailedError, StepTimeoutError, toErrorInfo } from "./run-errors.js";

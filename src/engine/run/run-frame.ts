@@ -2,7 +2,7 @@
  * A frame: one execution of a graph (the run's top level, or one loop iteration's body), with
  * the outputs of its finished nodes and each node's state.
  */
-import type { CompiledGraph } from "./graph-compile.js";
+import type { CompiledGraph } from "../define/graph-compile.js";
 
 /** Node states within a frame. */
 export const PENDING = 0;

@@ -3,9 +3,9 @@
  * previous one ended. Skips (a false guard, a branch not taken, nothing needed ran) and if-nodes
  * are decided here; steps and loops run in their own files.
  */
-import type { Decision, ErrorInfo } from "../events/fields.js";
-import type { CompiledExpression } from "./expression-compile.js";
-import type { CompiledNode } from "./graph-compile.js";
+import type { Decision, ErrorInfo } from "../../events/index.js";
+import type { CompiledExpression } from "../define/expression-compile.js";
+import type { CompiledNode } from "../define/graph-compile.js";
 import type { RunExecutor } from "./run-executor.js";
 import { DONE, SKIPPED, type Frame } from "./run-frame.js";
 import { StepFailedError, toErrorInfo } from "./run-errors.js";

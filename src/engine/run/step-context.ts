@@ -2,12 +2,12 @@
  * What a step's code receives. One object per attempt, methods on the prototype (no closures per
  * step); metrics, issues and the vars view are created only when a step touches them.
  */
-import type { ControlDecision, DecisionPoint } from "../control/control-types.js";
-import type { EventInput, RuntrailEvent } from "../events/catalog.js";
-import type { Decision, ErrorInfo } from "../events/fields.js";
-import type { TokenUsage } from "../events/families/llm.js";
-import type { LlmRequest, StepContext, StepTimer, UsageLike, Vars } from "./definition-types.js";
-import type { CompiledNode } from "./graph-compile.js";
+import type { ControlDecision, DecisionPoint } from "../../control/index.js";
+import type { EventInput, RuntrailEvent } from "../../events/index.js";
+import type { Decision, ErrorInfo } from "../../events/index.js";
+import type { TokenUsage } from "../../events/index.js";
+import type { LlmRequest, StepContext, StepTimer, UsageLike, Vars } from "../define/definition-types.js";
+import type { CompiledNode } from "../define/graph-compile.js";
 import type { Frame } from "./run-frame.js";
 import { CallFailedError, toErrorInfo } from "./run-errors.js";
 

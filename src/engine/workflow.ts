@@ -3,15 +3,15 @@
  * `progress()`, `variables()` and `state()` by projecting its events, exactly as a stored or
  * replayed run would.
  */
-import { createBus, type EventBus } from "../bus/bus.js";
-import { isTerminalRunEvent, type RuntrailEvent } from "../events/catalog.js";
-import type { Progress } from "../events/families/progress.js";
-import { projectProgress } from "../projections/progress-reducer.js";
-import { projectRun, type RunState } from "../projections/run-state.js";
-import { projectVariables, type VariablesState } from "../projections/variables-reducer.js";
-import type { SubWorkflow } from "./definition-types.js";
-import type { CompiledGraph } from "./graph-compile.js";
-import { RunExecutor, type RunnableWorkflow, type RunOptions } from "./run-executor.js";
+import { createBus, type EventBus } from "../bus/index.js";
+import { isTerminalRunEvent, type RuntrailEvent } from "../events/index.js";
+import type { Progress } from "../events/index.js";
+import { projectProgress } from "../projections/index.js";
+import { projectRun, type RunState } from "../projections/index.js";
+import { projectVariables, type VariablesState } from "../projections/index.js";
+import type { SubWorkflow } from "./define/definition-types.js";
+import type { CompiledGraph } from "./define/graph-compile.js";
+import { RunExecutor, type RunnableWorkflow, type RunOptions } from "./run/run-executor.js";
 
 /**
  * A run in progress (or finished).

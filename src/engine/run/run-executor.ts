@@ -2,14 +2,14 @@
  * One run of a workflow: emits its trail through the bus, schedules the graph in waves, asks
  * control at each decision point, and ends with exactly one terminal event.
  */
-import type { EventBus } from "../bus/bus.js";
-import type { ControlContext, ControlDecision, ControlPort, DecisionPoint } from "../control/control-types.js";
-import type { EventInput, RuntrailEvent } from "../events/catalog.js";
-import type { Decision, ErrorInfo, WorkflowRef } from "../events/fields.js";
-import type { Progress } from "../events/families/progress.js";
-import { NO_PROGRESS, reduceProgress } from "../projections/progress-reducer.js";
-import type { ExpressionScope } from "./definition-types.js";
-import type { CompiledGraph, CompiledNode } from "./graph-compile.js";
+import type { EventBus } from "../../bus/index.js";
+import type { ControlContext, ControlDecision, ControlPort, DecisionPoint } from "../../control/index.js";
+import type { EventInput, RuntrailEvent } from "../../events/index.js";
+import type { Decision, ErrorInfo, WorkflowRef } from "../../events/index.js";
+import type { Progress } from "../../events/index.js";
+import { NO_PROGRESS, reduceProgress } from "../../projections/index.js";
+import type { ExpressionScope } from "../define/definition-types.js";
+import type { CompiledGraph, CompiledNode } from "../define/graph-compile.js";
 import { newFrame, type Frame } from "./run-frame.js";
 import { RunCancelledError, RunFailedError, RunTimeoutError, RunVetoedError, toErrorInfo, type RunError } from "./run-errors.js";
 import { runGraph } from "./run-scheduler.js";

@@ -6,11 +6,10 @@
 import type { TSchema } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import { isNode, LineCounter, parseDocument, type Document } from "yaml";
-import type { GraphModel, NodeModel, StepHandler } from "./definition-types.js";
-import { compileGraph } from "./graph-compile.js";
-import { WorkflowDefinitionError, type DefinitionIssue } from "./run-errors.js";
+import type { GraphModel, NodeModel, StepHandler, SubWorkflow } from "./definition-types.js";
+import { compileGraph, type CompiledGraph } from "./graph-compile.js";
+import { WorkflowDefinitionError, type DefinitionIssue } from "./definition-errors.js";
 import { WorkflowSpecSchema, type StepSpec, type WorkflowSpec } from "./spec-schema.js";
-import { Workflow } from "./workflow-run.js";
 
 /**
  * What a spec's names refer to.
@@ -21,7 +20,7 @@ export interface SpecOptions {
   /** Step code by the name a spec's `run:` uses. */
   readonly handlers?: Readonly<Record<string, StepHandler<never, never, unknown>>>;
   /** Sub-workflows by the name a spec's `workflow:` uses. */
-  readonly workflows?: Readonly<Record<string, Workflow<never, unknown>>>;
+  readonly workflows?: Readonly<Record<string, SubWorkflow>>;
   /** The file name errors mention when the text came from elsewhere. */
   readonly file?: string;
   /** The workflow's name when the document has none. Default: the file's base name, else "workflow". */
@@ -32,20 +31,13 @@ type Path = (string | number)[];
 const KINDS = ["run", "workflow", "if", "foreach", "while"] as const;
 
 /**
- * Parses and validates a YAML or JSON spec (JSON is YAML, so lines are known for both).
+ * Parses, validates and compiles a YAML or JSON spec (JSON is YAML, so lines are known for both).
+ * Every issue found is thrown at once, each with its path and line.
  *
  * @example
- * const wf = parseWorkflow(`
- * name: orders
- * steps:
- *   - id: fetch
- *     run: fetchOrders
- *   - id: total
- *     run: sum
- *     needs: [fetch]
- * `, { handlers: { fetchOrders, sum } });
+ * const graph = compileSpec("name: w\nsteps:\n  - id: a\n    run: fetch\n", { handlers: { fetch } });
  */
-export function parseWorkflow(text: string, options: SpecOptions = {}): Workflow<unknown, unknown> {
+export function compileSpec(text: string, options: SpecOptions = {}): CompiledGraph {
   const file = options.file;
   const fallbackName = options.name ?? (file === undefined ? "workflow" : baseName(file));
   const lineCounter = new LineCounter();
@@ -66,35 +58,20 @@ export function parseWorkflow(text: string, options: SpecOptions = {}): Workflow
 
   const issues: DefinitionIssue[] = [];
   const model = toModel(value as WorkflowSpec, name, [], options, issues);
-  let workflow: Workflow<unknown, unknown> | undefined;
+  let graph: CompiledGraph | undefined;
   try {
-    workflow = new Workflow(compileGraph(model));
+    graph = compileGraph(model);
   } catch (error) {
     if (!(error instanceof WorkflowDefinitionError)) throw error;
     issues.push(...error.issues);
   }
-  if (issues.length > 0 || workflow === undefined) {
+  if (issues.length > 0 || graph === undefined) {
     throw new WorkflowDefinitionError(name, inDocumentOrder(issues.map((issue) => withLine(issue, line))), file);
   }
-  return workflow;
+  return graph;
 }
 
-/**
- * Loads a spec from a file path (`.yaml`, `.yml`, `.json`) or from the spec's text itself.
- * Async because reading a file is; the file is read with `node:fs` only when a path is given.
- *
- * @example
- * const wf = await loadWorkflow("flows/orders.yaml", { handlers: { fetchOrders, sum } });
- * await wf.run({ since: "2024-01-01" });
- */
-export async function loadWorkflow(fileOrText: string, options: SpecOptions = {}): Promise<Workflow<unknown, unknown>> {
-  if (!looksLikePath(fileOrText)) return parseWorkflow(fileOrText, options);
-  const { readFile } = await import("node:fs/promises");
-  const text = await readFile(fileOrText, "utf8");
-  return parseWorkflow(text, { ...options, file: options.file ?? fileOrText });
-}
-
-function looksLikePath(value: string): boolean {
+export function looksLikePath(value: string): boolean {
   return !value.includes("\n") && /\.(ya?ml|json)$/i.test(value.trim());
 }
 

@@ -3,7 +3,7 @@
  * maximum). Each iteration runs the loop's body graph in a frame whose `path` ends with the
  * iteration index, so every event inside it says which iteration it belongs to.
  */
-import type { CompiledNode } from "./graph-compile.js";
+import type { CompiledNode } from "../define/graph-compile.js";
 import { newFrame, type Frame } from "./run-frame.js";
 import type { RunExecutor } from "./run-executor.js";
 import { completed, evaluate, failNode, runGraph, started } from "./run-scheduler.js";

@@ -3,9 +3,9 @@
  * `skill_execution`): step.started, then step.completed with duration, metrics and issues, or
  * step.failed with the error and whatever metrics and issues were recorded before it.
  */
-import type { EventBus } from "../bus/bus.js";
-import type { EventInput } from "../events/catalog.js";
-import type { StepTimer } from "./definition-types.js";
+import type { EventBus } from "../../bus/index.js";
+import type { EventInput } from "../../events/index.js";
+import type { StepTimer } from "../define/definition-types.js";
 import { toErrorInfo } from "./run-errors.js";
 
 /**
