@@ -59,7 +59,12 @@ export interface EventBus {
    * Pass a fresh object each time; it belongs to the bus afterwards.
    */
   emit(input: EventInput): Promise<void> | undefined;
-  /** Registers a sync listener: called in registration order, in seq order. Returns unsubscribe. */
+  /**
+   * Registers a sync listener: called in registration order, in seq order. Returns unsubscribe.
+   * A listener whose filter names one `runId` (a string) is kept with that run, so many runs'
+   * own listeners cost an emit one lookup, not one test each; a run's listeners are called after
+   * the bus-wide ones.
+   */
   onEvent<P extends TypePattern = "*">(listener: Listener<Matching<P>>, filter?: EventFilter<P>): () => void;
   /** Registers an async observer: never delays the producer. Returns unsubscribe. */
   observe<P extends TypePattern = "*">(
@@ -105,6 +110,8 @@ class Bus implements EventBus {
   private readonly onError: (failure: ConsumerFailure) => void;
   // Copy-on-write arrays: delivery iterates a snapshot, so (un)registering mid-delivery is safe.
   private listeners: readonly ListenerEntry[] = [];
+  /** Listeners of one run (a single-`runId` filter), by run. */
+  private readonly runListeners = new Map<string, readonly ListenerEntry[]>();
   private observers: readonly ObserverRunner[] = [];
   private subscriptions: readonly StreamSubscription[] = [];
   /** Block subscribers at their bound; the producer waits for all of them. */
@@ -168,15 +175,10 @@ class Bus implements EventBus {
   }
 
   private deliver(event: RuntrailEvent): void {
-    const listeners = this.listeners;
-    for (let i = 0; i < listeners.length; i++) {
-      const entry = listeners[i]!;
-      try {
-        if (entry.active && (entry.matcher === undefined || entry.matcher(event))) entry.fn(event);
-      } catch (error) {
-        this.counts.listenerErrors++;
-        this.report({ consumer: "listener", name: entry.name, kind: "threw", error, event });
-      }
+    this.callListeners(this.listeners, event);
+    if (this.runListeners.size > 0) {
+      const own = this.runListeners.get(event.runId);
+      if (own !== undefined) this.callListeners(own, event);
     }
     const observers = this.observers;
     for (let i = 0; i < observers.length; i++) {
@@ -205,6 +207,18 @@ class Bus implements EventBus {
     }
   }
 
+  private callListeners(listeners: readonly ListenerEntry[], event: RuntrailEvent): void {
+    for (let i = 0; i < listeners.length; i++) {
+      const entry = listeners[i]!;
+      try {
+        if (entry.active && (entry.matcher === undefined || entry.matcher(event))) entry.fn(event);
+      } catch (error) {
+        this.counts.listenerErrors++;
+        this.report({ consumer: "listener", name: entry.name, kind: "threw", error, event });
+      }
+    }
+  }
+
   private async waitForRoom(): Promise<void> {
     while (this.pressured.size > 0) {
       const waits: Promise<void>[] = [];
@@ -224,6 +238,17 @@ class Bus implements EventBus {
       name: listener.name || "anonymous",
       active: true,
     };
+    const runId = filter?.runId;
+    if (typeof runId === "string") {
+      this.runListeners.set(runId, [...(this.runListeners.get(runId) ?? []), entry]);
+      return () => {
+        if (!entry.active) return;
+        entry.active = false;
+        const rest = this.runListeners.get(runId)?.filter((other) => other !== entry) ?? [];
+        if (rest.length === 0) this.runListeners.delete(runId);
+        else this.runListeners.set(runId, rest);
+      };
+    }
     this.listeners = [...this.listeners, entry];
     return () => {
       if (!entry.active) return;
@@ -297,10 +322,16 @@ class Bus implements EventBus {
       ...this.counts,
       streamDropped: streamDropped + this.detachedDropped,
       activeRuns: this.counters.activeRuns,
-      listeners: this.listeners.length,
+      listeners: this.listeners.length + this.runListenerCount(),
       observers: this.observers.length,
       subscriptions: this.subscriptions.length,
     };
+  }
+
+  private runListenerCount(): number {
+    let count = 0;
+    for (const entries of this.runListeners.values()) count += entries.length;
+    return count;
   }
 
   async close(): Promise<void> {
@@ -311,6 +342,7 @@ class Bus implements EventBus {
     for (const runner of this.observers) runner.stop();
     this.observers = [];
     this.listeners = [];
+    this.runListeners.clear();
   }
 
   [Symbol.asyncDispose](): Promise<void> {

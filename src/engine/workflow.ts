@@ -11,7 +11,8 @@ import { projectRun, type RunState } from "../projections/index.js";
 import { projectVariables, type VariablesState } from "../projections/index.js";
 import type { SubWorkflow } from "./define/definition-types.js";
 import type { CompiledGraph } from "./define/graph-compile.js";
-import { RunExecutor, type RunnableWorkflow, type RunOptions } from "./run/run-executor.js";
+import { RunExecutor, type RunOptions } from "./run/run-executor.js";
+import type { RunnableWorkflow } from "./run/run-host.js";
 
 /**
  * A run in progress (or finished).
@@ -60,8 +61,10 @@ export interface StreamOptions extends RunOptions {
 export class Workflow<Input = unknown, Output = unknown> implements RunnableWorkflow, SubWorkflow {
   readonly name: string;
   readonly version: string | undefined;
-  /** @internal */
-  listeners: readonly ((event: RuntrailEvent) => void)[] = [];
+  private listeners: readonly ((event: RuntrailEvent) => void)[] = [];
+  /** The buses this workflow's runs used, and each listener's registration there (held weakly: a bus may be short-lived). */
+  private readonly watched = new WeakMap<EventBus, Map<(event: RuntrailEvent) => void, () => void>>();
+  private readonly buses = new Set<WeakRef<EventBus>>();
   private ownBus: EventBus | undefined;
 
   /** @internal Use `workflow(...).build()` or `loadWorkflow`. */
@@ -86,7 +89,9 @@ export class Workflow<Input = unknown, Output = unknown> implements RunnableWork
   start(input: Input, options: RunOptions = {}): RunHandle<Output> {
     const cancel = new AbortController();
     const signal = options.signal === undefined ? cancel.signal : AbortSignal.any([options.signal, cancel.signal]);
-    const executor = new RunExecutor(this, input, { ...options, signal }, options.bus ?? this.bus, true);
+    const bus = options.bus ?? this.bus;
+    this.watch(bus);
+    const executor = new RunExecutor(this, input, { ...options, signal }, bus, true);
     void executor.execute();
     return handleOf<Output>(executor, cancel);
   }
@@ -99,7 +104,9 @@ export class Workflow<Input = unknown, Output = unknown> implements RunnableWork
    * catch (e) { if (e instanceof StepFailedError) console.error(e.stepId, e.error.message) }
    */
   run(input: Input, options: RunOptions = {}): Promise<Output> {
-    const executor = new RunExecutor(this, input, options, options.bus ?? this.bus);
+    const bus = options.bus ?? this.bus;
+    this.watch(bus);
+    const executor = new RunExecutor(this, input, options, bus);
     void executor.execute();
     return executor.result as Promise<Output>;
   }
@@ -140,9 +147,44 @@ export class Workflow<Input = unknown, Output = unknown> implements RunnableWork
    */
   onEvent(listener: (event: RuntrailEvent) => void): () => void {
     this.listeners = [...this.listeners, listener];
+    for (const bus of this.liveBuses()) this.watched.get(bus)!.set(listener, this.listen(bus, listener));
     return () => {
       this.listeners = this.listeners.filter((other) => other !== listener);
+      for (const bus of this.liveBuses()) {
+        const registered = this.watched.get(bus)!;
+        registered.get(listener)?.();
+        registered.delete(listener);
+      }
     };
+  }
+
+  /**
+   * Registers this workflow's `onEvent` listeners on `bus` (once per bus), so they are bus
+   * listeners like any other: isolated, counted and reported by the bus. Called before a run of
+   * this workflow (or a sub-workflow run of it) starts on `bus`.
+   * @internal
+   */
+  watch(bus: EventBus): void {
+    if (this.watched.has(bus)) return;
+    const registered = new Map<(event: RuntrailEvent) => void, () => void>();
+    for (const listener of this.listeners) registered.set(listener, this.listen(bus, listener));
+    this.watched.set(bus, registered);
+    this.buses.add(new WeakRef(bus));
+  }
+
+  private *liveBuses(): Generator<EventBus> {
+    for (const ref of this.buses) {
+      const bus = ref.deref();
+      if (bus === undefined) this.buses.delete(ref);
+      else yield bus;
+    }
+  }
+
+  private listen(bus: EventBus, listener: (event: RuntrailEvent) => void): () => void {
+    // The workflow ref object is this workflow's own (every run of it stamps the same one), so one
+    // identity test tells its events from every other workflow's.
+    const ref = this.graph.ref;
+    return bus.onEvent(listener, { where: (event) => event.workflow === ref });
   }
 }
 

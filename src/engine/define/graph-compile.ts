@@ -2,6 +2,7 @@
  * Validation and compilation of a definition into the graph the scheduler walks: node indices,
  * dependents lists, in-degrees and compiled expressions, so a run never searches by id.
  */
+import type { WorkflowRef } from "../../events/index.js";
 import { stepRetryPolicy, type ControlHandlerFn, type ControlPolicy } from "../../control/index.js";
 import type { Condition, ExpressionScope, GraphModel, NodeModel, StepHandler, SubWorkflow, ValueSource } from "./definition-types.js";
 import { compileExpression, isProblem, type CompiledExpression } from "./expression-compile.js";
@@ -45,6 +46,8 @@ export interface CompiledNode {
 export interface CompiledGraph {
   readonly name: string;
   readonly version: string | undefined;
+  /** The `workflow` field of every event of this graph's runs: one object, shared by all of them. */
+  readonly ref: WorkflowRef;
   readonly nodes: readonly CompiledNode[];
   readonly roots: readonly number[];
   readonly indegree: readonly number[];
@@ -134,6 +137,7 @@ function compileInto(model: GraphModel, basePath: Path, issues: DefinitionIssue[
   return {
     name: model.name,
     version: model.version,
+    ref: Object.freeze(model.version === undefined ? { name: model.name } : { name: model.name, version: model.version }),
     nodes: finished,
     roots: finished.filter((node) => node.needs.length === 0).map((node) => node.index),
     indegree,

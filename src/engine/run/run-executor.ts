@@ -3,25 +3,20 @@
  * control at each decision point, and ends with exactly one terminal event.
  */
 import type { EventBus } from "../../bus/index.js";
+import { elapsedMs, now } from "../../common/index.js";
 import type { ControlContext, ControlDecision, ControlPort, DecisionPoint } from "../../control/index.js";
-import type { EventInput, RuntrailEvent } from "../../events/index.js";
-import type { Decision, ErrorInfo, WorkflowRef } from "../../events/index.js";
-import type { Progress } from "../../events/index.js";
+import type { ErrorInfo, EventInput, Progress, RuntrailEvent, WorkflowRef } from "../../events/index.js";
 import { NO_PROGRESS, reduceProgress } from "../../projections/index.js";
 import type { ExpressionScope } from "../define/definition-types.js";
 import type { CompiledGraph, CompiledNode } from "../define/graph-compile.js";
 import { newFrame, type Frame } from "./run-frame.js";
+import { onRunTransitions, recordRun } from "./run-consumers.js";
 import { RunCancelledError, RunFailedError, RunTimeoutError, RunVetoedError, toErrorInfo, type RunError } from "./run-errors.js";
+import type { RunHost, RunnableWorkflow } from "./run-host.js";
+import type { RunOutcome } from "./run-outcome.js";
 import { runGraph } from "./run-scheduler.js";
 import { Semaphore } from "./run-semaphore.js";
-import { decisionOf, type StepContextImpl, type StepEventBody, type StepHost } from "./step-context.js";
-
-/** A workflow as the executor needs it: its graph and the listeners of `wf.onEvent`. */
-export interface RunnableWorkflow {
-  readonly name: string;
-  readonly graph: CompiledGraph;
-  readonly listeners: readonly ((event: RuntrailEvent) => void)[];
-}
+import { decisionOf, type StepContextImpl, type StepEventBody } from "./step-context.js";
 
 /**
  * Options of a run.
@@ -54,31 +49,20 @@ export interface RunOptions {
   traceId?: string;
 }
 
-type Outcome =
-  | { readonly kind: "completed"; readonly output: unknown; readonly decision?: Decision }
-  | { readonly kind: "failed"; readonly error: RunError; readonly decision?: Decision }
-  | { readonly kind: "cancelled"; readonly error: RunCancelledError };
-
 const PROCEED: ControlDecision = { signal: "proceed" };
-const LIFECYCLE = /^(step|run)\./;
 
 function newRunId(): string {
   return globalThis.crypto.randomUUID();
 }
 
-const now = (): number => performance.now();
-const ms = (start: number): number => Math.round((performance.now() - start) * 1000) / 1000;
-
-export class RunExecutor implements StepHost {
+export class RunExecutor implements RunHost {
   readonly runId: string;
   readonly accountId: string;
   readonly workflowRef: WorkflowRef;
   /** The run's events, kept only when something reads them (a run handle, control's context). */
   readonly history: RuntrailEvent[] = [];
-  private readonly keepHistory: boolean;
-  /** No parent run and no trace id: the hot events are built as literals, not stamped field by field. */
-  /** @internal */
-  readonly plain: boolean;
+  readonly workflowName: string;
+  readonly steered: boolean;
   readonly varValues: Record<string, unknown> = {};
   readonly result: Promise<unknown>;
   progress: Progress = NO_PROGRESS;
@@ -89,8 +73,10 @@ export class RunExecutor implements StepHost {
   private readonly controller = new AbortController();
   /** @internal */
   readonly semaphore: Semaphore | undefined;
-  /** @internal */
-  readonly inflight = new Set<StepContextImpl>();
+  /** Attempts a stop from elsewhere may abandon. */
+  private readonly inflight = new Set<StepContextImpl>();
+  /** Parallel waves and foreach pools in progress: while any runs, a sibling can stop the run. */
+  private branches = 0;
   /** Waves being waited for; released at once when the run stops. */
   private readonly waiters = new Set<() => void>();
   private resolveResult!: (output: unknown) => void;
@@ -115,11 +101,11 @@ export class RunExecutor implements StepHost {
     keepHistory = false,
   ) {
     this.graph = workflow.graph;
-    this.keepHistory = keepHistory || options.control !== undefined;
-    this.plain = options.parentRunId === undefined && options.traceId === undefined;
+    this.workflowName = this.graph.name;
+    this.steered = options.control !== undefined;
     this.runId = options.runId ?? newRunId();
     this.accountId = options.accountId ?? "default";
-    this.workflowRef = this.graph.version === undefined ? { name: this.graph.name } : { name: this.graph.name, version: this.graph.version };
+    this.workflowRef = this.graph.ref;
     const limit = options.concurrency ?? this.graph.concurrency;
     this.semaphore = Number.isFinite(limit) ? new Semaphore(limit) : undefined;
     this.result = new Promise((resolve, reject) => {
@@ -128,6 +114,8 @@ export class RunExecutor implements StepHost {
     });
     // A caller that only reads events must not crash the process with an unhandled rejection.
     this.result.catch(() => undefined);
+    if (keepHistory || this.steered) recordRun(bus, this.runId, this.history);
+    if (options.onTransition !== undefined) onRunTransitions(bus, this.runId, options.onTransition);
   }
 
   get signal(): AbortSignal {
@@ -136,8 +124,12 @@ export class RunExecutor implements StepHost {
 
   // ---- emitting -------------------------------------------------------------------------------
 
-  /** Adds the envelope to an event body, in place. */
-  stamp(body: StepEventBody, node?: CompiledNode, attempt?: number, path?: readonly number[]): EventInput {
+  /**
+   * Adds the envelope to `body` in place and emits it through the bus, which stamps id, seq and
+   * ts: the one place a run's events are made. Keeps progress current (`progress.updated` follows
+   * each real change of a top-level step).
+   */
+  emit(body: StepEventBody, node?: CompiledNode, attempt?: number, path?: readonly number[]): Promise<void> | undefined {
     body.runId = this.runId;
     body.accountId = this.accountId;
     body.workflow = this.workflowRef;
@@ -150,50 +142,25 @@ export class RunExecutor implements StepHost {
     }
     if (attempt !== undefined) body.attempt = attempt;
     if (path !== undefined) body.path = path;
-    return body as unknown as EventInput;
-  }
-
-  /** Emits through the bus, records history, tells workflow listeners, keeps progress current. */
-  emit(input: EventInput): Promise<void> | undefined {
-    let wait = this.bus.emit(input);
-    const event = input as RuntrailEvent;
-    if (this.keepHistory) this.history.push(event);
-    const listeners = this.workflow.listeners;
-    for (let i = 0; i < listeners.length; i++) {
-      try {
-        listeners[i]!(event);
-      } catch (error) {
-        warn(`workflow listener threw on ${event.type}`, error);
-      }
-    }
-    if (this.options.onTransition !== undefined && LIFECYCLE.test(event.type)) {
-      try {
-        this.options.onTransition(event);
-      } catch (error) {
-        warn("onTransition threw", error);
-      }
-    }
+    const wait = this.bus.emit(body as unknown as EventInput);
+    const event = body as unknown as RuntrailEvent;
     if (event.type === "run.started") {
       // The total is on run.started itself; progress.updated follows real changes only.
       this.progress = reduceProgress(this.progress, event);
-    } else if (event.stepId !== undefined && event.path === undefined) {
-      const progress = reduceProgress(this.progress, event);
-      if (progress !== this.progress) {
-        this.progress = progress;
-        const update: EventInput = this.plain
-          ? { type: "progress.updated", runId: this.runId, accountId: this.accountId, workflow: this.workflowRef, progress }
-          : this.stamp({ type: "progress.updated", progress });
-        const more = this.emit(update);
-        if (more !== undefined) wait = wait === undefined ? more : wait.then(() => more);
-      }
+      return wait;
     }
-    return wait;
+    if (node === undefined || path !== undefined) return wait;
+    const progress = reduceProgress(this.progress, event);
+    if (progress === this.progress) return wait;
+    this.progress = progress;
+    const more = this.emit({ type: "progress.updated", progress });
+    return more === undefined ? wait : wait === undefined ? more : wait.then(() => more);
   }
 
   emitForStep(ctx: StepContextImpl, body: StepEventBody): Promise<void> | undefined {
     // An abandoned attempt's late calls come after the run's terminal event: the trail is closed.
     if (ctx.abandoned) return undefined;
-    return this.emit(this.stamp(body, ctx.node, ctx.attempt, ctx.frame.path));
+    return this.emit(body, ctx.node, ctx.attempt, ctx.frame.path);
   }
 
   nextCallId(): string {
@@ -206,8 +173,8 @@ export class RunExecutor implements StepHost {
   async execute(): Promise<void> {
     try {
       this.startedAt = now();
-      const started = this.stamp({ type: "run.started", totalSteps: this.graph.nodes.length });
-      if (this.input !== undefined) (started as StepEventBody).input = this.input;
+      const started: StepEventBody = { type: "run.started", totalSteps: this.graph.nodes.length };
+      if (this.input !== undefined) started.input = this.input;
       const wait = this.emit(started);
       if (wait !== undefined) await wait;
       const signal = this.options.signal;
@@ -223,7 +190,7 @@ export class RunExecutor implements StepHost {
         );
       }
       if (!this.stopped && this.options.control !== undefined) {
-        const decision = await this.check("before-run", started as RuntrailEvent, undefined, 1);
+        const decision = await this.ask("before-run", started as unknown as RuntrailEvent, undefined, 1);
         if (!this.stopped && decision.signal === "skip") {
           this.stop({ kind: "completed", output: decision.value, decision: decisionOf(decision) });
         } else if (!this.stopped && decision.signal === "fail") {
@@ -233,7 +200,7 @@ export class RunExecutor implements StepHost {
       if (!this.stopped && this.graph.vars !== undefined) {
         for (const [name, value] of Object.entries(this.graph.vars)) {
           this.varValues[name] = value;
-          const pending = this.emit(this.stamp({ type: "variable.changed", variable: { name, new: value } }));
+          const pending = this.emit({ type: "variable.changed", variable: { name, new: value } });
           if (pending !== undefined) await pending;
         }
       }
@@ -249,7 +216,7 @@ export class RunExecutor implements StepHost {
   }
 
   /** Ends the run once: aborts what runs, releases waiting waves, then writes the terminal event. */
-  stop(outcome: Outcome): void {
+  stop(outcome: RunOutcome): void {
     if (this.stopped) return;
     this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
@@ -260,19 +227,19 @@ export class RunExecutor implements StepHost {
     this.terminal = this.finish(outcome);
   }
 
-  private async finish(outcome: Outcome): Promise<void> {
+  private async finish(outcome: RunOutcome): Promise<void> {
     try {
       if (this.inflight.size > 0) {
         const reason = outcome.kind === "completed" ? "the run ended" : outcome.error.message;
         for (const ctx of this.inflight) {
           ctx.abandoned = true;
           const error: ErrorInfo = { name: "AbortError", message: `step "${ctx.node.id}" was abandoned: ${reason}`, retryable: false };
-          const wait = this.emit(this.stamp({ type: "step.failed", error, durationMs: 0 }, ctx.node, ctx.attempt, ctx.frame.path));
+          const wait = this.emit({ type: "step.failed", error, durationMs: 0 }, ctx.node, ctx.attempt, ctx.frame.path);
           if (wait !== undefined) await wait;
         }
         this.inflight.clear();
       }
-      const durationMs = ms(this.startedAt);
+      const durationMs = elapsedMs(this.startedAt);
       let body: StepEventBody;
       if (outcome.kind === "completed") {
         body = { type: "run.completed", output: outcome.output, durationMs };
@@ -284,7 +251,7 @@ export class RunExecutor implements StepHost {
       } else {
         body = { type: "run.cancelled", reason: outcome.error.reason, durationMs };
       }
-      const wait = this.emit(this.stamp(body));
+      const wait = this.emit(body);
       if (wait !== undefined) await wait;
     } catch (error) {
       this.rejectResult(error);
@@ -310,8 +277,22 @@ export class RunExecutor implements StepHost {
     return { input: frame.input, steps: frame.steps, vars: this.varValues, item: frame.item, index };
   }
 
-  /** Parallel waves and foreach pools in progress: while any runs, a sibling can stop the run. */
-  branches = 0;
+  async branch<T>(work: () => Promise<T>): Promise<T> {
+    this.branches++;
+    try {
+      return await work();
+    } finally {
+      this.branches--;
+    }
+  }
+
+  track(ctx: StepContextImpl): void {
+    this.inflight.add(ctx);
+  }
+
+  untrack(ctx: StepContextImpl): void {
+    this.inflight.delete(ctx);
+  }
 
   /** Whether something other than the awaited step could stop the run: a signal, a timer, a sibling. */
   stoppableWhileWaiting(): boolean {
@@ -350,6 +331,7 @@ export class RunExecutor implements StepHost {
       ...(this.options.control === undefined ? {} : { control: this.options.control }),
       ...(this.options.traceId === undefined ? {} : { traceId: this.options.traceId }),
     };
+    workflow.watch(this.bus);
     const executor = new RunExecutor(workflow, input, options, this.bus);
     void executor.execute();
     return executor.result;
@@ -357,8 +339,12 @@ export class RunExecutor implements StepHost {
 
   // ---- control --------------------------------------------------------------------------------
 
+  check(point: DecisionPoint, event: RuntrailEvent, node: CompiledNode, attempt: number, error?: ErrorInfo): Promise<ControlDecision> {
+    return this.ask(point, event, node, attempt, error);
+  }
+
   /** Asks control, then the step's own retry policy. A throwing control fails the run. */
-  async check(point: DecisionPoint, event: RuntrailEvent, node: CompiledNode | undefined, attempt: number, error?: ErrorInfo, stepId = node?.id): Promise<ControlDecision> {
+  private async ask(point: DecisionPoint, event: RuntrailEvent, node: CompiledNode | undefined, attempt: number, error?: ErrorInfo, stepId = node?.id): Promise<ControlDecision> {
     const ctx: ControlContext = {
       point,
       runId: this.runId,
@@ -384,7 +370,7 @@ export class RunExecutor implements StepHost {
   }
 
   decide(point: DecisionPoint, event: RuntrailEvent, stepId: string, attempt: number, error: ErrorInfo): Promise<ControlDecision> {
-    return this.check(point, event, undefined, attempt, error, stepId);
+    return this.ask(point, event, undefined, attempt, error, stepId);
   }
 
   /** Waits `delayMs`, or until the run stops. */

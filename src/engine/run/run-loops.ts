@@ -3,26 +3,23 @@
  * maximum). Each iteration runs the loop's body graph in a frame whose `path` ends with the
  * iteration index, so every event inside it says which iteration it belongs to.
  */
+import { elapsedMs, now } from "../../common/index.js";
 import type { CompiledNode } from "../define/graph-compile.js";
+import { completed, evaluate, failNode, started } from "./node-events.js";
 import { newFrame, type Frame } from "./run-frame.js";
-import type { RunExecutor } from "./run-executor.js";
-import { completed, evaluate, failNode, runGraph, started } from "./run-scheduler.js";
+import type { RunHost } from "./run-host.js";
 import { runPool } from "./run-semaphore.js";
 import { toErrorInfo } from "./run-errors.js";
 
-const elapsed = (start: number): number => Math.round((performance.now() - start) * 1000) / 1000;
-
-/** Emits without yielding unless the bus asks to wait, so an iteration's events stay together. */
-function emit(run: RunExecutor, body: Parameters<RunExecutor["stamp"]>[0], node: CompiledNode, path: readonly number[] | undefined): Promise<void> | undefined {
-  return run.emit(run.stamp(body, node, undefined, path));
-}
+/** Runs one iteration's body: the scheduler's `runGraph`, passed in so that loops do not import it back. */
+export type RunBody = (run: RunHost, frame: Frame) => Promise<void>;
 
 /** Runs a foreach or while node to its completion event (or until the run stops). */
-export async function runLoop(run: RunExecutor, frame: Frame, node: CompiledNode): Promise<void> {
-  const start = performance.now();
+export async function runLoop(run: RunHost, frame: Frame, node: CompiledNode, runBody: RunBody): Promise<void> {
+  const start = now();
   const wait = started(run, frame, node);
   if (wait !== undefined) await wait;
-  const outputs = node.kind === "foreach" ? await foreach(run, frame, node) : await whileLoop(run, frame, node);
+  const outputs = node.kind === "foreach" ? await foreach(run, frame, node, runBody) : await whileLoop(run, frame, node, runBody);
   if (outputs === undefined || run.stopped) return;
   await completed(run, frame, node, outputs, start);
 }
@@ -31,7 +28,7 @@ function childPath(frame: Frame, index: number): number[] {
   return frame.path === undefined ? [index] : [...frame.path, index];
 }
 
-async function foreach(run: RunExecutor, frame: Frame, node: CompiledNode): Promise<unknown[] | undefined> {
+async function foreach(run: RunHost, frame: Frame, node: CompiledNode, runBody: RunBody): Promise<unknown[] | undefined> {
   let items: unknown;
   try {
     items = node.items!.evaluate(run.scope(frame));
@@ -45,41 +42,38 @@ async function foreach(run: RunExecutor, frame: Frame, node: CompiledNode): Prom
     return undefined;
   }
   const list: readonly unknown[] = items;
-  const start = performance.now();
-  const wait = emit(run, { type: "loop.started", loopId: node.id, kind: "foreach", total: list.length }, node, frame.path);
+  const start = now();
+  const wait = run.emit({ type: "loop.started", loopId: node.id, kind: "foreach", total: list.length }, node, undefined, frame.path);
   if (wait !== undefined) await wait;
   const outputs: unknown[] = new Array<unknown>(list.length);
   const body = node.body!;
   // Parallel iterations: one failing can stop the run while another is still waited for.
   const parallel = node.concurrency > 1 && list.length > 1;
-  if (parallel) run.branches++;
-  try {
-    await runPool(
+  const pool = (): Promise<void> =>
+    runPool(
       list.length,
       node.concurrency,
       async (index) => {
         const path = childPath(frame, index);
         const item = list[index];
-        const started = emit(run, { type: "loop.iteration", loopId: node.id, iteration: item === undefined ? { index } : { index, item } }, node, path);
+        const started = run.emit({ type: "loop.iteration", loopId: node.id, iteration: item === undefined ? { index } : { index, item } }, node, undefined, path);
         if (started !== undefined) await started;
         const child = newFrame(body, item, path, item, index);
-        await runGraph(run, child);
+        await runBody(run, child);
         if (!run.stopped) outputs[index] = run.outputOf(child);
       },
       () => run.stopped,
     );
-  } finally {
-    if (parallel) run.branches--;
-  }
+  await (parallel ? run.branch(pool) : pool());
   if (run.stopped) return undefined;
-  const done = emit(run, { type: "loop.completed", loopId: node.id, iterations: list.length, durationMs: elapsed(start) }, node, frame.path);
+  const done = run.emit({ type: "loop.completed", loopId: node.id, iterations: list.length, durationMs: elapsedMs(start) }, node, undefined, frame.path);
   if (done !== undefined) await done;
   return outputs;
 }
 
-async function whileLoop(run: RunExecutor, frame: Frame, node: CompiledNode): Promise<unknown[] | undefined> {
-  const start = performance.now();
-  const wait = emit(run, { type: "loop.started", loopId: node.id, kind: "while" }, node, frame.path);
+async function whileLoop(run: RunHost, frame: Frame, node: CompiledNode, runBody: RunBody): Promise<unknown[] | undefined> {
+  const start = now();
+  const wait = run.emit({ type: "loop.started", loopId: node.id, kind: "while" }, node, undefined, frame.path);
   if (wait !== undefined) await wait;
   const outputs: unknown[] = [];
   const body = node.body!;
@@ -96,14 +90,14 @@ async function whileLoop(run: RunExecutor, frame: Frame, node: CompiledNode): Pr
       return undefined;
     }
     const path = childPath(frame, index);
-    const wait = emit(run, { type: "loop.iteration", loopId: node.id, iteration: { index } }, node, path);
+    const wait = run.emit({ type: "loop.iteration", loopId: node.id, iteration: { index } }, node, undefined, path);
     if (wait !== undefined) await wait;
     const child = newFrame(body, frame.input, path, undefined, index);
-    await runGraph(run, child);
+    await runBody(run, child);
     if (run.stopped) return undefined;
     outputs.push(run.outputOf(child));
   }
-  const done = emit(run, { type: "loop.completed", loopId: node.id, iterations: outputs.length, durationMs: elapsed(start) }, node, frame.path);
+  const done = run.emit({ type: "loop.completed", loopId: node.id, iterations: outputs.length, durationMs: elapsedMs(start) }, node, undefined, frame.path);
   if (done !== undefined) await done;
   return outputs;
 }

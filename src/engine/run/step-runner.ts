@@ -2,24 +2,17 @@
  * One step's attempts: start, the before-step decision, the handler (with its timeout), then
  * completion, or failure and control's answer: retry, fallback or fail.
  */
+import { elapsedMs, isThenable, now } from "../../common/index.js";
 import type { ControlDecision } from "../../control/index.js";
-import type { EventInput, RuntrailEvent } from "../../events/index.js";
-import type { ErrorInfo, Decision } from "../../events/index.js";
+import type { Decision, ErrorInfo, RuntrailEvent } from "../../events/index.js";
 import type { CompiledNode } from "../define/graph-compile.js";
-import type { RunExecutor, RunnableWorkflow } from "./run-executor.js";
+import { failNode } from "./node-events.js";
 import { DONE, type Frame } from "./run-frame.js";
 import { StepFailedError, StepTimeoutError, toErrorInfo } from "./run-errors.js";
-import { failNode } from "./run-scheduler.js";
+import type { RunHost, RunnableWorkflow } from "./run-host.js";
 import { decisionOf, StepContextImpl, type StepEventBody } from "./step-context.js";
 
-const now = (): number => performance.now();
-const ms = (start: number): number => Math.round((performance.now() - start) * 1000) / 1000;
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === "object" || typeof value === "function") && typeof (value as PromiseLike<unknown>).then === "function";
-}
-
-export async function runStep(run: RunExecutor, frame: Frame, node: CompiledNode): Promise<void> {
+export async function runStep(run: RunHost, frame: Frame, node: CompiledNode): Promise<void> {
   let input = frame.input;
   if (node.input !== undefined) {
     try {
@@ -36,16 +29,12 @@ export async function runStep(run: RunExecutor, frame: Frame, node: CompiledNode
       if (run.stopped) return semaphore.release();
     }
     const ctx = new StepContextImpl(run, node, frame, attempt, input);
-    const literal = run.plain && node.bare && frame.path === undefined;
-    const started: EventInput =
-      literal && node.input === undefined
-        ? { type: "step.started", runId: run.runId, accountId: run.accountId, workflow: run.workflowRef, stepId: node.id, attempt }
-        : run.stamp(node.input === undefined ? { type: "step.started" } : { type: "step.started", input }, node, attempt, frame.path);
-    let wait = run.emit(started);
+    const started: StepEventBody = node.input === undefined ? { type: "step.started" } : { type: "step.started", input };
+    let wait = run.emit(started, node, attempt, frame.path);
     if (wait !== undefined) await wait;
     let timeoutMs = node.timeoutMs;
-    if (run.options.control !== undefined) {
-      const decision = await run.check("before-step", started as RuntrailEvent, node, attempt);
+    if (run.steered) {
+      const decision = await run.check("before-step", started as unknown as RuntrailEvent, node, attempt);
       if (run.stopped || decision.signal === "skip" || decision.signal === "fail") semaphore?.release();
       if (run.stopped) return;
       if (decision.signal === "skip") return controlSkip(run, frame, node, decision);
@@ -57,7 +46,7 @@ export async function runStep(run: RunExecutor, frame: Frame, node: CompiledNode
     }
     // Only a stop from elsewhere (signal, timer, sibling) can abandon this attempt mid-flight.
     const tracked = run.stoppableWhileWaiting();
-    if (tracked) run.inflight.add(ctx);
+    if (tracked) run.track(ctx);
     const start = now();
     let output: unknown;
     let thrown: unknown;
@@ -69,24 +58,20 @@ export async function runStep(run: RunExecutor, frame: Frame, node: CompiledNode
       failed = true;
       thrown = error;
     }
-    if (tracked) run.inflight.delete(ctx);
+    if (tracked) run.untrack(ctx);
     semaphore?.release();
     if (ctx.abandoned || run.stopped) return;
-    const durationMs = ms(start);
+    const durationMs = elapsedMs(start);
     if (ctx.pending !== undefined) await ctx.pending;
     if (!failed) {
       frame.state[node.index] = DONE;
       frame.steps[node.id] = output;
+      const body: StepEventBody = { type: "step.completed", output, durationMs };
       const metrics = ctx.metricsIfAny;
+      if (metrics !== undefined) body.metrics = metrics;
       const issues = ctx.issuesIfAny;
-      if (literal && metrics === undefined && issues === undefined) {
-        wait = run.emit({ type: "step.completed", runId: run.runId, accountId: run.accountId, workflow: run.workflowRef, stepId: node.id, attempt, output, durationMs });
-      } else {
-        const body: StepEventBody = { type: "step.completed", output, durationMs };
-        if (metrics !== undefined) body.metrics = metrics;
-        if (issues !== undefined) body.issues = issues;
-        wait = run.emit(run.stamp(body, node, attempt, frame.path));
-      }
+      if (issues !== undefined) body.issues = issues;
+      wait = run.emit(body, node, attempt, frame.path);
       if (wait !== undefined) await wait;
       return;
     }
@@ -96,14 +81,13 @@ export async function runStep(run: RunExecutor, frame: Frame, node: CompiledNode
     if (metrics !== undefined) failedBody.metrics = metrics;
     const issues = ctx.issuesIfAny;
     if (issues !== undefined) failedBody.issues = issues;
-    const failedEvent = run.stamp(failedBody, node, attempt, frame.path);
-    wait = run.emit(failedEvent);
+    wait = run.emit(failedBody, node, attempt, frame.path);
     if (wait !== undefined) await wait;
-    const decision = await run.check("after-step-failure", failedEvent as RuntrailEvent, node, attempt, error);
+    const decision = await run.check("after-step-failure", failedBody as unknown as RuntrailEvent, node, attempt, error);
     if (run.stopped) return;
     if (decision.signal === "retry") {
       const retrying = { type: "step.retrying", error, delayMs: decision.delayMs, nextAttempt: attempt + 1, decision: decisionOf(decision) };
-      wait = run.emit(run.stamp(retrying, node, attempt, frame.path));
+      wait = run.emit(retrying, node, attempt, frame.path);
       if (wait !== undefined) await wait;
       await run.sleep(decision.delayMs);
       if (run.stopped) return;
@@ -113,34 +97,34 @@ export async function runStep(run: RunExecutor, frame: Frame, node: CompiledNode
       frame.state[node.index] = DONE;
       frame.steps[node.id] = decision.value;
       const body = { type: "step.completed", output: decision.value, durationMs, fallback: decisionOf(decision) };
-      wait = run.emit(run.stamp(body, node, attempt, frame.path));
+      wait = run.emit(body, node, attempt, frame.path);
       if (wait !== undefined) await wait;
       return;
     }
     const by = decision.signal === "fail" ? decisionOf(decision) : undefined;
     const cause = thrown as { decision?: Decision } | undefined;
     const blame = by ?? (cause !== null && typeof cause === "object" ? cause.decision : undefined);
-    run.stop({ kind: "failed", error: new StepFailedError(run.runId, run.graph.name, node.id, attempt, error, blame, frame.path), ...(by ? { decision: by } : {}) });
+    run.stop({ kind: "failed", error: new StepFailedError(run.runId, run.workflowName, node.id, attempt, error, blame, frame.path), ...(by ? { decision: by } : {}) });
     return;
   }
 }
 
-async function controlSkip(run: RunExecutor, frame: Frame, node: CompiledNode, decision: ControlDecision & { signal: "skip" }): Promise<void> {
+async function controlSkip(run: RunHost, frame: Frame, node: CompiledNode, decision: ControlDecision & { signal: "skip" }): Promise<void> {
   frame.state[node.index] = DONE;
   frame.steps[node.id] = decision.value;
   const d = decisionOf(decision);
   const body: StepEventBody = { type: "step.skipped", reason: decision.reason ?? `skipped by control handler "${d.handler}"`, decision: d };
   if (decision.value !== undefined) body.output = decision.value;
-  const wait = run.emit(run.stamp(body, node, undefined, frame.path));
+  const wait = run.emit(body, node, undefined, frame.path);
   if (wait !== undefined) await wait;
 }
 
-function call(run: RunExecutor, node: CompiledNode, ctx: StepContextImpl): unknown {
+function call(run: RunHost, node: CompiledNode, ctx: StepContextImpl): unknown {
   if (node.kind === "workflow") return runChild(run, node, ctx);
   return (node.handler as unknown as (ctx: StepContextImpl) => unknown)(ctx);
 }
 
-async function callWithTimeout(run: RunExecutor, node: CompiledNode, ctx: StepContextImpl, timeoutMs: number): Promise<unknown> {
+async function callWithTimeout(run: RunHost, node: CompiledNode, ctx: StepContextImpl, timeoutMs: number): Promise<unknown> {
   const controller = new AbortController();
   ctx.controller = controller;
   const runSignal = run.signal;
@@ -162,6 +146,6 @@ async function callWithTimeout(run: RunExecutor, node: CompiledNode, ctx: StepCo
   }
 }
 
-function runChild(run: RunExecutor, node: CompiledNode, ctx: StepContextImpl): Promise<unknown> {
+function runChild(run: RunHost, node: CompiledNode, ctx: StepContextImpl): Promise<unknown> {
   return run.child(node.workflow as unknown as RunnableWorkflow, ctx.input, ctx.signal);
 }

@@ -1,0 +1,5 @@
+/**
+ * Small helpers every piece uses (internal: not exported from the package).
+ */
+export { elapsedMs, now } from "./elapsed.js";
+export { isThenable } from "./is-thenable.js";
