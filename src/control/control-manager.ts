@@ -3,7 +3,8 @@
  * priority order, the first non-PROCEED answer wins and names its handler, and a failing handler
  * is either fatal (critical) or reported and ignored, never ambiguous.
  */
-import type { EventBus } from "../bus/bus.js";
+import type { EventBus } from "../bus/index.js";
+import { isThenable } from "../common/index.js";
 import type { RuntrailEvent } from "../events/catalog.js";
 import { answerProblem } from "./answer-check.js";
 import {
@@ -13,7 +14,7 @@ import {
   warnControlFailure,
 } from "./control-errors.js";
 import type { ControlAnswer, ControlContext, ControlDecision, ControlPort, Proceed } from "./control-types.js";
-import { HandlerRegistry, type HandlerEntry } from "./handler-registry.js";
+import { HandlerRegistry, mergeByPriority, type HandlerEntry } from "./handler-registry.js";
 import type {
   ControlFailure,
   ControlHandler,
@@ -56,6 +57,16 @@ export interface ControlManager extends ControlPort {
   notify(event: RuntrailEvent): void;
   /** Forwards every event of `bus` to {@link notify}. Returns the detach function. */
   attach(bus: Pick<EventBus, "onEvent">): () => void;
+  /**
+   * A port that asks this manager's handlers together with `policies` (a workflow's own step
+   * retry settings, say) in one priority order, with this manager's timeouts, answer checks, stats
+   * and `onDecision`. The policies are not registered here: no other run is asked by them.
+   *
+   * @example
+   * const port = control.scoped([stepRetryPolicy("fetch", { attempts: 3 })]);
+   * await port.check(failedFetch, ctx); // { signal: "retry", delayMs: 100, handler: "retry:fetch" }
+   */
+  scoped(policies: readonly ControlPolicy[]): ControlPort;
   /** The handlers in the order `check` consults them. */
   list(): readonly HandlerInfo[];
   stats(): ControlStats;
@@ -66,9 +77,6 @@ type ProceedDecision = Proceed & { readonly handler?: string };
 const PROCEED: ProceedDecision = Object.freeze({ signal: "proceed" });
 const TIMED_OUT: unique symbol = Symbol("timed out");
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as { then?: unknown } | null)?.then === "function";
-}
 
 /** Waits for `promise` up to `ms`; a late settlement is absorbed, so it never becomes unhandled. */
 function within<T>(promise: PromiseLike<T>, ms: number): Promise<T | typeof TIMED_OUT> {
@@ -89,6 +97,7 @@ function within<T>(promise: PromiseLike<T>, ms: number): Promise<T | typeof TIME
 
 class Control implements ControlManager {
   private readonly registry: HandlerRegistry;
+  private readonly timeoutMs: number;
   private readonly onError: (failure: ControlFailure) => void;
   private readonly onDecision: ControlOptions["onDecision"];
   private readonly counts = {
@@ -106,7 +115,8 @@ class Control implements ControlManager {
   };
 
   constructor(options: ControlOptions) {
-    this.registry = new HandlerRegistry(options.timeoutMs ?? 5_000);
+    this.timeoutMs = options.timeoutMs ?? 5_000;
+    this.registry = new HandlerRegistry(this.timeoutMs);
     this.onError = options.onError ?? warnControlFailure;
     this.onDecision = options.onDecision;
   }
@@ -127,8 +137,25 @@ class Control implements ControlManager {
   }
 
   check(event: RuntrailEvent, ctx: ControlContext): Promise<ControlDecision> {
+    return this.checkWith(this.registry.forCheck(event), event, ctx);
+  }
+
+  scoped(policies: readonly ControlPolicy[]): ControlPort {
+    if (policies.length === 0) return this;
+    const own = new HandlerRegistry(this.timeoutMs);
+    for (const policy of policies) own.add(policy.handler, policy.options);
+    return {
+      check: (event, ctx) => {
+        const extra = own.forCheck(event);
+        const shared = this.registry.forCheck(event);
+        return this.checkWith(extra.length === 0 ? shared : mergeByPriority(shared, extra), event, ctx);
+      },
+    };
+  }
+
+  private checkWith(list: readonly HandlerEntry[], event: RuntrailEvent, ctx: ControlContext): Promise<ControlDecision> {
     this.counts.checks++;
-    const decision = this.consult(this.registry.forCheck(event), 0, event, ctx, undefined);
+    const decision = this.consult(list, 0, event, ctx, undefined);
     return decision instanceof Promise ? decision : Promise.resolve(decision);
   }
 

@@ -142,3 +142,17 @@ export class HandlerRegistry {
     this.observeCache = new Map();
   }
 }
+
+/**
+ * Two handler lists (each already in order) as one, by priority; on equal priority `first`'s
+ * handlers come first (a manager's own before a run's scoped ones).
+ */
+export function mergeByPriority(first: readonly HandlerEntry[], second: readonly HandlerEntry[]): readonly HandlerEntry[] {
+  const merged: HandlerEntry[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < first.length && j < second.length) merged.push(second[j]!.priority < first[i]!.priority ? second[j++]! : first[i++]!);
+  while (i < first.length) merged.push(first[i++]!);
+  while (j < second.length) merged.push(second[j++]!);
+  return merged;
+}

@@ -16,6 +16,7 @@ import type { RunHost, RunnableWorkflow } from "./run-host.js";
 import type { RunOutcome } from "./run-outcome.js";
 import { runGraph } from "./run-scheduler.js";
 import { Semaphore } from "./run-semaphore.js";
+import { runControl } from "./step-control.js";
 import { decisionOf, type StepContextImpl, type StepEventBody } from "./step-context.js";
 
 /**
@@ -63,6 +64,8 @@ export class RunExecutor implements RunHost {
   readonly history: RuntrailEvent[] = [];
   readonly workflowName: string;
   readonly steered: boolean;
+  /** What decision points ask: the caller's control and the graph's step retry policies. */
+  private readonly control: ControlPort | undefined;
   readonly varValues: Record<string, unknown> = {};
   readonly result: Promise<unknown>;
   progress: Progress = NO_PROGRESS;
@@ -103,6 +106,7 @@ export class RunExecutor implements RunHost {
     this.graph = workflow.graph;
     this.workflowName = this.graph.name;
     this.steered = options.control !== undefined;
+    this.control = runControl(options.control, this.graph);
     this.runId = options.runId ?? newRunId();
     this.accountId = options.accountId ?? "default";
     this.workflowRef = this.graph.ref;
@@ -343,7 +347,7 @@ export class RunExecutor implements RunHost {
     return this.ask(point, event, node, attempt, error);
   }
 
-  /** Asks control, then the step's own retry policy. A throwing control fails the run. */
+  /** Asks control (the step retry policies among its handlers). A throwing control fails the run. */
   private async ask(point: DecisionPoint, event: RuntrailEvent, node: CompiledNode | undefined, attempt: number, error?: ErrorInfo, stepId = node?.id): Promise<ControlDecision> {
     const ctx: ControlContext = {
       point,
@@ -356,12 +360,7 @@ export class RunExecutor implements RunHost {
       ...(error === undefined ? {} : { error }),
     };
     try {
-      let decision = this.options.control === undefined ? PROCEED : await this.options.control.check(event, ctx);
-      if (decision.signal === "proceed" && point === "after-step-failure" && node?.retry !== undefined) {
-        const answer = await node.retry.handler(event, ctx);
-        if (answer !== undefined && answer.signal !== "proceed") decision = { ...answer, handler: node.retry.options.name };
-      }
-      return decision;
+      return this.control === undefined ? PROCEED : await this.control.check(event, ctx);
     } catch (thrown) {
       const info = toErrorInfo(thrown);
       this.stop({ kind: "failed", error: new RunFailedError(this.runId, this.graph.name, { ...info, message: `control failed at ${point}: ${info.message}` }) });
