@@ -2,8 +2,8 @@
  * The event bus: stamps each event (id, seq, ts, accountId) and delivers it to sync listeners,
  * async observers and stream subscriptions, in seq order per run, isolating every consumer.
  */
-import { isTerminalRunEvent, type EventInput, type RuntrailEvent } from "../events/catalog.js";
-import { DEFAULT_ACCOUNT } from "../events/envelope.js";
+import { isTerminalRunEvent, type EventInput, type RuntrailEvent } from "../events/index.js";
+import { DEFAULT_ACCOUNT } from "../events/index.js";
 import { BusClosedError, EventReusedError, warnConsumerFailure, type ConsumerFailure } from "./errors.js";
 import { compileFilter, type EventFilter, type Matcher, type Matching, type TypePattern } from "./filter.js";
 import { ObserverRunner, type ObserveOptions, type Observer } from "./observer.js";

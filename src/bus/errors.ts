@@ -1,7 +1,7 @@
 /**
  * What the bus throws, and how it reports consumers that failed without disturbing the producer.
  */
-import type { RuntrailEvent } from "../events/catalog.js";
+import type { RuntrailEvent } from "../events/index.js";
 
 /** Thrown by `emit` after `close()`. */
 export class BusClosedError extends Error {

@@ -2,7 +2,7 @@
  * Event filters: which events a listener, observer or stream wants. A filter is compiled once
  * into a predicate, so matching an event is a few comparisons, never a re-reading of the filter.
  */
-import type { EventOf, EventType, RuntrailEvent } from "../events/catalog.js";
+import type { EventOf, EventType, RuntrailEvent } from "../events/index.js";
 
 /**
  * An event type or a glob over types: `"step.completed"`, `"step.*"`, `"x.*"`, `"*"`.

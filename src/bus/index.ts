@@ -10,6 +10,6 @@ export {
   SubscriptionOverflowError,
   type ConsumerFailure,
 } from "./errors.js";
-export { compileFilter, type EventFilter, type Matcher, type Matching, type TypePattern } from "./filter.js";
+export { compileFilter, compileTypePatterns, type EventFilter, type Matcher, type Matching, type TypePattern } from "./filter.js";
 export type { ObserveOptions, Observer } from "./observer.js";
 export type { OverflowPolicy, StreamGap, StreamItem, SubscribeOptions, Subscription } from "./subscription.js";

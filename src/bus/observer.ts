@@ -3,7 +3,7 @@
  * producer, run at most `maxConcurrent` at once, are timed out, and see one run's events in seq
  * order (one in flight per run; different runs in parallel).
  */
-import type { RuntrailEvent } from "../events/catalog.js";
+import type { RuntrailEvent } from "../events/index.js";
 import { ObserverQueueFullError, ObserverTimeoutError, type ConsumerFailure } from "./errors.js";
 import type { Matcher } from "./filter.js";
 import { Queue } from "./queue.js";

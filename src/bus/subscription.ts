@@ -3,7 +3,7 @@
  * overflow policy. Nothing is dropped silently: a drop policy puts a {@link StreamGap} in the
  * stream where the events went missing, naming the seq range to refill from the store.
  */
-import type { RuntrailEvent } from "../events/catalog.js";
+import type { RuntrailEvent } from "../events/index.js";
 import { SubscriptionOverflowError } from "./errors.js";
 import type { Matcher } from "./filter.js";
 import { Queue } from "./queue.js";

@@ -5,7 +5,7 @@
  */
 import type { EventBus } from "../bus/index.js";
 import { isThenable } from "../common/index.js";
-import type { RuntrailEvent } from "../events/catalog.js";
+import type { RuntrailEvent } from "../events/index.js";
 import { answerProblem } from "./answer-check.js";
 import {
   HandlerTimeoutError,

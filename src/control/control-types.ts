@@ -3,8 +3,8 @@
  * `check(event, ctx)` and acts on the answer. The answer names its handler, so every steering
  * decision can be written into the trail and a stored run explains itself.
  */
-import type { ErrorInfo } from "../events/fields.js";
-import type { RuntrailEvent } from "../events/catalog.js";
+import type { ErrorInfo } from "../events/index.js";
+import type { RuntrailEvent } from "../events/index.js";
 
 /** Go on as planned. `timeoutMs` lets a policy bound the step about to run. */
 export interface Proceed {

@@ -2,7 +2,7 @@
  * Which event stands for which decision point: the one table the engine and the policies share,
  * so "before a step" means `step.started` everywhere.
  */
-import type { EventType } from "../events/catalog.js";
+import type { EventType } from "../events/index.js";
 import type { DecisionPoint } from "./control-types.js";
 
 /** The event type the engine passes to `check` at each decision point. */

@@ -3,8 +3,8 @@
  * precomputed list of those that want it. A check reads one cached array; only (un)registering
  * pays for sorting and filtering, and it clears the cache.
  */
-import { compileTypePatterns, type Matcher } from "../bus/filter.js";
-import type { RuntrailEvent } from "../events/catalog.js";
+import { compileTypePatterns, type Matcher } from "../bus/index.js";
+import type { RuntrailEvent } from "../events/index.js";
 import type { ControlContext } from "./control-types.js";
 import { DuplicateHandlerError } from "./control-errors.js";
 import type { ControlHandler, HandlerInfo, HandlerResult, RegisterOptions } from "./handler-types.js";

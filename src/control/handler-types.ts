@@ -1,8 +1,8 @@
 /**
  * What a control handler is, how it is registered, and what the manager reports about it.
  */
-import type { TypePattern } from "../bus/filter.js";
-import type { RuntrailEvent } from "../events/catalog.js";
+import type { TypePattern } from "../bus/index.js";
+import type { RuntrailEvent } from "../events/index.js";
 import type { ControlAnswer, ControlContext, ControlDecision } from "./control-types.js";
 
 /** What a handler may return: an answer, or nothing for PROCEED; sync or async. */

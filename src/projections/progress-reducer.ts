@@ -3,8 +3,8 @@
  * Only top-level steps count (a loop counts once, not per iteration), so the total is known when
  * the run starts (`run.started.totalSteps`) and the percent never goes down.
  */
-import type { RuntrailEvent } from "../events/catalog.js";
-import type { Progress } from "../events/families/progress.js";
+import type { RuntrailEvent } from "../events/index.js";
+import type { Progress } from "../events/index.js";
 
 /**
  * Progress before anything happened.

@@ -2,9 +2,9 @@
  * A run's state as a pure reducer over its events. Status-specific data lives inside each status
  * (XState style): `output` exists only on a completed run, `error` only on a failed one.
  */
-import type { RuntrailEvent } from "../events/catalog.js";
-import type { Decision, ErrorInfo, Metrics, WorkflowRef } from "../events/fields.js";
-import type { Progress } from "../events/families/progress.js";
+import type { RuntrailEvent } from "../events/index.js";
+import type { Decision, ErrorInfo, Metrics, WorkflowRef } from "../events/index.js";
+import type { Progress } from "../events/index.js";
 import { NO_PROGRESS, reduceProgress } from "./progress-reducer.js";
 
 interface StepBase {

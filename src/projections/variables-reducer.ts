@@ -2,7 +2,7 @@
  * The run's variables (its datamodel) as a pure reducer over `variable.changed` events: the
  * snapshot seed 001 reads with GetVariableSnapshot, available for any stored run too.
  */
-import type { RuntrailEvent } from "../events/catalog.js";
+import type { RuntrailEvent } from "../events/index.js";
 
 /**
  * Variable values by name.

@@ -39,7 +39,7 @@ describe("step retry settings inside the control manager", () => {
       .step("fetch", flaky(1), { retry: { attempts: 2, backoff: 1 } })
       .build();
     const bus = createBus();
-    bus.onEvent((event) => handlers.push(event.decision.handler), { type: "step.retrying" });
+    bus.onEvent((event) => handlers.push(event.decision?.handler ?? "none"), { type: "step.retrying" });
     await wf.run(undefined, { bus, control });
     expect(handlers).toEqual(["retry:fetch"]);
   });

@@ -10,8 +10,8 @@
  * attached to the bus. Both paths record by event id, so an event seen twice counts once; and a
  * failure counts even when a handler asked before this one already decided.
  */
-import type { TypePattern } from "../../bus/filter.js";
-import type { RuntrailEvent } from "../../events/catalog.js";
+import type { TypePattern } from "../../bus/index.js";
+import type { RuntrailEvent } from "../../events/index.js";
 import type { Fail, Fallback } from "../control-types.js";
 import type { ControlHandlerObject, ControlPolicy } from "../handler-types.js";
 import { keyReader, type KeySelector } from "./policy-key.js";

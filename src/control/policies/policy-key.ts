@@ -2,7 +2,7 @@
  * What a keyed policy (circuit breaker, rate limiter) counts per: a step, a tool, a model, a
  * workflow, a run, an account, everything, or a key the user computes.
  */
-import type { RuntrailEvent } from "../../events/catalog.js";
+import type { RuntrailEvent } from "../../events/index.js";
 
 /**
  * A key selector. `"tool"` and `"llm"` read tool and LLM events only (the tool's name, the

@@ -4,7 +4,7 @@
  * Over the limit it answers SKIP (default), FAIL, or RETRY after exactly the time until a slot
  * frees. Only admitted starts count: a refused start takes no slot.
  */
-import type { TypePattern } from "../../bus/filter.js";
+import type { TypePattern } from "../../bus/index.js";
 import type { Fail, Retry, Skip } from "../control-types.js";
 import type { ControlHandlerFn, ControlPolicy } from "../handler-types.js";
 import { keyReader, type KeySelector } from "./policy-key.js";

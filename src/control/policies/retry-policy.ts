@@ -7,9 +7,9 @@
  * still decide, and without one the engine fails the step as it would with no policy at all. A
  * FAIL here would veto those handlers and claim a decision that is really just the failure.
  */
-import type { TypePattern } from "../../bus/filter.js";
-import type { RuntrailEvent } from "../../events/catalog.js";
-import type { ErrorInfo } from "../../events/fields.js";
+import type { TypePattern } from "../../bus/index.js";
+import type { RuntrailEvent } from "../../events/index.js";
+import type { ErrorInfo } from "../../events/index.js";
 import type { ControlContext, Retry } from "../control-types.js";
 import type { ControlHandlerFn, ControlPolicy } from "../handler-types.js";
 import { backoffDelay, resolveBackoff, type BackoffOptions } from "./backoff-delay.js";

@@ -2,8 +2,8 @@
  * Timeouts as policy: at before-step, answers PROCEED with `timeoutMs`, which the engine applies
  * to the attempt. When several handlers bound a step, the manager keeps the smallest.
  */
-import type { TypePattern } from "../../bus/filter.js";
-import type { RuntrailEvent } from "../../events/catalog.js";
+import type { TypePattern } from "../../bus/index.js";
+import type { RuntrailEvent } from "../../events/index.js";
 import type { ControlContext, Proceed } from "../control-types.js";
 import type { ControlHandlerFn, ControlPolicy } from "../handler-types.js";
 
