@@ -15,11 +15,16 @@ const ENDED_MEMORY = 10_000;
 export class RunCounters {
   private readonly live = new Map<string, Counter>();
   private readonly ended = new Set<string>();
+  /** The last run emitted to and its counter: a run's events mostly come one after another. */
+  private lastRunId: string | undefined;
+  private lastCounter: Counter | undefined;
 
   /** The next seq of `runId`, opening its counter on first use; refuses another account's event. */
   next(runId: string, type: string, accountId: string): number {
-    const counter = this.live.get(runId);
+    const counter = runId === this.lastRunId ? this.lastCounter : this.live.get(runId);
     if (counter !== undefined) {
+      this.lastRunId = runId;
+      this.lastCounter = counter;
       if (counter.accountId !== accountId) {
         if (counter.accountId !== undefined) throw new RunAccountError(runId, counter.accountId, accountId);
         counter.accountId = accountId;
@@ -27,7 +32,10 @@ export class RunCounters {
       return ++counter.seq;
     }
     if (this.ended.has(runId)) throw new RunEndedError(runId, type);
-    this.live.set(runId, { seq: 1, accountId });
+    const opened: Counter = { seq: 1, accountId };
+    this.live.set(runId, opened);
+    this.lastRunId = runId;
+    this.lastCounter = opened;
     return 1;
   }
 
@@ -40,11 +48,13 @@ export class RunCounters {
   resume(runId: string, lastSeq: number): void {
     this.ended.delete(runId);
     this.live.set(runId, { seq: lastSeq, accountId: undefined });
+    if (runId === this.lastRunId) this.lastRunId = this.lastCounter = undefined;
   }
 
   /** Releases a finished run's counter; a later emit for it is refused. */
   end(runId: string): void {
     this.live.delete(runId);
+    if (runId === this.lastRunId) this.lastRunId = this.lastCounter = undefined;
     this.ended.add(runId);
     if (this.ended.size > ENDED_MEMORY) {
       const oldest = this.ended.values().next().value;
