@@ -10,12 +10,13 @@
  * round kept), so comparisons across lengths are made under the same load. Each run checks its answer, and
  * every Runtrail run's event count is verified after timing: a fast row is never a broken one.
  */
+import { createBus } from "../../src/index.js";
 import { collectGarbage, measure, type BenchRow } from "../harness.js";
 import { busFloor } from "../peers/engine-bus-floor.js";
 import { families } from "../peers/engine-families.js";
 import { langgraph } from "../peers/engine-langgraph.js";
 import { mastra } from "../peers/engine-mastra.js";
-import { eventsPerRun, prepareTrail, runtrail } from "../peers/engine-runtrail.js";
+import { chainWorkflow, eventsPerRun, prepareTrail, runtrail } from "../peers/engine-runtrail.js";
 import { label, plainLoop, stepsOf, type EngineContender, type Prepared, type Shape } from "../peers/engine-shapes.js";
 
 const SHAPES: readonly Shape[] = [
@@ -311,6 +312,61 @@ async function familyRows(): Promise<BenchRow[]> {
   return rows;
 }
 
+const BIG_CHAIN = 100_000;
+
+/**
+ * One run of a 100,000-step chain: its per-step time beside the 1,000-step chain's (a run's state
+ * is a fold, so nothing per step should stay behind), and how far the live heap grows during the
+ * run (sampled after every 10,000 events by a listener, from a heap collected before the run).
+ */
+async function bigChainRows(chains: readonly ShapeTimes[]): Promise<BenchRow[]> {
+  log(`one ${BIG_CHAIN.toLocaleString("en-US")}-step chain, 3 runs, heap sampled every 10,000 events`);
+  const wf = chainWorkflow(`chain-${BIG_CHAIN}`, BIG_CHAIN, (value) => value + 1);
+  const bus = createBus();
+  let events = 0;
+  let peak = 0;
+  bus.onEvent(() => {
+    if (++events % 10_000 === 0) peak = Math.max(peak, process.memoryUsage().heapUsed);
+  });
+  await wf.run(0, { bus }); // warm-up
+  const perStep: number[] = [];
+  let growth = 0;
+  for (let i = 0; i < 3; i++) {
+    collectGarbage();
+    const before = process.memoryUsage().heapUsed;
+    peak = before;
+    const start = performance.now();
+    const output = await wf.run(0, { bus });
+    perStep.push(((performance.now() - start) * 1_000) / BIG_CHAIN);
+    if (output !== BIG_CHAIN) throw new Error(`chain-${BIG_CHAIN}: output ${output}`);
+    growth = Math.max(growth, peak - before);
+  }
+  const best = Math.min(...perStep);
+  const thousand = chains.find((t) => stepsOf(t.shape) === 1_000)?.perStep.get(RUNTRAIL.name);
+  const ten = chains.find((t) => stepsOf(t.shape) === 10_000)?.perStep.get(RUNTRAIL.name);
+  const rows: BenchRow[] = [];
+  if (thousand !== undefined && ten !== undefined) {
+    rows.push({
+      case: "chain of 10,000 steps vs 1,000",
+      metric: "per-step time, larger ÷ smaller (one listener)",
+      unit: "×",
+      runtrail: ten / thousand,
+      peers: {},
+      note: `target ≤1.20: ${verdict(ten / thousand <= 1.2)}`,
+    });
+  }
+  rows.push({
+    case: `chain of ${BIG_CHAIN.toLocaleString("en-US")} steps (one run, best of 3, one listener)`,
+    metric: "µs per step",
+    unit: US,
+    runtrail: best,
+    peers: {},
+    ...(thousand === undefined ? {} : { limit: { name: "runtrail at 1,000 steps", value: thousand } }),
+    note: `live heap growth during the run: ${(growth / 1_048_576).toFixed(1)} MiB (${Math.round(growth / BIG_CHAIN)} bytes per step: the frame's outputs, kept for ctx.steps)`,
+  });
+  return rows;
+}
+
 /** The suite: shapes side by side, growth with chain length, then the event families. */
 export default async function engineSuite(): Promise<BenchRow[]> {
   const ours = await timeOurs();
@@ -323,6 +379,7 @@ export default async function engineSuite(): Promise<BenchRow[]> {
   const chains = measured.filter((t) => t.shape.kind === "chain");
   for (const large of chains.slice(1)) rows.push(growthRow(chains[0]!, large));
   rows.push(...marginalRows(chains));
+  rows.push(...(await bigChainRows(chains)));
   rows.push(...(await familyRows()));
   return rows;
 }
