@@ -10,10 +10,10 @@ import type { EventBus } from "../bus/bus.js";
 import type { RunHandle, RunOptions } from "../engine/index.js";
 import type { EventStore } from "../store/store-types.js";
 import type { StoreWriter } from "../store/store-writer.js";
-import { authenticate, AuthError, type Access, type AuthConfig, type Principal } from "./server-auth.js";
-import type { StreamHub } from "./stream-hub.js";
-import type { StreamFeed } from "./stream-source.js";
-import type { StreamTokenSigner } from "./stream-token.js";
+import { authenticate, AuthError, type Access, type AuthConfig, type Principal } from "./auth/principal.js";
+import type { StreamHub } from "./live/stream-hub.js";
+import type { StreamFeed } from "./live/stream-source.js";
+import type { StreamTokenSigner } from "./auth/stream-token.js";
 
 /** The Fastify instance with TypeBox schemas as its type provider. */
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
@@ -46,40 +46,4 @@ export interface ServerContext extends StreamFeed {
   readonly wsSlowTimeoutMs: number;
   /** Aborted when the server closes: open SSE streams end (their clients resume elsewhere by Last-Event-ID). */
   readonly shutdown: AbortSignal;
-}
-
-/** Sends the error body every route uses. */
-export function sendError(reply: FastifyReply, status: number, error: string, message: string, field?: string): FastifyReply {
-  return reply.code(status).send({ error, message, ...(field === undefined ? {} : { field }) });
-}
-
-/**
- * Authenticates a request for a route; on refusal sends the 401/403 and returns undefined.
- *
- * @example
- * const who = await principalOf(ctx, request, reply, "read");
- * if (who === undefined) return reply;
- */
-export async function principalOf(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply, access: Access, queryToken?: string): Promise<Principal | undefined> {
-  try {
-    return await authenticate(ctx.auth, request.headers, queryToken, access);
-  } catch (error) {
-    if (!(error instanceof AuthError)) throw error;
-    if (error.status === 401) void reply.header("www-authenticate", 'Bearer realm="runtrail"');
-    sendError(reply, error.status, error.code, error.message);
-    return undefined;
-  }
-}
-
-/**
- * Whether the account has the run: in the store, or (accepted, not yet committed) in the live
- * tail. Both are keyed by account, so another account's run is never found.
- */
-export async function runExists(ctx: ServerContext, accountId: string, runId: string): Promise<boolean> {
-  return ctx.tail.holds(accountId, runId) || (await ctx.store.getRun(accountId, runId)) !== undefined;
-}
-
-/** The 404 every lookup of a missing or foreign run gets: the same text, so ids do not leak. */
-export function runNotFound(reply: FastifyReply, runId: string): FastifyReply {
-  return sendError(reply, 404, "not_found", `no run "${runId}"`);
 }

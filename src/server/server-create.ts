@@ -10,19 +10,20 @@ import { setMaxListeners } from "node:events";
 import type { EventBus } from "../bus/bus.js";
 import type { EventStore } from "../store/store-types.js";
 import type { StoreWriter } from "../store/store-writer.js";
-import { pollingCommitSignal, writerCommitSignal, type CommitSignal, type LiveMode } from "./commit-signal.js";
-import { sharedResponseSchemas } from "./api-responses.js";
-import { registerControlRoutes } from "./routes-control.js";
-import { registerRunRoutes } from "./routes-runs.js";
-import { registerSseRoutes } from "./routes-sse.js";
-import { sendError, type App, type ServerContext, type StartableWorkflow } from "./server-context.js";
-import { handleError } from "./server-errors.js";
-import { LiveTail, type LiveTailOptions } from "./live-tail.js";
-import { StreamHub } from "./stream-hub.js";
-import { SharedReads } from "./stream-reads.js";
-import { createStreamTokenSigner } from "./stream-token.js";
-import type { TokenStore } from "./token-store.js";
-import { attachWebSocket } from "./ws-handler.js";
+import type { CommitSignal } from "../store/index.js";
+import { pollingCommitSignal, writerCommitSignal, type LiveMode } from "./live/commit-signals.js";
+import { sharedResponseSchemas } from "./http/api-responses.js";
+import { registerControlRoutes } from "./http/routes-control.js";
+import { registerRunRoutes } from "./http/routes-runs.js";
+import { registerSseRoutes } from "./live/routes-sse.js";
+import type { App, ServerContext, StartableWorkflow } from "./server-context.js";
+import { handleError, sendError } from "./http/error-responses.js";
+import { LiveTail, type LiveTailOptions } from "./live/live-tail.js";
+import { StreamHub } from "./live/stream-hub.js";
+import { SharedReads } from "./live/stream-reads.js";
+import { createStreamTokenSigner } from "./auth/stream-token.js";
+import type { TokenStore } from "./auth/token-store.js";
+import { attachWebSocket } from "./ws/ws-handler.js";
 
 /** Options of {@link createServer}. */
 export interface ServerOptions {

@@ -47,3 +47,4 @@ export {
 export { projectBatch, type RunDelta, type StepDelta } from "./store-projection.js";
 export { iterateRun, replayRun, stateAt, type ReplayOptions } from "./store-replay.js";
 export { isRunFinished } from "./store-types.js";
+export { addRun, commitNotice, type CommitListener, type CommitNotice, type CommitSignal, type CommitSignalFactory } from "./commit-signal.js";

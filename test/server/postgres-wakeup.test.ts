@@ -8,7 +8,8 @@ import { createBus } from "runtrail";
 import { createStoreWriter, type EventStore } from "../../src/store/index.js";
 import { openPostgresStore } from "../../src/store/postgres/index.js";
 import { createMemoryTokenStore, createServer, postgresCommitSignal, type RuntrailServer } from "../../src/server/index.js";
-import { StreamHub, type CommitNotice } from "../../src/server/stream-hub.js";
+import { StreamHub } from "../../src/server/live/stream-hub.js";
+import type { CommitNotice } from "../../src/store/index.js";
 import { PG_URL, pgAdmin, testSchema } from "../store/store-fixtures.js";
 import { range, readSse, runEvents, WsClient } from "./server-fixtures.js";
 

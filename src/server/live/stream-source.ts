@@ -8,25 +8,13 @@
  * says how far it advanced even when the stream's own filter kept none of its events, so a
  * filtered stream never re-reads what it has skipped.
  */
-import { compileTypePatterns } from "../bus/filter.js";
-import type { RuntrailEvent } from "../events/catalog.js";
-import type { EventStore, StoredEvent } from "../store/store-types.js";
+import { compileTypePatterns } from "../../bus/filter.js";
+import type { RuntrailEvent } from "../../events/catalog.js";
+import type { EventStore, StoredEvent } from "../../store/index.js";
 import type { LiveTail } from "./live-tail.js";
+import type { StreamItem } from "./stream-item.js";
 import type { SharedReads } from "./stream-reads.js";
 
-/** An event and its place in the stream: seq (run stream) or cursor (account stream). */
-export interface StreamItem {
-  readonly id: number;
-  readonly event: RuntrailEvent;
-  /** The event's JSON text (the stored body, or made once per read), shared by every stream. */
-  readonly body: string;
-  /**
-   * The last wire message built around this item, for the next stream that sends the same one in
-   * the same round (items are shared by the streams that read them); `key` says what it was built
-   * for. The WebSocket sink sets it and clears it when the round ends.
-   */
-  wire?: { readonly key: string; readonly data: Buffer };
-}
 
 /** One read. */
 export interface SourcePage {

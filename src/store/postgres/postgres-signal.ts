@@ -7,9 +7,8 @@
  * correctness; after a reconnect every stream is woken, for what was missed while disconnected.
  * Writers that never run a server (a bare collector) send nothing: keep `pollIntervalMs` on as the floor.
  */
-import type { StoreWriter } from "../store/store-writer.js";
-import { commitNotice, type CommitSignal } from "./commit-signal.js";
-import type { StreamHub } from "./stream-hub.js";
+import { commitNotice, type CommitListener, type CommitSignal } from "../commit-signal.js";
+import type { StoreWriter } from "../store-writer.js";
 
 /** The slice of a `pg.Client` used here. */
 interface ListenClient {
@@ -48,7 +47,7 @@ function parse(payload: string | undefined): { a: string; r?: string[] } | undef
  * @example
  * const server = await createServer({ store, bus, writer, signals: [(hub) => postgresCommitSignal({ connectionString, writer }, hub)] });
  */
-export async function postgresCommitSignal(options: PostgresSignalOptions, hub: StreamHub): Promise<CommitSignal> {
+export async function postgresCommitSignal(options: PostgresSignalOptions, listener: CommitListener): Promise<CommitSignal> {
   const channel = options.channel ?? "runtrail_events";
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(channel)) throw new RangeError(`invalid channel name "${channel}"`);
   const { default: pg } = (await import("pg")) as unknown as { default: { Client: new (config: { connectionString: string }) => ListenClient } };
@@ -64,7 +63,7 @@ export async function postgresCommitSignal(options: PostgresSignalOptions, hub: 
     next.on("notification", (message) => {
       if (message.processId === ownPid) return;
       const notice = message.channel === channel ? parse(message.payload) : undefined;
-      if (notice !== undefined) hub.notify(new Map([[notice.a, notice.r === undefined ? undefined : new Set(notice.r)]]));
+      if (notice !== undefined) listener.notify(new Map([[notice.a, notice.r === undefined ? undefined : new Set(notice.r)]]));
     });
     const lost = (): void => {
       if (client !== next || closed) return;
@@ -79,7 +78,7 @@ export async function postgresCommitSignal(options: PostgresSignalOptions, hub: 
     ownPid = rows[0]?.pid ?? -1;
     client = next;
     // Whatever was committed while no connection listened.
-    hub.notifyAll();
+    listener.notifyAll();
   };
   await open();
 

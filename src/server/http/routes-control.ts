@@ -4,11 +4,13 @@
  */
 import { randomUUID } from "node:crypto";
 import type { FastifyRequest } from "fastify";
-import type { RuntrailEvent } from "../events/catalog.js";
-import { isRunFinished } from "../store/store-types.js";
+import type { RuntrailEvent } from "../../events/catalog.js";
+import { isRunFinished } from "../../store/store-types.js";
 import { apiResponses, RunCancelled, RunStarted, StreamTokenIssued } from "./api-responses.js";
 import { CancelBody, NoQuery, RunParams, StartRunBody, StreamTokenBody, WorkflowParams } from "./api-schemas.js";
-import { principalOf, runExists, runNotFound, sendError, type App, type ServerContext } from "./server-context.js";
+import { principalOf, runExists, runNotFound } from "./route-guards.js";
+import { sendError } from "./error-responses.js";
+import type { App, ServerContext } from "../server-context.js";
 
 const FIRST_EVENT_TIMEOUT_MS = 10_000;
 

@@ -14,11 +14,13 @@
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
-import { authenticate, AuthError, type Principal } from "./server-auth.js";
-import { runExists, type ServerContext } from "./server-context.js";
-import { waitForDrain } from "./stream-drain.js";
-import { pumpStream, type StreamSink } from "./stream-pump.js";
-import { accountSource, runSource, type StreamItem, type StreamSource } from "./stream-source.js";
+import { authenticate, AuthError, type Principal } from "../auth/principal.js";
+import { runExists } from "../http/route-guards.js";
+import type { ServerContext } from "../server-context.js";
+import { waitForDrain } from "../live/stream-drain.js";
+import { pumpStream, type StreamSink } from "../live/stream-pump.js";
+import type { StreamItem } from "../live/stream-item.js";
+import { accountSource, runSource, type StreamSource } from "../live/stream-source.js";
 import { parseClientMessage, type ServerMessage, type SubscribeMessage, type WsErrorCode } from "./ws-protocol.js";
 
 const SLOW_CLOSE_CODE = 4008;

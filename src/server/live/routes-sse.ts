@@ -8,10 +8,12 @@
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { OutgoingHttpHeaders } from "node:http";
-import { apiResponses, EventStream } from "./api-responses.js";
-import { AccountStreamQuery, RunParams, RunStreamQuery } from "./api-schemas.js";
-import { checkRunScope, AuthError } from "./server-auth.js";
-import { principalOf, runExists, runNotFound, sendError, type App, type ServerContext } from "./server-context.js";
+import { apiResponses, EventStream } from "../http/api-responses.js";
+import { AccountStreamQuery, RunParams, RunStreamQuery } from "../http/api-schemas.js";
+import { checkRunScope, AuthError } from "../auth/principal.js";
+import { principalOf, runExists, runNotFound } from "../http/route-guards.js";
+import { sendError } from "../http/error-responses.js";
+import type { App, ServerContext } from "../server-context.js";
 import { waitForDrain } from "./stream-drain.js";
 import { pumpStream, type StreamSink } from "./stream-pump.js";
 import { accountSource, runSource, type StreamSource } from "./stream-source.js";
