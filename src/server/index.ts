@@ -6,7 +6,8 @@
  * responses), `auth/` (API tokens, stream tokens, who asks), `live/` (the stream hub, live tail,
  * sources, pump, SSE routes, this process's commit signals) and `ws/` (the WebSocket endpoint).
  */
-export { createServer, type RuntrailServer, type ServerOptions } from "./server-create.js";
+export { createServer, type RuntrailServer } from "./server-create.js";
+export type { AuthOptions, HttpOptions, LiveOptions, ServerOptions, WsOptions } from "./server-options.js";
 export type { StartableWorkflow } from "./server-context.js";
 export { createMemoryTokenStore, hashToken, type CreateTokenOptions, type TokenGrant, type TokenRecord, type TokenStore } from "./auth/token-store.js";
 export { createFileTokenStore } from "./auth/token-file-store.js";

@@ -30,8 +30,8 @@ beforeAll(async () => {
   writer = createStoreWriter(bus, storeA, { flushIntervalMs: 5 });
   const tokens = createMemoryTokenStore();
   token = (await tokens.create({ accountId: "acme" })).token;
-  serverA = await createServer({ store: storeA, bus, writer, tokens, onNotice: () => undefined, signals: [(hub) => postgresCommitSignal({ connectionString: PG_URL, channel, writer }, hub)] });
-  serverB = await createServer({ store: storeB, tokens, pollIntervalMs: 3_600_000, onNotice: () => undefined, signals: [(hub) => postgresCommitSignal({ connectionString: PG_URL, channel }, hub)] });
+  serverA = await createServer({ store: storeA, bus, writer, auth: { tokens }, onNotice: () => undefined, live: { signals: [(hub) => postgresCommitSignal({ connectionString: PG_URL, channel, writer }, hub)] } });
+  serverB = await createServer({ store: storeB, auth: { tokens }, onNotice: () => undefined, live: { pollIntervalMs: 3_600_000, signals: [(hub) => postgresCommitSignal({ connectionString: PG_URL, channel }, hub)] } });
   await serverA.listen();
   urlB = await serverB.listen();
 });

@@ -87,7 +87,7 @@ async function waitForStreams(f: Fanout, count: number): Promise<void> {
 describe("run streams through the live tail", () => {
   let f: Fanout;
   beforeAll(async () => {
-    f = await startFanout({ pageSize: 20, liveTail: { maxEventsPerRun: 50 } });
+    f = await startFanout({ live: { pageSize: 20, tail: { maxEventsPerRun: 50 } } });
   });
   afterAll(async () => {
     await f.close();
@@ -287,7 +287,7 @@ describe("shared store reads", () => {
 describe("fan-out to many clients", () => {
   let f: Fanout;
   beforeAll(async () => {
-    f = await startFanout({ liveTail: { finishedGraceMs: 0 } });
+    f = await startFanout({ live: { tail: { finishedGraceMs: 0 } } });
   });
   afterAll(async () => {
     await f.close();

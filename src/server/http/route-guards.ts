@@ -31,7 +31,7 @@ export async function principalOf(ctx: ServerContext, request: FastifyRequest, r
  * tail. Both are keyed by account, so another account's run is never found.
  */
 export async function runExists(ctx: ServerContext, accountId: string, runId: string): Promise<boolean> {
-  return ctx.tail.holds(accountId, runId) || (await ctx.store.getRun(accountId, runId)) !== undefined;
+  return ctx.live.tail.holds(accountId, runId) || (await ctx.store.getRun(accountId, runId)) !== undefined;
 }
 
 /** The 404 every lookup of a missing or foreign run gets: the same text, so ids do not leak. */

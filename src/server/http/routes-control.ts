@@ -125,8 +125,8 @@ export function registerControlRoutes(app: App, ctx: ServerContext): void {
       if (who === undefined) return reply;
       const { runId, ttlSeconds = 300 } = request.body ?? {};
       if (runId !== undefined && !(await runExists(ctx, who.accountId, runId))) return runNotFound(reply, runId);
-      const expiresAt = Date.now() + Math.min(ttlSeconds * 1_000, ctx.maxStreamTokenTtlMs);
-      const token = ctx.signer.sign({ accountId: who.accountId, expiresAt, ...(runId === undefined ? {} : { runId }) });
+      const expiresAt = Date.now() + Math.min(ttlSeconds * 1_000, ctx.auth.maxStreamTokenTtlMs);
+      const token = ctx.auth.signer.sign({ accountId: who.accountId, expiresAt, ...(runId === undefined ? {} : { runId }) });
       return reply.code(201).send({ token, expiresAt, ...(runId === undefined ? {} : { runId }) });
     },
   );

@@ -67,7 +67,7 @@ async function serve(ctx: ServerContext, reply: FastifyReply, source: StreamSour
     },
   };
   try {
-    await pumpStream({ store: ctx.store, hub: ctx.hub, source, after, sink, signal, heartbeatMs: ctx.heartbeatMs });
+    await pumpStream({ store: ctx.store, hub: ctx.live.hub, source, after, sink, signal, heartbeatMs: ctx.live.heartbeatMs });
   } catch (error) {
     // Headers are gone: say it in the stream, then close; the client resumes with Last-Event-ID.
     reply.log.error({ err: error }, "stream failed");
@@ -112,7 +112,7 @@ export function registerSseRoutes(app: App, ctx: ServerContext): void {
       const after = resumeFrom(request, request.query.after);
       if (after === undefined) return sendError(reply, 400, "bad_request", "Last-Event-ID must be a non-negative integer", "headers.last-event-id");
       if (!(await runExists(ctx, who.accountId, runId))) return runNotFound(reply, runId);
-      await serve(ctx, reply, runSource(ctx, who.accountId, runId), after);
+      await serve(ctx, reply, runSource(ctx.live, who.accountId, runId), after);
       return reply;
     },
   );
@@ -142,7 +142,7 @@ export function registerSseRoutes(app: App, ctx: ServerContext): void {
         ...(q.workflow === undefined ? {} : { workflow: q.workflow }),
         ...(q.runId === undefined ? {} : { runId: q.runId }),
       };
-      await serve(ctx, reply, accountSource(ctx, who.accountId, filter), after);
+      await serve(ctx, reply, accountSource(ctx.live, who.accountId, filter), after);
       return reply;
     },
   );

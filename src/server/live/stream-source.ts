@@ -64,7 +64,7 @@ const toItem = (id: number, event: RuntrailEvent): StreamItem => ({ id, event, b
  * A run's events after a seq: from the live tail when it holds the next one, else from the store.
  *
  * @example
- * const page = await runSource(ctx, "acme", "run-1").read(0);
+ * const page = await runSource(ctx.live, "acme", "run-1").read(0);
  */
 export function runSource(feed: StreamFeed, accountId: string, runId: string): StreamSource {
   const { store, tail, reads, pageSize } = feed;
@@ -95,7 +95,7 @@ export function runSource(feed: StreamFeed, accountId: string, runId: string): S
  * the workflow are applied here (the store's `findEvents` has no workflow filter).
  *
  * @example
- * const page = await accountSource(ctx, "acme", { types: ["step.*"] }).read(0);
+ * const page = await accountSource(ctx.live, "acme", { types: ["step.*"] }).read(0);
  */
 export function accountSource(feed: StreamFeed, accountId: string, filter: AccountStreamFilter): StreamSource {
   const { store, reads, pageSize } = feed;

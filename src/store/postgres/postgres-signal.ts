@@ -5,7 +5,8 @@
  * its own notifications (its own commits woke them already). A notification only wakes streams,
  * which then read the store, so a lost or duplicated notification costs latency, never
  * correctness; after a reconnect every stream is woken, for what was missed while disconnected.
- * Writers that never run a server (a bare collector) send nothing: keep `pollIntervalMs` on as the floor.
+ * Writers that never run a server (a bare collector) send nothing: keep `live.pollIntervalMs` on as the floor.
+ * The contract it implements (`CommitSignal`, `CommitListener`) is the store's: no server import.
  */
 import { commitNotice, type CommitListener, type CommitSignal } from "../commit-signal.js";
 import type { StoreWriter } from "../store-writer.js";
@@ -42,10 +43,12 @@ function parse(payload: string | undefined): { a: string; r?: string[] } | undef
 }
 
 /**
- * Listens (and, with `bus` and `writer`, notifies) on a PostgreSQL channel.
+ * Listens (and, with `writer`, notifies) on a PostgreSQL channel; wakes `listener` (the server's
+ * stream hub) for other processes' commits. A `CommitSignalFactory` once given its options.
  *
  * @example
- * const server = await createServer({ store, bus, writer, signals: [(hub) => postgresCommitSignal({ connectionString, writer }, hub)] });
+ * import { postgresCommitSignal } from "runtrail/postgres";
+ * const server = await createServer({ store, bus, writer, live: { signals: [(hub) => postgresCommitSignal({ connectionString, writer }, hub)] } });
  */
 export async function postgresCommitSignal(options: PostgresSignalOptions, listener: CommitListener): Promise<CommitSignal> {
   const channel = options.channel ?? "runtrail_events";
