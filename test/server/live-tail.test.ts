@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from "vitest";
 import type { RuntrailEvent } from "runtrail";
-import { prepareEvent } from "../../src/store/store-payload.js";
-import type { CommittedBatch } from "../../src/store/store-writer.js";
+import { prepareEvent } from "../../src/store/index.js";
+import type { CommittedBatch } from "../../src/store/index.js";
 import { LiveTail } from "../../src/server/live/live-tail.js";
 import { range } from "./server-fixtures.js";
 

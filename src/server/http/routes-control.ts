@@ -4,8 +4,8 @@
  */
 import { randomUUID } from "node:crypto";
 import type { FastifyRequest } from "fastify";
-import type { RuntrailEvent } from "../../events/catalog.js";
-import { isRunFinished } from "../../store/store-types.js";
+import type { RuntrailEvent } from "../../events/index.js";
+import { isRunFinished } from "../../store/index.js";
 import { apiResponses, RunCancelled, RunStarted, StreamTokenIssued } from "./api-responses.js";
 import { CancelBody, NoQuery, RunParams, StartRunBody, StreamTokenBody, WorkflowParams } from "./api-schemas.js";
 import { principalOf, runExists, runNotFound } from "./route-guards.js";

@@ -3,8 +3,8 @@
  * writer (events accepted or committed by it) and polling (for stores other processes write). Each
  * calls `hub.notify` only after the events it names are readable: in the live tail, or in the store.
  */
-import type { EventBus } from "../../bus/bus.js";
-import { isTerminalRunEvent } from "../../events/catalog.js";
+import type { EventBus } from "../../bus/index.js";
+import { isTerminalRunEvent } from "../../events/index.js";
 import { addRun, commitNotice, type CommitListener, type CommitSignal, type StoreWriter } from "../../store/index.js";
 import type { LiveTail, TailCommitNotice } from "./live-tail.js";
 import type { StreamHub } from "./stream-hub.js";

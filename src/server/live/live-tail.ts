@@ -26,7 +26,7 @@
  * event object its body was made from and, once sent over WebSocket, the encoded message, so the
  * memory used is about three times the body text.
  */
-import { isTerminalRunEvent } from "../../events/catalog.js";
+import { isTerminalRunEvent } from "../../events/index.js";
 import { addRun, type CommittedBatch, type PreparedEvent } from "../../store/index.js";
 import type { StreamItem } from "./stream-item.js";
 

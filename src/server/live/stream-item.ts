@@ -3,7 +3,7 @@
  * sources read them, the SSE and WebSocket sinks send them; this file owns the type, so none of
  * them imports another for it.
  */
-import type { RuntrailEvent } from "../../events/catalog.js";
+import type { RuntrailEvent } from "../../events/index.js";
 
 /** An event and its place in the stream: seq (run stream) or cursor (account stream). */
 export interface StreamItem {

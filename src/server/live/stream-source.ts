@@ -9,7 +9,7 @@
  * filtered stream never re-reads what it has skipped.
  */
 import { compileTypePatterns } from "../../bus/filter.js";
-import type { RuntrailEvent } from "../../events/catalog.js";
+import type { RuntrailEvent } from "../../events/index.js";
 import type { EventStore, StoredEvent } from "../../store/index.js";
 import type { LiveTail } from "./live-tail.js";
 import type { StreamItem } from "./stream-item.js";
