@@ -7,7 +7,7 @@
  * without knowing the server (`postgresCommitSignal` in `runtrail/postgres`); the server's own
  * signals (this process's writer, polling) live in the server.
  */
-import type { CommittedBatch } from "./store-writer.js";
+import type { CommittedBatch } from "./writer/writer-types.js";
 
 /** Which runs of which accounts have new events; `undefined` runs: any run of the account. */
 export type CommitNotice = ReadonlyMap<string, ReadonlySet<string> | undefined>;

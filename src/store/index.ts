@@ -22,8 +22,8 @@ export type {
   StepStatus,
   StoredEvent,
 } from "./store-types.js";
+export { createStoreWriter } from "./writer/store-writer.js";
 export {
-  createStoreWriter,
   WriterClosedError,
   type CommittedBatch,
   type Durability,
@@ -31,7 +31,7 @@ export {
   type StoreWriterOptions,
   type WriterFailure,
   type WriterStats,
-} from "./store-writer.js";
+} from "./writer/writer-types.js";
 export {
   DEFAULT_MAX_FIELD_BYTES,
   DEFAULT_REDACTED_KEYS,

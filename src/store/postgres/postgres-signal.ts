@@ -9,7 +9,7 @@
  * The contract it implements (`CommitSignal`, `CommitListener`) is the store's: no server import.
  */
 import { commitNotice, type CommitListener, type CommitSignal } from "../commit-signal.js";
-import type { StoreWriter } from "../store-writer.js";
+import type { StoreWriter } from "../writer/writer-types.js";
 
 /** The slice of a `pg.Client` used here. */
 interface ListenClient {
