@@ -147,7 +147,7 @@ async function runtrailServer(writerOptions: StoreWriterOptions, live: LiveMode 
   const store = await openSqliteStore({ path: join(dir, "b.db") });
   const bus = createBus();
   const writer = createStoreWriter(bus, store, writerOptions);
-  const server = await createServer({ store, bus, writer, live, onNotice: () => undefined, pageSize: 1_000 });
+  const server = await createServer({ store, bus, writer, live: { mode: live, pageSize: 1_000 }, onNotice: () => undefined });
   const url = await server.listen();
   await bus.emit({ type: "run.started", runId: "b", workflow });
   await writer.flush();

@@ -88,7 +88,7 @@ function stampedRows(mix: Mix): ReturnType<typeof prepareEvent>[] {
   return rows;
 }
 
-/** The writer's default batch size (src/store/store-writer.ts): the like-for-like raw peers commit as often. */
+/** The writer's default batch size (src/store/writer/store-writer.ts): the like-for-like raw peers commit as often. */
 const WRITER_BATCH = 5_000;
 
 /** Emits ROWS events through a writer into `store` (its default batch size unless given); events/s from first emit to close. */

@@ -55,9 +55,11 @@ async function serve(options: ServeOptions): Promise<void> {
   try {
     server = await createServer({
       store,
-      pollIntervalMs: options.poll,
-      ...(existsSync(options.tokens) ? { tokens: createFileTokenStore(options.tokens) } : {}),
-      ...(postgres === undefined ? {} : { signals: [(hub) => postgresCommitSignal({ connectionString: postgres }, hub)] }),
+      auth: existsSync(options.tokens) ? { tokens: createFileTokenStore(options.tokens) } : {},
+      live: {
+        pollIntervalMs: options.poll,
+        ...(postgres === undefined ? {} : { signals: [(hub) => postgresCommitSignal({ connectionString: postgres }, hub)] }),
+      },
     });
     url = await server.listen({ host: options.host, port: options.port });
   } catch (error) {

@@ -2,16 +2,22 @@
  * @module runtrail/server
  * The HTTP API, live SSE and WebSocket streams with gap-free resume, API and stream tokens.
  * Needs the optional peer dependencies `fastify`, `@fastify/swagger`, `@fastify/cors`,
- * `@fastify/type-provider-typebox` and `ws`.
+ * `@fastify/type-provider-typebox` and `ws`. One folder per wing: `http/` (routes, schemas, error
+ * responses), `auth/` (API tokens, stream tokens, who asks), `live/` (the stream hub, live tail,
+ * sources, pump, SSE routes, this process's commit signals) and `ws/` (the WebSocket endpoint).
  */
-export { createServer, type RuntrailServer, type ServerOptions } from "./server-create.js";
+export { createServer, type RuntrailServer } from "./server-create.js";
+export type { AuthOptions, HttpOptions, LiveOptions, ServerOptions, WsOptions } from "./server-options.js";
 export type { StartableWorkflow } from "./server-context.js";
-export { createMemoryTokenStore, hashToken, type CreateTokenOptions, type TokenGrant, type TokenRecord, type TokenStore } from "./token-store.js";
-export { createFileTokenStore } from "./token-file-store.js";
-export { createStreamTokenSigner, type StreamGrant, type StreamTokenSigner } from "./stream-token.js";
-export { pollingCommitSignal, writerCommitSignal, type CommitSignal, type LiveMode, type WriterSignalOptions } from "./commit-signal.js";
-export { postgresCommitSignal, type PostgresSignalOptions } from "./postgres-signal.js";
-export { StreamHub, type CommitNotice, type NoticeScope, type StreamWaiter } from "./stream-hub.js";
-export type { LiveTailOptions } from "./live-tail.js";
-export type { Principal } from "./server-auth.js";
-export type { ClientMessage, ServerMessage, WsErrorCode } from "./ws-protocol.js";
+export { createMemoryTokenStore, hashToken, type CreateTokenOptions, type TokenGrant, type TokenRecord, type TokenStore } from "./auth/token-store.js";
+export { createFileTokenStore } from "./auth/token-file-store.js";
+export { createStreamTokenSigner, type StreamGrant, type StreamTokenSigner } from "./auth/stream-token.js";
+export { pollingCommitSignal, writerCommitSignal, type LiveMode, type WriterSignalOptions } from "./live/commit-signals.js";
+export type { CommitListener, CommitNotice, CommitSignal, CommitSignalFactory } from "../store/index.js";
+// The PostgreSQL wake-up is the PostgreSQL adapter's (`runtrail/postgres`); kept here for callers
+// that import it from the server. `pg` is loaded only when it is called.
+export { postgresCommitSignal, type PostgresSignalOptions } from "../store/postgres/index.js";
+export { StreamHub, type NoticeScope, type StreamWaiter } from "./live/stream-hub.js";
+export type { LiveTailOptions } from "./live/live-tail.js";
+export type { Principal } from "./auth/principal.js";
+export type { ClientMessage, ServerMessage, WsErrorCode } from "./ws/ws-protocol.js";

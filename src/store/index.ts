@@ -22,8 +22,8 @@ export type {
   StepStatus,
   StoredEvent,
 } from "./store-types.js";
+export { createStoreWriter } from "./writer/store-writer.js";
 export {
-  createStoreWriter,
   WriterClosedError,
   type CommittedBatch,
   type Durability,
@@ -31,7 +31,7 @@ export {
   type StoreWriterOptions,
   type WriterFailure,
   type WriterStats,
-} from "./store-writer.js";
+} from "./writer/writer-types.js";
 export {
   DEFAULT_MAX_FIELD_BYTES,
   DEFAULT_REDACTED_KEYS,
@@ -47,3 +47,4 @@ export {
 export { projectBatch, type RunDelta, type StepDelta } from "./store-projection.js";
 export { iterateRun, replayRun, stateAt, type ReplayOptions } from "./store-replay.js";
 export { isRunFinished } from "./store-types.js";
+export { addRun, commitNotice, type CommitListener, type CommitNotice, type CommitSignal, type CommitSignalFactory } from "./commit-signal.js";

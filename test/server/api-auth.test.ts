@@ -10,7 +10,7 @@ import { call, emitCommitted, readSse, runEvents, startHarness, WsClient, type H
 const secret = randomBytes(32);
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness({ streamTokenSecret: secret });
+  h = await startHarness({ auth: { streamTokenSecret: secret } });
   await emitCommitted(h, runEvents("acme-run", "acme", 2, false));
 });
 afterAll(async () => {

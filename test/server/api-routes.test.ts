@@ -150,7 +150,7 @@ describe("open mode and CORS", () => {
   });
 
   it("sends CORS headers for allowed origins only, also on streams", async () => {
-    const server = await createServer({ store: h.store, cors: { origin: ["https://app.example"] }, onNotice: () => undefined, defaultAccount: "acme" });
+    const server = await createServer({ store: h.store, http: { cors: { origin: ["https://app.example"] } }, onNotice: () => undefined, auth: { defaultAccount: "acme" } });
     const url = await server.listen();
     const allowed = await fetch(`${url}/api/runs`, { headers: { origin: "https://app.example" } });
     expect(allowed.headers.get("access-control-allow-origin")).toBe("https://app.example");

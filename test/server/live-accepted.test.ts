@@ -150,7 +150,7 @@ describe("live mode accepted (the default)", () => {
   });
 
   it("hands a late subscriber from the store to accepted events without a gap or a duplicate", async () => {
-    h = await startGated({ liveTail: { maxEventsPerRun: 20 } });
+    h = await startGated({ live: { tail: { maxEventsPerRun: 20 } } });
     const events = runEvents("late", "acme", 100);
     for (const event of events.slice(0, 81)) await h.bus.emit(event);
     await h.writer.flush();
@@ -170,7 +170,7 @@ describe("live mode accepted (the default)", () => {
 
 describe("live mode committed", () => {
   it("sends nothing to a run stream before the commit", async () => {
-    h = await startGated({ live: "committed" });
+    h = await startGated({ live: { mode: "committed" } });
     const events = runEvents("late-only", "acme", 2);
     const client = await streamWithCommitsHeld(h, events);
     await pause(100);

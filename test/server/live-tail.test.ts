@@ -5,9 +5,9 @@
  */
 import { describe, expect, it } from "vitest";
 import type { RuntrailEvent } from "runtrail";
-import { prepareEvent } from "../../src/store/store-payload.js";
-import type { CommittedBatch } from "../../src/store/store-writer.js";
-import { LiveTail } from "../../src/server/live-tail.js";
+import { prepareEvent } from "../../src/store/index.js";
+import type { CommittedBatch } from "../../src/store/index.js";
+import { LiveTail } from "../../src/server/live/live-tail.js";
 import { range } from "./server-fixtures.js";
 
 function event(accountId: string, runId: string, seq: number, type = "step.completed", extra: object = {}): RuntrailEvent {

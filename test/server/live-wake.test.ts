@@ -9,11 +9,11 @@ import { describe, expect, it } from "vitest";
 import { createBus } from "runtrail";
 import { createStoreWriter } from "../../src/store/index.js";
 import { openSqliteStore } from "../../src/store/sqlite/index.js";
-import { writerCommitSignal } from "../../src/server/commit-signal.js";
-import { LiveTail } from "../../src/server/live-tail.js";
-import { StreamHub } from "../../src/server/stream-hub.js";
-import type { StreamItem } from "../../src/server/stream-source.js";
-import { wireMessage } from "../../src/server/ws-handler.js";
+import { writerCommitSignal } from "../../src/server/live/commit-signals.js";
+import { LiveTail } from "../../src/server/live/live-tail.js";
+import { StreamHub } from "../../src/server/live/stream-hub.js";
+import type { StreamItem } from "../../src/server/live/stream-item.js";
+import { wireMessage } from "../../src/server/ws/ws-handler.js";
 import { runEvents } from "./server-fixtures.js";
 
 const nextPhase = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

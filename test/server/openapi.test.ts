@@ -9,7 +9,7 @@ import { Ajv, type ValidateFunction } from "ajv";
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from "vitest";
 import type { EventInput } from "runtrail";
 import { workflow } from "../../src/engine/index.js";
-import type { EventBody, RunBody, StepAnalytics, StepBody } from "../../src/server/api-responses.js";
+import type { EventBody, RunBody, StepAnalytics, StepBody } from "../../src/server/http/api-responses.js";
 import { createServer } from "../../src/server/index.js";
 import type { RunRecord, StepDurationStat, StepFailureStat, StepRecord } from "../../src/store/index.js";
 import type { RuntrailEvent } from "../../src/events/catalog.js";

@@ -8,7 +8,8 @@ import { createBus } from "runtrail";
 import { createStoreWriter, type EventStore } from "../../src/store/index.js";
 import { openPostgresStore } from "../../src/store/postgres/index.js";
 import { createMemoryTokenStore, createServer, postgresCommitSignal, type RuntrailServer } from "../../src/server/index.js";
-import { StreamHub, type CommitNotice } from "../../src/server/stream-hub.js";
+import { StreamHub } from "../../src/server/live/stream-hub.js";
+import type { CommitNotice } from "../../src/store/index.js";
 import { PG_URL, pgAdmin, testSchema } from "../store/store-fixtures.js";
 import { range, readSse, runEvents, WsClient } from "./server-fixtures.js";
 
@@ -29,8 +30,8 @@ beforeAll(async () => {
   writer = createStoreWriter(bus, storeA, { flushIntervalMs: 5 });
   const tokens = createMemoryTokenStore();
   token = (await tokens.create({ accountId: "acme" })).token;
-  serverA = await createServer({ store: storeA, bus, writer, tokens, onNotice: () => undefined, signals: [(hub) => postgresCommitSignal({ connectionString: PG_URL, channel, writer }, hub)] });
-  serverB = await createServer({ store: storeB, tokens, pollIntervalMs: 3_600_000, onNotice: () => undefined, signals: [(hub) => postgresCommitSignal({ connectionString: PG_URL, channel }, hub)] });
+  serverA = await createServer({ store: storeA, bus, writer, auth: { tokens }, onNotice: () => undefined, live: { signals: [(hub) => postgresCommitSignal({ connectionString: PG_URL, channel, writer }, hub)] } });
+  serverB = await createServer({ store: storeB, auth: { tokens }, onNotice: () => undefined, live: { pollIntervalMs: 3_600_000, signals: [(hub) => postgresCommitSignal({ connectionString: PG_URL, channel }, hub)] } });
   await serverA.listen();
   urlB = await serverB.listen();
 });

@@ -45,13 +45,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     globex: (await tokenStore.create({ accountId: "globex" })).token,
   };
   const server = await createServer({
-    heartbeatMs: 60_000,
     onNotice: () => undefined,
     ...options,
+    live: { heartbeatMs: 60_000, ...options.live },
+    auth: { ...options.auth, ...(options.open === true ? {} : { tokens: tokenStore }) },
     store: options.serveStore?.(store) ?? store,
     bus,
     writer,
-    ...(options.open === true ? {} : { tokens: tokenStore }),
   });
   const url = await server.listen({ host: "127.0.0.1", port: 0 });
   return {

@@ -187,7 +187,7 @@ describe("SSE and server shutdown", () => {
 
 describe("SSE heartbeat", () => {
   it("sends a comment every heartbeat interval", async () => {
-    const fast = await startHarness({ heartbeatMs: 30 });
+    const fast = await startHarness({ live: { heartbeatMs: 30 } });
     try {
       await emitCommitted(fast, runEvents("hb", "acme", 1, false));
       const response = await fetch(`${fast.url}/api/runs/hb/stream`, { headers: { authorization: `Bearer ${fast.tokens.acme}` } });

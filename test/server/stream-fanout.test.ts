@@ -12,12 +12,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBus, type EventInput } from "runtrail";
 import { createStoreWriter, type EventStore } from "../../src/store/index.js";
 import { openSqliteStore } from "../../src/store/sqlite/index.js";
-import { writerCommitSignal } from "../../src/server/commit-signal.js";
-import { LiveTail } from "../../src/server/live-tail.js";
-import { StreamHub } from "../../src/server/stream-hub.js";
-import { pumpStream, type StreamSink } from "../../src/server/stream-pump.js";
-import { SharedReads } from "../../src/server/stream-reads.js";
-import { accountSource, runSource } from "../../src/server/stream-source.js";
+import { writerCommitSignal } from "../../src/server/live/commit-signals.js";
+import { LiveTail } from "../../src/server/live/live-tail.js";
+import { StreamHub } from "../../src/server/live/stream-hub.js";
+import { pumpStream, type StreamSink } from "../../src/server/live/stream-pump.js";
+import { SharedReads } from "../../src/server/live/stream-reads.js";
+import { accountSource, runSource } from "../../src/server/live/stream-source.js";
 import { emitCommitted, range, readSse, runEvents, startHarness, WsClient, type Harness, type HarnessOptions } from "./server-fixtures.js";
 
 interface Reads {
@@ -87,7 +87,7 @@ async function waitForStreams(f: Fanout, count: number): Promise<void> {
 describe("run streams through the live tail", () => {
   let f: Fanout;
   beforeAll(async () => {
-    f = await startFanout({ pageSize: 20, liveTail: { maxEventsPerRun: 50 } });
+    f = await startFanout({ live: { pageSize: 20, tail: { maxEventsPerRun: 50 } } });
   });
   afterAll(async () => {
     await f.close();
@@ -287,7 +287,7 @@ describe("shared store reads", () => {
 describe("fan-out to many clients", () => {
   let f: Fanout;
   beforeAll(async () => {
-    f = await startFanout({ liveTail: { finishedGraceMs: 0 } });
+    f = await startFanout({ live: { tail: { finishedGraceMs: 0 } } });
   });
   afterAll(async () => {
     await f.close();

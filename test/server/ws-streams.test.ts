@@ -134,7 +134,7 @@ describe("WebSocket /api/ws", () => {
   });
 
   it("disconnects a slow client with the position to resume from, and resuming there is gap-free", async () => {
-    const slow = await startHarness({ wsMaxBufferedBytes: 1024 * 1024, wsSlowTimeoutMs: 200, pageSize: 10 });
+    const slow = await startHarness({ ws: { maxBufferedBytes: 1024 * 1024, slowTimeoutMs: 200 }, live: { pageSize: 10 } });
     try {
       const big = "x".repeat(30_000);
       const events = runEvents("slow", "acme", 500).map((e) => (e.type === "step.completed" ? { ...e, output: big } : e));

@@ -5,4 +5,5 @@
 export { openPostgresStore, type PostgresStoreOptions } from "./postgres-store.js";
 export type { PgPool, PgPoolClient, PgQueryable, PgResult } from "./postgres-driver.js";
 export { POSTGRES_SCHEMA_VERSION } from "./postgres-schema.js";
+export { postgresCommitSignal, type PostgresSignalOptions } from "./postgres-signal.js";
 export * from "../index.js";

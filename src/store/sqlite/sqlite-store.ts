@@ -22,7 +22,7 @@ import type {
 import { openDatabase, type SqliteDatabase, type SqliteStatement } from "./sqlite-driver.js";
 import { prepareStatements, type SqliteStatements } from "./sqlite-queries.js";
 import { migrateSqlite } from "./sqlite-schema.js";
-import { inThreadWriter, settle, threadWriter, type SqliteWriter } from "./sqlite-writer.js";
+import { inThreadWriter, settle, threadWriter, type SqliteWriter } from "./sqlite-thread-client.js";
 
 /** Options of {@link openSqliteStore}. */
 export interface SqliteStoreOptions {

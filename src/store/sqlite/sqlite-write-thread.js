@@ -1,7 +1,7 @@
 // @ts-check
 /**
  * The SQLite store's write thread (a worker): it owns the write connection and runs each request
- * of `sqlite-writer.ts` in order. Commits take milliseconds of disk work; here they overlap with
+ * of `sqlite-thread-client.ts` in order. Commits take milliseconds of disk work; here they overlap with
  * the caller's thread (the engine, the bus, the server) instead of stalling it. WAL checkpoints
  * run on a thread of their own (`sqlite-checkpoint-thread.js`), so no commit waits for one; if
  * that thread fails, or cannot keep the WAL bounded (a checkpoint that runs beside continuous

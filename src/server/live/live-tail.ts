@@ -26,11 +26,9 @@
  * event object its body was made from and, once sent over WebSocket, the encoded message, so the
  * memory used is about three times the body text.
  */
-import { isTerminalRunEvent } from "../events/catalog.js";
-import type { PreparedEvent } from "../store/store-types.js";
-import type { CommittedBatch } from "../store/store-writer.js";
-import { addRun } from "./stream-hub.js";
-import type { StreamItem } from "./stream-source.js";
+import { isTerminalRunEvent } from "../../events/index.js";
+import { addRun, type CommittedBatch, type PreparedEvent } from "../../store/index.js";
+import type { StreamItem } from "./stream-item.js";
 
 /** Options of {@link LiveTail}. */
 export interface LiveTailOptions {

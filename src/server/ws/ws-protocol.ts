@@ -11,7 +11,7 @@
  */
 import { Type, type Static } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
-import type { RuntrailEvent } from "../events/catalog.js";
+import type { RuntrailEvent } from "../../events/index.js";
 
 const SubId = Type.String({ minLength: 1, maxLength: 64 });
 const Names = Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 50 });

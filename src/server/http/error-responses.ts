@@ -3,7 +3,11 @@
  * field at fault (`querystring.limit`, `body.input`), as the OpenAPI document spells it.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
-import { sendError } from "./server-context.js";
+
+/** Sends the error body every route uses. */
+export function sendError(reply: FastifyReply, status: number, error: string, message: string, field?: string): FastifyReply {
+  return reply.code(status).send({ error, message, ...(field === undefined ? {} : { field }) });
+}
 
 interface AjvIssue {
   readonly instancePath?: string;

@@ -4,11 +4,13 @@
  */
 import { randomUUID } from "node:crypto";
 import type { FastifyRequest } from "fastify";
-import type { RuntrailEvent } from "../events/catalog.js";
-import { isRunFinished } from "../store/store-types.js";
+import type { RuntrailEvent } from "../../events/index.js";
+import { isRunFinished } from "../../store/index.js";
 import { apiResponses, RunCancelled, RunStarted, StreamTokenIssued } from "./api-responses.js";
 import { CancelBody, NoQuery, RunParams, StartRunBody, StreamTokenBody, WorkflowParams } from "./api-schemas.js";
-import { principalOf, runExists, runNotFound, sendError, type App, type ServerContext } from "./server-context.js";
+import { principalOf, runExists, runNotFound } from "./route-guards.js";
+import { sendError } from "./error-responses.js";
+import type { App, ServerContext } from "../server-context.js";
 
 const FIRST_EVENT_TIMEOUT_MS = 10_000;
 
@@ -123,8 +125,8 @@ export function registerControlRoutes(app: App, ctx: ServerContext): void {
       if (who === undefined) return reply;
       const { runId, ttlSeconds = 300 } = request.body ?? {};
       if (runId !== undefined && !(await runExists(ctx, who.accountId, runId))) return runNotFound(reply, runId);
-      const expiresAt = Date.now() + Math.min(ttlSeconds * 1_000, ctx.maxStreamTokenTtlMs);
-      const token = ctx.signer.sign({ accountId: who.accountId, expiresAt, ...(runId === undefined ? {} : { runId }) });
+      const expiresAt = Date.now() + Math.min(ttlSeconds * 1_000, ctx.auth.maxStreamTokenTtlMs);
+      const token = ctx.auth.signer.sign({ accountId: who.accountId, expiresAt, ...(runId === undefined ? {} : { runId }) });
       return reply.code(201).send({ token, expiresAt, ...(runId === undefined ? {} : { runId }) });
     },
   );

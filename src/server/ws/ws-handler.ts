@@ -14,11 +14,13 @@
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
-import { authenticate, AuthError, type Principal } from "./server-auth.js";
-import { runExists, type ServerContext } from "./server-context.js";
-import { waitForDrain } from "./stream-drain.js";
-import { pumpStream, type StreamSink } from "./stream-pump.js";
-import { accountSource, runSource, type StreamItem, type StreamSource } from "./stream-source.js";
+import { authenticate, AuthError, type Principal } from "../auth/principal.js";
+import { runExists } from "../http/route-guards.js";
+import type { ServerContext } from "../server-context.js";
+import { waitForDrain } from "../live/stream-drain.js";
+import { pumpStream, type StreamSink } from "../live/stream-pump.js";
+import type { StreamItem } from "../live/stream-item.js";
+import { accountSource, runSource, type StreamSource } from "../live/stream-source.js";
 import { parseClientMessage, type ServerMessage, type SubscribeMessage, type WsErrorCode } from "./ws-protocol.js";
 
 const SLOW_CLOSE_CODE = 4008;
@@ -125,12 +127,12 @@ function connection(ws: WebSocket, socket: Duplex, principal: Principal, ctx: Se
   // Nothing to wait for (the usual case) returns nothing, not a resolved promise: a live stream
   // sends once per wake-up, and the pump then need not await.
   const backpressure = (signal: AbortSignal): Promise<void> | undefined => {
-    if (ws.bufferedAmount > ctx.wsMaxBufferedBytes) {
+    if (ws.bufferedAmount > ctx.ws.maxBufferedBytes) {
       slow();
       return undefined;
     }
     if (!socket.writableNeedDrain) return undefined;
-    return waitForDrain(socket, signal, ctx.wsSlowTimeoutMs).then((outcome) => {
+    return waitForDrain(socket, signal, ctx.ws.slowTimeoutMs).then((outcome) => {
       if (outcome === "timeout" && !closing) slow();
     });
   };
@@ -141,16 +143,16 @@ function connection(ws: WebSocket, socket: Duplex, principal: Principal, ctx: Se
     if (runId === undefined && message.filter === undefined) return error("missing_run_id", "subscribe needs a runId or a filter");
     const sub = message.sub ?? runId ?? "account";
     if (subs.has(sub)) return error("duplicate_subscription", `subscription "${sub}" exists; unsubscribe first or choose another sub`, sub);
-    if (subs.size >= ctx.wsMaxSubscriptions) return error("too_many_subscriptions", `at most ${ctx.wsMaxSubscriptions} subscriptions per connection`, sub);
+    if (subs.size >= ctx.ws.maxSubscriptions) return error("too_many_subscriptions", `at most ${ctx.ws.maxSubscriptions} subscriptions per connection`, sub);
     if (principal.runId !== undefined && (runId !== principal.runId || message.filter !== undefined)) {
       return error("forbidden", "this stream token is bound to another run", sub);
     }
     let source: StreamSource;
     if (runId !== undefined) {
       if (!(await runExists(ctx, principal.accountId, runId))) return error("not_found", `no run "${runId}"`, sub);
-      source = runSource(ctx, principal.accountId, runId);
+      source = runSource(ctx.live, principal.accountId, runId);
     } else {
-      source = accountSource(ctx, principal.accountId, message.filter ?? {});
+      source = accountSource(ctx.live, principal.accountId, message.filter ?? {});
     }
     if (closing) return;
     const state: Subscription = { controller: new AbortController(), position: message.after ?? 0 };
@@ -178,7 +180,7 @@ function connection(ws: WebSocket, socket: Duplex, principal: Principal, ctx: Se
         send({ type: "end", sub, runId: endedRunId, lastSeq });
       },
     };
-    pumpStream({ store: ctx.store, hub: ctx.hub, source, after: state.position, sink, signal: state.controller.signal, heartbeatMs: ctx.heartbeatMs })
+    pumpStream({ store: ctx.store, hub: ctx.live.hub, source, after: state.position, sink, signal: state.controller.signal, heartbeatMs: ctx.live.heartbeatMs })
       .catch((failure: unknown) => {
         log.error({ err: failure }, "websocket subscription failed");
         error("internal", "the subscription failed; resubscribe after your last id", sub);

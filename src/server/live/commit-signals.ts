@@ -1,18 +1,13 @@
 /**
- * Commit signals: how the server learns that events were written (accepted by this process's
- * store writer, or committed to the store), so caught-up streams read again. Each signal calls
- * `hub.notify` only after the events it names are readable: in the live tail, or in the store.
+ * The server's own commit signals (the contract, `CommitSignal`, is the store's): this process's
+ * writer (events accepted or committed by it) and polling (for stores other processes write). Each
+ * calls `hub.notify` only after the events it names are readable: in the live tail, or in the store.
  */
-import type { EventBus } from "../bus/bus.js";
-import { isTerminalRunEvent } from "../events/catalog.js";
-import type { CommittedBatch, StoreWriter } from "../store/store-writer.js";
+import type { EventBus } from "../../bus/index.js";
+import { isTerminalRunEvent } from "../../events/index.js";
+import { addRun, commitNotice, type CommitListener, type CommitSignal, type StoreWriter } from "../../store/index.js";
 import type { LiveTail, TailCommitNotice } from "./live-tail.js";
-import { addRun, type StreamHub } from "./stream-hub.js";
-
-/** A running signal; `close` stops it. */
-export interface CommitSignal {
-  close(): Promise<void>;
-}
+import type { StreamHub } from "./stream-hub.js";
 
 /**
  * When a run stream gets an event: `accepted` (default) as soon as this process's store writer
@@ -33,22 +28,6 @@ export interface WriterSignalOptions {
   readonly tail?: LiveTail;
   /** Default `accepted` (with a `tail`; without one, `committed`). */
   readonly live?: LiveMode;
-}
-
-/** The accounts and runs a committed batch touches, added to `into` (a new notice by default). */
-export function commitNotice(batch: CommittedBatch, into = new Map<string, Set<string>>()): Map<string, Set<string>> {
-  const notice = into;
-  let accountId = "";
-  let runs: Set<string> | undefined;
-  for (const { event } of batch.events) {
-    if (runs === undefined || event.accountId !== accountId) {
-      accountId = event.accountId;
-      runs = notice.get(accountId);
-      if (runs === undefined) notice.set(accountId, (runs = new Set()));
-    }
-    runs.add(event.runId);
-  }
-  return notice;
 }
 
 /**
@@ -153,7 +132,7 @@ export function writerCommitSignal(writer: StoreWriter, hub: StreamHub, options:
  * @example
  * const signal = pollingCommitSignal(hub, 1_000);
  */
-export function pollingCommitSignal(hub: StreamHub, intervalMs: number): CommitSignal {
+export function pollingCommitSignal(hub: CommitListener, intervalMs: number): CommitSignal {
   const timer = setInterval(() => hub.notifyAll(), intervalMs);
   timer.unref();
   return {

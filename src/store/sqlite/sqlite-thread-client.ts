@@ -1,6 +1,6 @@
 /**
- * Where the SQLite store's writes run. A file database writes on a worker thread of its own
- * (`sqlite-write-thread.js`): better-sqlite3 is synchronous, so a commit on the caller's thread
+ * The SQLite store's client of its write thread: where its writes run. A file database writes on
+ * a worker thread of its own (`sqlite-write-thread.js`): better-sqlite3 is synchronous, so a commit on the caller's thread
  * stalls the engine, the bus and the server for as long as the disk takes, and a WAL checkpoint
  * can take many milliseconds (that thread leaves checkpoints to one more thread of its own). On
  * the write thread, preparing the next batch overlaps with committing this one. An in-memory or

@@ -3,10 +3,12 @@
  * Every query passes the token's account to the store, which scopes it: another account's run is
  * simply not found (404).
  */
-import type { ListRunsOptions } from "../store/store-types.js";
+import type { ListRunsOptions } from "../../store/index.js";
 import { apiResponses, EventsPage, RunsPage, RunSummary, StepAnalytics } from "./api-responses.js";
 import { AnalyticsQuery, ListRunsQuery, NoQuery, RunEventsQuery, RunParams } from "./api-schemas.js";
-import { principalOf, runNotFound, sendError, type App, type ServerContext } from "./server-context.js";
+import { principalOf, runNotFound } from "./route-guards.js";
+import { sendError } from "./error-responses.js";
+import type { App, ServerContext } from "../server-context.js";
 
 const RUN_NOT_FOUND = "No run with this id in the token's account.";
 

@@ -8,10 +8,12 @@
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { OutgoingHttpHeaders } from "node:http";
-import { apiResponses, EventStream } from "./api-responses.js";
-import { AccountStreamQuery, RunParams, RunStreamQuery } from "./api-schemas.js";
-import { checkRunScope, AuthError } from "./server-auth.js";
-import { principalOf, runExists, runNotFound, sendError, type App, type ServerContext } from "./server-context.js";
+import { apiResponses, EventStream } from "../http/api-responses.js";
+import { AccountStreamQuery, RunParams, RunStreamQuery } from "../http/api-schemas.js";
+import { checkRunScope, AuthError } from "../auth/principal.js";
+import { principalOf, runExists, runNotFound } from "../http/route-guards.js";
+import { sendError } from "../http/error-responses.js";
+import type { App, ServerContext } from "../server-context.js";
 import { waitForDrain } from "./stream-drain.js";
 import { pumpStream, type StreamSink } from "./stream-pump.js";
 import { accountSource, runSource, type StreamSource } from "./stream-source.js";
@@ -65,7 +67,7 @@ async function serve(ctx: ServerContext, reply: FastifyReply, source: StreamSour
     },
   };
   try {
-    await pumpStream({ store: ctx.store, hub: ctx.hub, source, after, sink, signal, heartbeatMs: ctx.heartbeatMs });
+    await pumpStream({ store: ctx.store, hub: ctx.live.hub, source, after, sink, signal, heartbeatMs: ctx.live.heartbeatMs });
   } catch (error) {
     // Headers are gone: say it in the stream, then close; the client resumes with Last-Event-ID.
     reply.log.error({ err: error }, "stream failed");
@@ -110,7 +112,7 @@ export function registerSseRoutes(app: App, ctx: ServerContext): void {
       const after = resumeFrom(request, request.query.after);
       if (after === undefined) return sendError(reply, 400, "bad_request", "Last-Event-ID must be a non-negative integer", "headers.last-event-id");
       if (!(await runExists(ctx, who.accountId, runId))) return runNotFound(reply, runId);
-      await serve(ctx, reply, runSource(ctx, who.accountId, runId), after);
+      await serve(ctx, reply, runSource(ctx.live, who.accountId, runId), after);
       return reply;
     },
   );
@@ -140,7 +142,7 @@ export function registerSseRoutes(app: App, ctx: ServerContext): void {
         ...(q.workflow === undefined ? {} : { workflow: q.workflow }),
         ...(q.runId === undefined ? {} : { runId: q.runId }),
       };
-      await serve(ctx, reply, accountSource(ctx, who.accountId, filter), after);
+      await serve(ctx, reply, accountSource(ctx.live, who.accountId, filter), after);
       return reply;
     },
   );

@@ -7,10 +7,11 @@
  * waiter is registered before the first read, so such a write marks it dirty and the loop reads
  * again. A run stream ends once its run's terminal event was sent and is in the store.
  */
-import { isTerminalRunEvent } from "../events/catalog.js";
-import { isRunFinished, type EventStore } from "../store/store-types.js";
+import { isTerminalRunEvent } from "../../events/index.js";
+import { isRunFinished, type EventStore } from "../../store/index.js";
 import type { StreamHub } from "./stream-hub.js";
-import type { StreamItem, StreamSource } from "./stream-source.js";
+import type { StreamItem } from "./stream-item.js";
+import type { StreamSource } from "./stream-source.js";
 
 
 /** Where a stream's output goes (an SSE response, a WebSocket subscription). */

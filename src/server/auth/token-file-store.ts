@@ -43,7 +43,7 @@ function save(path: string, tokens: readonly TokenRecord[]): void {
  * @example
  * const tokens = createFileTokenStore("./.runtrail/tokens.json");
  * const { token } = await tokens.create({ accountId: "acme" });
- * const server = await createServer({ store, tokens });
+ * const server = await createServer({ store, auth: { tokens } });
  */
 export function createFileTokenStore(path: string): TokenStore {
   let cache: { mtimeMs: number; byId: Map<string, TokenRecord> } | undefined;

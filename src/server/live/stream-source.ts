@@ -8,25 +8,13 @@
  * says how far it advanced even when the stream's own filter kept none of its events, so a
  * filtered stream never re-reads what it has skipped.
  */
-import { compileTypePatterns } from "../bus/filter.js";
-import type { RuntrailEvent } from "../events/catalog.js";
-import type { EventStore, StoredEvent } from "../store/store-types.js";
+import { compileTypePatterns } from "../../bus/filter.js";
+import type { RuntrailEvent } from "../../events/index.js";
+import type { EventStore, StoredEvent } from "../../store/index.js";
 import type { LiveTail } from "./live-tail.js";
+import type { StreamItem } from "./stream-item.js";
 import type { SharedReads } from "./stream-reads.js";
 
-/** An event and its place in the stream: seq (run stream) or cursor (account stream). */
-export interface StreamItem {
-  readonly id: number;
-  readonly event: RuntrailEvent;
-  /** The event's JSON text (the stored body, or made once per read), shared by every stream. */
-  readonly body: string;
-  /**
-   * The last wire message built around this item, for the next stream that sends the same one in
-   * the same round (items are shared by the streams that read them); `key` says what it was built
-   * for. The WebSocket sink sets it and clears it when the round ends.
-   */
-  wire?: { readonly key: string; readonly data: Buffer };
-}
 
 /** One read. */
 export interface SourcePage {
@@ -76,7 +64,7 @@ const toItem = (id: number, event: RuntrailEvent): StreamItem => ({ id, event, b
  * A run's events after a seq: from the live tail when it holds the next one, else from the store.
  *
  * @example
- * const page = await runSource(ctx, "acme", "run-1").read(0);
+ * const page = await runSource(ctx.live, "acme", "run-1").read(0);
  */
 export function runSource(feed: StreamFeed, accountId: string, runId: string): StreamSource {
   const { store, tail, reads, pageSize } = feed;
@@ -107,7 +95,7 @@ export function runSource(feed: StreamFeed, accountId: string, runId: string): S
  * the workflow are applied here (the store's `findEvents` has no workflow filter).
  *
  * @example
- * const page = await accountSource(ctx, "acme", { types: ["step.*"] }).read(0);
+ * const page = await accountSource(ctx.live, "acme", { types: ["step.*"] }).read(0);
  */
 export function accountSource(feed: StreamFeed, accountId: string, filter: AccountStreamFilter): StreamSource {
   const { store, reads, pageSize } = feed;

@@ -5,11 +5,11 @@
  * its own notifications (its own commits woke them already). A notification only wakes streams,
  * which then read the store, so a lost or duplicated notification costs latency, never
  * correctness; after a reconnect every stream is woken, for what was missed while disconnected.
- * Writers that never run a server (a bare collector) send nothing: keep `pollIntervalMs` on as the floor.
+ * Writers that never run a server (a bare collector) send nothing: keep `live.pollIntervalMs` on as the floor.
+ * The contract it implements (`CommitSignal`, `CommitListener`) is the store's: no server import.
  */
-import type { StoreWriter } from "../store/store-writer.js";
-import { commitNotice, type CommitSignal } from "./commit-signal.js";
-import type { StreamHub } from "./stream-hub.js";
+import { commitNotice, type CommitListener, type CommitSignal } from "../commit-signal.js";
+import type { StoreWriter } from "../writer/writer-types.js";
 
 /** The slice of a `pg.Client` used here. */
 interface ListenClient {
@@ -43,12 +43,14 @@ function parse(payload: string | undefined): { a: string; r?: string[] } | undef
 }
 
 /**
- * Listens (and, with `bus` and `writer`, notifies) on a PostgreSQL channel.
+ * Listens (and, with `writer`, notifies) on a PostgreSQL channel; wakes `listener` (the server's
+ * stream hub) for other processes' commits. A `CommitSignalFactory` once given its options.
  *
  * @example
- * const server = await createServer({ store, bus, writer, signals: [(hub) => postgresCommitSignal({ connectionString, writer }, hub)] });
+ * import { postgresCommitSignal } from "runtrail/postgres";
+ * const server = await createServer({ store, bus, writer, live: { signals: [(hub) => postgresCommitSignal({ connectionString, writer }, hub)] } });
  */
-export async function postgresCommitSignal(options: PostgresSignalOptions, hub: StreamHub): Promise<CommitSignal> {
+export async function postgresCommitSignal(options: PostgresSignalOptions, listener: CommitListener): Promise<CommitSignal> {
   const channel = options.channel ?? "runtrail_events";
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(channel)) throw new RangeError(`invalid channel name "${channel}"`);
   const { default: pg } = (await import("pg")) as unknown as { default: { Client: new (config: { connectionString: string }) => ListenClient } };
@@ -64,7 +66,7 @@ export async function postgresCommitSignal(options: PostgresSignalOptions, hub: 
     next.on("notification", (message) => {
       if (message.processId === ownPid) return;
       const notice = message.channel === channel ? parse(message.payload) : undefined;
-      if (notice !== undefined) hub.notify(new Map([[notice.a, notice.r === undefined ? undefined : new Set(notice.r)]]));
+      if (notice !== undefined) listener.notify(new Map([[notice.a, notice.r === undefined ? undefined : new Set(notice.r)]]));
     });
     const lost = (): void => {
       if (client !== next || closed) return;
@@ -79,7 +81,7 @@ export async function postgresCommitSignal(options: PostgresSignalOptions, hub: 
     ownPid = rows[0]?.pid ?? -1;
     client = next;
     // Whatever was committed while no connection listened.
-    hub.notifyAll();
+    listener.notifyAll();
   };
   await open();
 

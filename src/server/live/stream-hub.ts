@@ -4,8 +4,9 @@
  * nothing costs a read and never a gap or a duplicate. What must hold is only that every write a
  * stream can read is followed by a `notify` naming its account (and run) once it is readable: an
  * accepted event once it is in the live tail (run streams), a commit once it is in the store (and
- * the tail, for this process's commits); the commit signals in `commit-signal.ts` ensure that.
+ * the tail, for this process's commits); the commit signals in `commit-signals.ts` (and the store's, e.g. PostgreSQL's) ensure that.
  */
+import type { CommitListener, CommitNotice } from "../../store/index.js";
 
 /** One stream's registration: `dirty` is set by every matching notification until the stream reads. */
 export interface StreamWaiter {
@@ -16,22 +17,12 @@ export interface StreamWaiter {
   dispose(): void;
 }
 
-/** Which runs of which accounts have new committed events; `undefined` runs: any run of the account. */
-export type CommitNotice = ReadonlyMap<string, ReadonlySet<string> | undefined>;
-
 /**
  * Which streams a notice wakes: `all`; only `runs` streams (events were accepted, which run streams
  * take from the live tail, or run streams must read the store again); only `accounts` streams
  * (account streams read committed events only, from the store).
  */
 export type NoticeScope = "all" | "runs" | "accounts";
-
-/** Adds a run of an account to a notice being built. */
-export function addRun(notice: Map<string, Set<string>>, accountId: string, runId: string): void {
-  let runs = notice.get(accountId);
-  if (runs === undefined) notice.set(accountId, (runs = new Set()));
-  runs.add(runId);
-}
 
 type Outcome = "woken" | "timeout" | "aborted";
 
@@ -111,7 +102,7 @@ function wakes(waiter: Waiter, runs: ReadonlySet<string> | undefined, scope: Not
  * const waiter = hub.register("acme", "run-1");
  * hub.notify(new Map([["acme", new Set(["run-1"])]])); // waiter.dirty === true
  */
-export class StreamHub {
+export class StreamHub implements CommitListener {
   private readonly byAccount = new Map<string, Set<Waiter>>();
   private readonly listeners = new Set<() => void>();
   private accountStreamCount = 0;

@@ -1,0 +1,135 @@
+/**
+ * What `createServer` takes, grouped by wing (`auth`, `live`, `http`, `ws`), and how it becomes
+ * the {@link ServerContext} the routes share (every default is applied here, once).
+ */
+import type { FastifyServerOptions } from "fastify";
+import type { EventBus } from "../bus/index.js";
+import type { CommitSignalFactory, EventStore, StoreWriter } from "../store/index.js";
+import { createStreamTokenSigner } from "./auth/stream-token.js";
+import type { TokenStore } from "./auth/token-store.js";
+import type { LiveMode } from "./live/commit-signals.js";
+import { LiveTail, type LiveTailOptions } from "./live/live-tail.js";
+import { StreamHub } from "./live/stream-hub.js";
+import { SharedReads } from "./live/stream-reads.js";
+import type { ServerContext, StartableWorkflow } from "./server-context.js";
+
+/** Who may ask, and for which account: API tokens and stream tokens. */
+export interface AuthOptions {
+  /** API tokens. Absent: open mode (loopback only, every request is `defaultAccount`). */
+  readonly tokens?: TokenStore;
+  /** Account of open mode. Default `default`. */
+  readonly defaultAccount?: string;
+  /** Signs stream tokens (≥ 32 bytes); share it between servers behind one load balancer. Default: random. */
+  readonly streamTokenSecret?: Uint8Array;
+  /** Longest stream token lifetime. Default 1 hour. */
+  readonly maxStreamTokenTtlMs?: number;
+}
+
+/** Live streams (SSE and WebSocket): when they get events, and what wakes them. */
+export interface LiveOptions {
+  /**
+   * When run streams of this process's runs get an event (with `bus` and `writer`). `accepted`
+   * (default): as soon as the writer has taken it to store, exactly as it will be stored, before
+   * its commit, so live latency does not include the commit. `committed`: only after its commit,
+   * so a client never sees an event a crash could keep from the store (at most what the writer's
+   * durability mode allows). Either way `end` is sent once the whole run is stored, and account
+   * streams get committed events. See README, "Live streams".
+   */
+  readonly mode?: LiveMode;
+  /** SSE heartbeat comment and WebSocket ping interval. Default 15,000 ms. */
+  readonly heartbeatMs?: number;
+  /** Events per store read of a stream. Default 500. */
+  readonly pageSize?: number;
+  /** Bounds of the live tail of this process's recent events, which run streams take from (with `writer`). */
+  readonly tail?: LiveTailOptions;
+  /** Re-read every stream this often, for events written by other processes. Default: 1,000 ms without `bus`/`writer`, else off. */
+  readonly pollIntervalMs?: number;
+  /** More commit signals (e.g. `postgresCommitSignal` from `runtrail/postgres`): each wakes the streams after commits. */
+  readonly signals?: readonly CommitSignalFactory[];
+}
+
+/** The HTTP server itself. */
+export interface HttpOptions {
+  /** Allowed CORS origins. Default: none (no CORS headers). */
+  readonly cors?: { readonly origin: string | readonly string[] | true; readonly credentials?: boolean };
+  /** Largest request body. Default 1 MiB. */
+  readonly bodyLimit?: number;
+  /** Longest request URL (path and query). Default 8 KiB. */
+  readonly maxUrlLength?: number;
+  /** Fastify's logger option. Default off. */
+  readonly logger?: FastifyServerOptions["logger"];
+}
+
+/** The WebSocket endpoint `/api/ws`. */
+export interface WsOptions {
+  /** A client is closed as slow once this much is waiting in its send buffer. Default 4 MiB. */
+  readonly maxBufferedBytes?: number;
+  /** A client that has not taken a page of events (its socket did not drain) this long is closed as slow. Default 10,000 ms. */
+  readonly slowTimeoutMs?: number;
+  /** Subscriptions per connection. Default 32. */
+  readonly maxSubscriptions?: number;
+}
+
+/**
+ * Options of `createServer`: the store it serves, this process's bus and writer (for live runs
+ * and starting runs), and one group per wing.
+ *
+ * @example
+ * const options: ServerOptions = {
+ *   store,
+ *   bus,
+ *   writer,
+ *   auth: { tokens: createFileTokenStore(".runtrail/tokens.json") },
+ *   live: { mode: "committed", heartbeatMs: 10_000 },
+ *   http: { cors: { origin: "https://dash.example" } },
+ *   ws: { maxSubscriptions: 8 },
+ * };
+ */
+export interface ServerOptions {
+  readonly store: EventStore;
+  /** The bus this process's runs emit into; with `writer`, streams wake as soon as it commits. */
+  readonly bus?: EventBus;
+  /** The writer that stores `bus`'s events in `store`. */
+  readonly writer?: StoreWriter;
+  /** Workflows `POST /api/workflows/:name/runs` may start (needs `bus` and `writer`). */
+  readonly workflows?: readonly StartableWorkflow[];
+  readonly auth?: AuthOptions;
+  readonly live?: LiveOptions;
+  readonly http?: HttpOptions;
+  readonly ws?: WsOptions;
+  /** Where start-up notices go. Default `console.log`. */
+  readonly onNotice?: (message: string) => void;
+}
+
+/** The context the routes share, with every default applied. */
+export function contextOf(options: ServerOptions, shutdown: AbortSignal): ServerContext {
+  const { auth = {}, live = {}, ws = {} } = options;
+  const hub = new StreamHub();
+  return {
+    store: options.store,
+    bus: options.bus,
+    writer: options.writer,
+    workflows: new Map((options.workflows ?? []).map((wf) => [wf.name, wf])),
+    handles: new Map(),
+    shutdown,
+    auth: {
+      tokens: auth.tokens,
+      signer: createStreamTokenSigner(auth.streamTokenSecret),
+      defaultAccount: auth.defaultAccount ?? "default",
+      maxStreamTokenTtlMs: auth.maxStreamTokenTtlMs ?? 3_600_000,
+    },
+    live: {
+      store: options.store,
+      hub,
+      tail: new LiveTail(live.tail),
+      reads: new SharedReads(hub),
+      heartbeatMs: live.heartbeatMs ?? 15_000,
+      pageSize: live.pageSize ?? 500,
+    },
+    ws: {
+      maxBufferedBytes: ws.maxBufferedBytes ?? 4 * 1024 * 1024,
+      maxSubscriptions: ws.maxSubscriptions ?? 32,
+      slowTimeoutMs: ws.slowTimeoutMs ?? 10_000,
+    },
+  };
+}
