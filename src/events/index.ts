@@ -17,5 +17,6 @@ export type { ConditionKind } from "./families/condition.js";
 export type { Progress } from "./families/progress.js";
 export type { TokenUsage } from "./families/llm.js";
 export { eventJsonSchema } from "./json-schema.js";
+export { DEFAULT_MAX_DEPTH, toJsonSafe, type JsonFault, type JsonSafe, type JsonSafeOptions, type UnserializableKind, type UnserializableMarker } from "./json-safe.js";
 export { EventValidationError, parseEvent, validateEvent, type ValidationIssue } from "./validate.js";
 export * from "./mappings/index.js";
