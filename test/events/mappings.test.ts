@@ -12,6 +12,7 @@ import {
   toAmcsEvent,
   toGoflowEvent,
   toHexdagEvent,
+  workflow,
   type EventInput,
   type GoflowExecutionEvent,
   type RuntrailEvent,
@@ -240,6 +241,7 @@ describe("seed 001 (goflow): ExecutionEvent with variable snapshots", () => {
       },
       {
         ...at_(7, "a"),
+        nodeId: "s",
         type: "ExecutionFailed",
         status: "failed",
         variables: { x: 1 },
@@ -250,6 +252,24 @@ describe("seed 001 (goflow): ExecutionEvent with variable snapshots", () => {
     ]);
     expect(mapper.variables("a")).toStrictEqual({});
     expect(mapper.variables("b")).toStrictEqual({});
+  });
+});
+
+describe("seed 001: a failed run names the node it failed at", () => {
+  it("ExecutionFailed carries NodeID and metadata.node_id from the engine's run.failed", async () => {
+    const bus = createBus();
+    const seen: RuntrailEvent[] = [];
+    bus.onEvent((e) => seen.push(e));
+    const wf = workflow("w")
+      .step("load", () => 1)
+      .step("send", () => {
+        throw new Error("mailbox full");
+      }, { needs: ["load"] })
+      .build();
+    await expect(wf.run(undefined, { bus })).rejects.toThrow(/mailbox full/);
+    const failed = seen.find((e) => e.type === "run.failed")!;
+    expect(failed).toMatchObject({ failedStep: { stepId: "send", attempt: 1 } });
+    expect(toGoflowEvent(failed)).toMatchObject({ type: "ExecutionFailed", nodeId: "send", metadata: { node_id: "send", error_type: "StepFailedError" } });
   });
 });
 

@@ -11,7 +11,7 @@ import type { ExpressionScope } from "../define/definition-types.js";
 import type { CompiledGraph, CompiledNode } from "../define/graph-compile.js";
 import { newFrame, type Frame } from "./run-frame.js";
 import { onRunTransitions, recordRun } from "./run-consumers.js";
-import { RunCancelledError, RunFailedError, RunTimeoutError, RunVetoedError, toErrorInfo, type RunError } from "./run-errors.js";
+import { RunCancelledError, RunFailedError, RunTimeoutError, RunVetoedError, StepFailedError, toErrorInfo, type RunError } from "./run-errors.js";
 import type { RunHost, RunnableWorkflow } from "./run-host.js";
 import type { RunOutcome } from "./run-outcome.js";
 import { runGraph } from "./run-scheduler.js";
@@ -252,6 +252,10 @@ export class RunExecutor implements RunHost {
         const { stack: _stack, ...error } = toErrorInfo(outcome.error);
         body = { type: "run.failed", error, durationMs };
         if (outcome.decision !== undefined) body.decision = outcome.decision;
+        const failed = outcome.error;
+        if (failed instanceof StepFailedError) {
+          body.failedStep = failed.path === undefined ? { stepId: failed.stepId, attempt: failed.attempt } : { stepId: failed.stepId, attempt: failed.attempt, path: failed.path };
+        }
       } else {
         body = { type: "run.cancelled", reason: outcome.error.reason, durationMs };
       }

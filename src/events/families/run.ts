@@ -22,9 +22,19 @@ export const RunCompleted = defineEvent(
   },
   "a run finished successfully",
 );
+/** The step whose failure failed the run (absent when the run failed elsewhere: a timeout, a veto). */
+const FailedStep = Type.Object(
+  {
+    stepId: Type.String(),
+    attempt: Type.Integer({ minimum: 1 }),
+    path: Type.Optional(Type.Array(Type.Integer({ minimum: 0 }))),
+  },
+  { additionalProperties: false },
+);
+
 export const RunFailed = defineEvent(
   "run.failed",
-  { error: ErrorInfo, durationMs: DurationMs, decision: Type.Optional(Decision) },
+  { error: ErrorInfo, durationMs: DurationMs, decision: Type.Optional(Decision), failedStep: Type.Optional(FailedStep) },
   "a run finished with an error",
 );
 export const RunCancelled = defineEvent(

@@ -142,12 +142,14 @@ export function toGoflowEvent(event: RuntrailEvent, state?: GoflowRunState): Gof
     case "run.failed":
       return {
         ...base,
+        // goflow's ExecutionFailed named the failing node, as NodeID and metadata.node_id.
+        ...(failedNode(event) !== undefined ? { nodeId: failedNode(event) } : {}),
         type: "ExecutionFailed",
         status: "failed",
         error: goflowError(event.error),
         metadata: {
           error_type: event.error.name,
-          ...(event.stepId !== undefined ? { node_id: event.stepId } : {}),
+          ...(failedNode(event) !== undefined ? { node_id: failedNode(event) } : {}),
           duration_ms: event.durationMs,
         },
       };
@@ -245,6 +247,11 @@ export function toGoflowProgress(event: EventOf<"progress.updated">, currentNode
     ...(currentNode !== undefined ? { currentNode } : {}),
     percentComplete: percent,
   };
+}
+
+/** The node a failed run failed at: the engine's `failedStep`, or a `stepId` a producer set itself. */
+function failedNode(event: EventOf<"run.failed">): string | undefined {
+  return event.failedStep?.stepId ?? event.stepId;
 }
 
 function goflowError(error: ErrorInfo): GoflowError {
