@@ -66,21 +66,12 @@ export async function runStep(run: RunHost, frame: Frame, node: CompiledNode): P
     if (!failed) {
       frame.state[node.index] = DONE;
       frame.steps[node.id] = output;
-      const body: StepEventBody = { type: "step.completed", output, durationMs };
-      const metrics = ctx.metricsIfAny;
-      if (metrics !== undefined) body.metrics = metrics;
-      const issues = ctx.issuesIfAny;
-      if (issues !== undefined) body.issues = issues;
-      wait = run.emit(body, node, attempt, frame.path);
+      wait = run.emit(withReport(ctx, { type: "step.completed", output, durationMs }), node, attempt, frame.path);
       if (wait !== undefined) await wait;
       return;
     }
     const error = toErrorInfo(thrown);
-    const failedBody: StepEventBody = { type: "step.failed", error, durationMs };
-    const metrics = ctx.metricsIfAny;
-    if (metrics !== undefined) failedBody.metrics = metrics;
-    const issues = ctx.issuesIfAny;
-    if (issues !== undefined) failedBody.issues = issues;
+    const failedBody = withReport(ctx, { type: "step.failed", error, durationMs });
     wait = run.emit(failedBody, node, attempt, frame.path);
     if (wait !== undefined) await wait;
     const decision = await run.check("after-step-failure", failedBody as unknown as RuntrailEvent, node, attempt, error);
@@ -107,6 +98,15 @@ export async function runStep(run: RunHost, frame: Frame, node: CompiledNode): P
     run.stop({ kind: "failed", error: new StepFailedError(run.runId, run.workflowName, node.id, attempt, error, blame, frame.path), ...(by ? { decision: by } : {}) });
     return;
   }
+}
+
+/** Adds the metrics and issues the attempt reported, if any, to its completion or failure. */
+function withReport(ctx: StepContextImpl, body: StepEventBody): StepEventBody {
+  const metrics = ctx.metricsIfAny;
+  if (metrics !== undefined) body.metrics = metrics;
+  const issues = ctx.issuesIfAny;
+  if (issues !== undefined) body.issues = issues;
+  return body;
 }
 
 async function controlSkip(run: RunHost, frame: Frame, node: CompiledNode, decision: ControlDecision & { signal: "skip" }): Promise<void> {
