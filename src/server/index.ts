@@ -15,3 +15,4 @@ export { StreamHub, type CommitNotice, type NoticeScope, type StreamWaiter } fro
 export type { LiveTailOptions } from "./live-tail.js";
 export type { Principal } from "./server-auth.js";
 export type { ClientMessage, ServerMessage, WsErrorCode } from "./ws-protocol.js";
+export { findDashboardRoot, type DashboardOptions } from "./dashboard/index.js";

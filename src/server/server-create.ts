@@ -23,6 +23,7 @@ import { SharedReads } from "./stream-reads.js";
 import { createStreamTokenSigner } from "./stream-token.js";
 import type { TokenStore } from "./token-store.js";
 import { attachWebSocket } from "./ws-handler.js";
+import { registerDashboard, type DashboardOptions } from "./dashboard/index.js";
 
 /** Options of {@link createServer}. */
 export interface ServerOptions {
@@ -74,6 +75,8 @@ export interface ServerOptions {
   readonly wsMaxSubscriptions?: number;
   /** Fastify's logger option. Default off. */
   readonly logger?: FastifyServerOptions["logger"];
+  /** The web dashboard at `/` (API stays under `/api`). Default: on when it is built; `false`: off. */
+  readonly dashboard?: DashboardOptions | false;
   /** Where start-up notices go. Default `console.log`. */
   readonly onNotice?: (message: string) => void;
 }
@@ -161,6 +164,7 @@ export async function createServer(options: ServerOptions): Promise<RuntrailServ
   registerControlRoutes(app, ctx);
   registerSseRoutes(app, ctx);
   app.get("/api/openapi.json", { schema: { hide: true } }, () => app.swagger());
+  if (options.dashboard !== false) await registerDashboard(app, options.dashboard);
   await app.ready();
 
   const closeWs = attachWebSocket(app.server, ctx, app.log);

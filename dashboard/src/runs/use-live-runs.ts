@@ -1,0 +1,82 @@
+/**
+ * The runs list, kept live: the first page is re-read (at most every 250 ms) whenever the
+ * account's stream reports a run event, so a run started anywhere shows within a second, and
+ * every second while a run on it is running (its progress); older pages are read on demand by
+ * the store's cursor (`next`).
+ */
+import { useCallback, useEffect, useRef, useState } from "react";
+import { api } from "../api/api-client.js";
+import type { Run, RunsPage } from "../api/api-types.js";
+import { openLiveStream } from "../api/live-stream.js";
+
+export interface RunsFilter {
+  readonly status: readonly string[];
+  readonly workflow: string;
+}
+
+const PAGE = 50;
+const REFRESH_MS = 250;
+/** While a shown run is running, its progress is re-read this often (progress events are too many to stream from history). */
+const PROGRESS_MS = 1_000;
+const RUN_TYPES = ["run.started", "run.completed", "run.failed", "run.cancelled", "run.suspended", "run.resumed"];
+
+export function useLiveRuns(filter: RunsFilter) {
+  const [runs, setRuns] = useState<readonly Run[]>([]);
+  const [next, setNext] = useState<string | undefined>();
+  const [loading, setLoading] = useState(true);
+  const [error, setError] = useState<string | undefined>();
+  const query = { limit: PAGE, status: filter.status.length === 0 ? undefined : filter.status, workflow: filter.workflow === "" ? undefined : filter.workflow };
+  const key = JSON.stringify(query);
+  const older = useRef<readonly Run[]>([]);
+
+  const refreshFirst = useCallback(async () => {
+    const page = await api<RunsPage>("/runs", { query: JSON.parse(key) as typeof query });
+    const fresh = new Set(page.runs.map((run) => run.runId));
+    // Runs of later pages stay; those now on the first page are taken from it.
+    older.current = older.current.filter((run) => !fresh.has(run.runId));
+    setRuns([...page.runs, ...older.current]);
+    if (older.current.length === 0) setNext(page.next);
+    setLoading(false);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [key]);
+
+  useEffect(() => {
+    older.current = [];
+    setLoading(true);
+    refreshFirst().catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const close = openLiveStream({
+      // Exact types read the store's type index: the catch-up over history is two events a run.
+      types: RUN_TYPES,
+      onEvents: () => {
+        timer ??= setTimeout(() => {
+          timer = undefined;
+          refreshFirst().catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)));
+        }, REFRESH_MS);
+      },
+      onError: setError,
+    });
+    return () => {
+      close();
+      clearTimeout(timer);
+    };
+  }, [key, refreshFirst]);
+
+  const anyRunning = runs.some((run) => run.status === "running");
+  useEffect(() => {
+    if (!anyRunning) return undefined;
+    const timer = setInterval(() => void refreshFirst().catch(() => undefined), PROGRESS_MS);
+    return () => clearInterval(timer);
+  }, [anyRunning, refreshFirst]);
+
+  const loadMore = useCallback(async () => {
+    if (next === undefined) return;
+    const page = await api<RunsPage>("/runs", { query: { ...(JSON.parse(key) as typeof query), pageToken: next } });
+    older.current = [...older.current, ...page.runs];
+    setRuns((current) => [...current, ...page.runs]);
+    setNext(page.next);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [key, next]);
+
+  return { runs, next, loading, error, loadMore };
+}
