@@ -49,13 +49,15 @@ export async function registerDashboard(app: FastifyInstance, options: Dashboard
     prefix: "/",
     wildcard: false,
     index: false,
+    // Its own max-age=0 would replace ours.
+    cacheControl: false,
     setHeaders(res, path) {
       // Vite names assets by content hash: they never change under one name.
       res.setHeader("cache-control", path.includes("/assets/") ? "public, max-age=31536000, immutable" : "no-cache");
     },
   });
   // The app's own paths (see dashboard/src/app/app-route.ts) answer with the app: deep links.
-  const sendIndex = async (_request: unknown, reply: FastifyReply) => reply.header("cache-control", "no-cache").sendFile("index.html");
+  const sendIndex = async (_request: unknown, reply: FastifyReply) => reply.header("cache-control", "no-cache").sendFile("index.html", { cacheControl: false });
   for (const path of ["/", "/runs", "/runs/*", "/analytics", "/login"]) app.get(path, { schema: { hide: true } }, sendIndex);
   return root;
 }
