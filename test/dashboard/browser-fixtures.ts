@@ -80,8 +80,11 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A small workflow: fetch → (parse, enrich) → store, with a step that fails twice then succeeds when `flaky`, or always fails when `broken`. */
-export function ordersWorkflow(options: { stepMs?: number; broken?: boolean } = {}) {
+/**
+ * A small workflow: fetch → (parse, enrich) → store. `enrich` fails once then succeeds, or
+ * always fails when `broken`; each of its attempts first waits for `gate`.
+ */
+export function ordersWorkflow(options: { stepMs?: number; broken?: boolean; gate?: Promise<void> } = {}) {
   const ms = options.stepMs ?? 0;
   let enrichCalls = 0;
   return workflow<{ n: number }>("orders", { version: "3" })
@@ -96,6 +99,7 @@ export function ordersWorkflow(options: { stepMs?: number; broken?: boolean } = 
       return ctx.steps.fetch.length;
     }, { needs: ["fetch"] })
     .step("enrich", async () => {
+      await options.gate;
       await sleep(ms);
       enrichCalls += 1;
       if (options.broken === true || enrichCalls < 2) throw new Error(`enrichment service unavailable (call ${enrichCalls})`);

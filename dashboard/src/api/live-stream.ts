@@ -19,6 +19,8 @@ export interface LiveStreamOptions {
   /** The run's stream ended (the run is over and all of it was sent). */
   readonly onEnd?: () => void;
   readonly onError?: (message: string) => void;
+  /** The stream is connected (again): live from here on. */
+  readonly onOpen?: () => void;
 }
 
 /**
@@ -48,6 +50,7 @@ export function openLiveStream(options: LiveStreamOptions): () => void {
     if (closed) return;
     const path = options.runId === undefined ? "/stream" : `/runs/${encodeURIComponent(options.runId)}/stream`;
     source = new EventSource(apiUrl(path, { after: lastId, types: options.types, token }));
+    source.onopen = () => options.onOpen?.();
     source.onmessage = (message: MessageEvent<string>) => {
       lastId = Number(message.lastEventId);
       pending.push(JSON.parse(message.data) as RuntrailEvent);

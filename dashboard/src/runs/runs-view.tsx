@@ -53,7 +53,7 @@ function RunRow({ run, now }: { run: Run; now: number }) {
 export function RunsView({ params }: { params: URLSearchParams }) {
   const status = params.getAll("status");
   const workflow = params.get("workflow") ?? "";
-  const { runs, next, loading, error, loadMore } = useLiveRuns({ status, workflow });
+  const { runs, next, loading, error, loadMore, connected } = useLiveRuns({ status, workflow });
   const now = useTick(runs.some((run) => run.status === "running"));
   const scroller = useRef<HTMLDivElement>(null);
   const rows = useVirtualizer({ count: runs.length, getScrollElement: () => scroller.current, estimateSize: () => ROW, overscan: 10 });
@@ -78,7 +78,7 @@ export function RunsView({ params }: { params: URLSearchParams }) {
           ))}
         </div>
         <input className="filter" placeholder="Workflow" aria-label="Workflow filter" defaultValue={workflow} onChange={(event) => setParams({ workflow: event.target.value })} />
-        <span className="live-dot" title="Live">live</span>
+        <span className={`live-dot ${connected ? "on" : ""}`} data-live={connected ? "on" : "off"} title={connected ? "Live: new runs appear as they start" : "Connecting…"}>{connected ? "live" : "connecting"}</span>
       </div>
       {error !== undefined && <div className="alert">{error}</div>}
       <div className="table-head run-row">

@@ -25,6 +25,7 @@ export function useLiveRuns(filter: RunsFilter) {
   const [next, setNext] = useState<string | undefined>();
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<string | undefined>();
+  const [connected, setConnected] = useState(false);
   const query = { limit: PAGE, status: filter.status.length === 0 ? undefined : filter.status, workflow: filter.workflow === "" ? undefined : filter.workflow };
   const key = JSON.stringify(query);
   const older = useRef<readonly Run[]>([]);
@@ -45,15 +46,20 @@ export function useLiveRuns(filter: RunsFilter) {
     setLoading(true);
     refreshFirst().catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)));
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let lastRefresh = 0;
+    const refresh = (): void => {
+      timer = undefined;
+      lastRefresh = Date.now();
+      refreshFirst().catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)));
+    };
     const close = openLiveStream({
       // Exact types read the store's type index: the catch-up over history is two events a run.
       types: RUN_TYPES,
+      // The first event after a quiet spell re-reads at once; a burst re-reads once per REFRESH_MS.
       onEvents: () => {
-        timer ??= setTimeout(() => {
-          timer = undefined;
-          refreshFirst().catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)));
-        }, REFRESH_MS);
+        timer ??= setTimeout(refresh, Math.max(0, lastRefresh + REFRESH_MS - Date.now()));
       },
+      onOpen: () => setConnected(true),
       onError: setError,
     });
     return () => {
@@ -78,5 +84,5 @@ export function useLiveRuns(filter: RunsFilter) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [key, next]);
 
-  return { runs, next, loading, error, loadMore };
+  return { runs, next, loading, error, loadMore, connected };
 }
