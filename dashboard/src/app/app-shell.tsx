@@ -9,7 +9,10 @@ import { RunsView } from "../runs/runs-view.js";
 import { navigate, useRoute } from "./app-route.js";
 import { LoginView } from "./login-view.js";
 
-const RunView = lazy(() => import("../run/run-view.js"));
+const loadRunView = () => import("../run/run-view.js");
+// A deep link to a run fetches the run view's code while the token is checked, not after.
+if (window.location.pathname.startsWith("/runs/")) void loadRunView();
+const RunView = lazy(loadRunView);
 const AnalyticsView = lazy(() => import("../runs/analytics-view.js"));
 
 type Auth = { state: "checking" } | { state: "in"; account: string | undefined } | { state: "out"; message?: string };

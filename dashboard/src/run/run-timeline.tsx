@@ -18,11 +18,13 @@ interface Props {
   readonly start: number;
   readonly end: number;
   readonly selected: string | undefined;
-  readonly onSelect: (stepId: string) => void;
+  /** Called with the row's step key (`id`, or `id@i` for a loop iteration). */
+  readonly onSelect: (key: string) => void;
 }
 
 export function RunTimeline({ steps, waves, start, end, selected, onSelect }: Props) {
-  const rows = useMemo(() => [...steps].sort((a, b) => (a.startedAt ?? Infinity) - (b.startedAt ?? Infinity)), [steps]);
+  // By start; within one millisecond a step before its iterations, iterations in path order.
+  const rows = useMemo(() => [...steps].sort((a, b) => (a.startedAt ?? Infinity) - (b.startedAt ?? Infinity) || a.path.length - b.path.length || (a.path[0] ?? 0) - (b.path[0] ?? 0)), [steps]);
   const scroller = useRef<HTMLDivElement>(null);
   const list = useVirtualizer({ count: rows.length, getScrollElement: () => scroller.current, estimateSize: () => ROW, overscan: 15 });
   const span = Math.max(1, end - start);
@@ -59,7 +61,7 @@ export function RunTimeline({ steps, waves, start, end, selected, onSelect }: Pr
             const head = to > from ? Math.min(100, (retried / (to - from)) * 100) : 0;
             const key = keyOf(s.stepId, s.path);
             return (
-              <div key={key} className={`vrow timeline-row ${selected === s.stepId ? "selected" : ""}`} style={{ transform: `translateY(${item.start}px)`, height: ROW }} onClick={() => onSelect(s.stepId)} data-step-key={key}>
+              <div key={key} className={`vrow timeline-row ${selected === key || selected === s.stepId ? "selected" : ""}`} style={{ transform: `translateY(${item.start}px)`, height: ROW }} onClick={() => onSelect(key)} data-step-key={key}>
                 <span className="timeline-label mono" title={key}>
                   {s.path.length > 0 ? <span className="muted">{s.stepId}</span> : s.stepId}
                   {s.path.length > 0 && <span> [{s.path.join(".")}]</span>}

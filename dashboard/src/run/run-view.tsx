@@ -7,7 +7,7 @@ import { lazy, Suspense, useCallback, useMemo, useRef } from "react";
 import type { RuntrailEvent } from "../api/api-types.js";
 import { navigate, setParams } from "../app/app-route.js";
 import { parseTypes } from "../common/event-types.js";
-import { formatDuration } from "../common/format.js";
+import { formatDuration, keyOf } from "../common/format.js";
 import { ProgressBar, StatusBadge } from "../common/status-badge.js";
 import { EventLog, type EventLogHandle } from "./event-log.js";
 import { EventPanel } from "./event-panel.js";
@@ -17,7 +17,9 @@ import { StepPanel } from "./step-panel.js";
 import { useRunModel } from "./use-run-model.js";
 import { useStateAt } from "./use-state-at.js";
 
-const RunGraph = lazy(() => import("./run-graph.js"));
+// The graph's code (React Flow) is fetched as soon as this view's is, beside the run's data.
+const graphCode = import("./run-graph.js");
+const RunGraph = lazy(() => graphCode);
 
 const numberParam = (value: string | null): number | undefined => (value === null || !/^\d+$/.test(value) ? undefined : Number(value));
 
@@ -74,7 +76,7 @@ export default function RunView({ runId, params }: { runId: string; params: URLS
         <div className="run-main">
           <div className="run-top">
             <Suspense fallback={<div className="graph empty">Loading graph…</div>}>
-              <RunGraph steps={steps} waves={model.waves} selected={step} onSelect={selectStep} />
+              <RunGraph steps={steps} waves={model.waves} selected={step?.split("@")[0]} onSelect={selectStep} />
             </Suspense>
             <RunTimeline steps={steps} waves={model.waves} start={run.startedAt} end={end} selected={step} onSelect={selectStep} />
           </div>
@@ -92,7 +94,7 @@ export default function RunView({ runId, params }: { runId: string; params: URLS
           {event !== undefined ? (
             <EventPanel runId={runId} seq={event} onStep={selectStep} />
           ) : step !== undefined ? (
-            <StepPanel runId={runId} stepId={step} records={steps.filter((s) => s.stepId === step)} version={`${live.status}:${Math.floor(live.lastSeq / 200)}`} onEvent={selectEvent} />
+            <StepPanel runId={runId} stepKey={step} records={steps.filter((s) => s.stepId === step || keyOf(s.stepId, s.path) === step)} version={`${live.status}:${Math.floor(live.lastSeq / 200)}`} onEvent={selectEvent} />
           ) : (
             <RunPanel run={run} variables={model.variables} />
           )}

@@ -5,7 +5,7 @@
  */
 import { useEffect, useState } from "react";
 import type { RuntrailEvent, Step } from "../api/api-types.js";
-import { formatDuration } from "../common/format.js";
+import { formatDuration, keyOf } from "../common/format.js";
 import { StatusBadge } from "../common/status-badge.js";
 import { ValueView } from "../common/value-view.js";
 import { readTypes } from "./use-run-model.js";
@@ -13,14 +13,17 @@ import { readTypes } from "./use-run-model.js";
 const STEP_TYPES = ["step.started", "step.running", "step.completed", "step.failed", "step.skipped", "step.retrying", "tool.called", "tool.completed", "tool.failed", "llm.requested", "llm.responded", "llm.failed"];
 const KEEP = 2_000;
 
-function useStepEvents(runId: string, stepId: string, version: string): RuntrailEvent[] | undefined {
+/** The events of a step (`id`: every iteration) or of one loop iteration (`id@i.j`). */
+function useStepEvents(runId: string, stepKey: string, version: string): RuntrailEvent[] | undefined {
   const [events, setEvents] = useState<RuntrailEvent[] | undefined>();
   useEffect(() => {
     let stopped = false;
     const kept: RuntrailEvent[] = [];
     readTypes(runId, STEP_TYPES, (page) => {
       if (stopped) return false;
-      for (const e of page) if (e.stepId === stepId && kept.length < KEEP) kept.push(e);
+      const stepId = stepKey.split("@")[0];
+      const mine = stepKey.includes("@") ? (e: RuntrailEvent) => e.stepId !== undefined && keyOf(e.stepId, e.path) === stepKey : (e: RuntrailEvent) => e.stepId === stepId;
+      for (const e of page) if (mine(e) && kept.length < KEEP) kept.push(e);
       return undefined;
     })
       .then(() => !stopped && setEvents(kept))
@@ -28,15 +31,16 @@ function useStepEvents(runId: string, stepId: string, version: string): Runtrail
     return () => {
       stopped = true;
     };
-  }, [runId, stepId, version]);
+  }, [runId, stepKey, version]);
   return events;
 }
 
 const any = (e: RuntrailEvent) => e as Record<string, unknown>;
 
 /** `version` changes when the step's events should be read again (the run ended, or moved on a good deal). */
-export function StepPanel({ runId, stepId, records, version, onEvent }: { runId: string; stepId: string; records: Step[]; version: string; onEvent: (seq: number) => void }) {
-  const events = useStepEvents(runId, stepId, version);
+export function StepPanel({ runId, stepKey, records, version, onEvent }: { runId: string; stepKey: string; records: Step[]; version: string; onEvent: (seq: number) => void }) {
+  const stepId = stepKey;
+  const events = useStepEvents(runId, stepKey, version);
   const main = records[0];
   const started = events?.find((e) => e.type === "step.started");
   const completed = events?.findLast((e) => e.type === "step.completed");
@@ -48,7 +52,7 @@ export function StepPanel({ runId, stepId, records, version, onEvent }: { runId:
         <h2 className="mono">{stepId}</h2>
         {main !== undefined && <StatusBadge status={main.status} />}
       </div>
-      {records.length > 1 && <p className="muted">{records.length} iterations</p>}
+      {records.length > 1 && <p className="muted">{records.length} iterations: the latest is shown; pick one in the timeline.</p>}
       {main !== undefined && (
         <dl className="facts">
           <dt>Attempts</dt><dd>{main.attempts}</dd>
