@@ -38,7 +38,6 @@ export function useLiveRuns(filter: RunsFilter) {
     setRuns([...page.runs, ...older.current]);
     if (older.current.length === 0) setNext(page.next);
     setLoading(false);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [key]);
 
   useEffect(() => {
@@ -81,7 +80,6 @@ export function useLiveRuns(filter: RunsFilter) {
     older.current = [...older.current, ...page.runs];
     setRuns((current) => [...current, ...page.runs]);
     setNext(page.next);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [key, next]);
 
   return { runs, next, loading, error, loadMore, connected };
