@@ -58,6 +58,8 @@ export async function launchBrowser(): Promise<Browser> {
 /** A page signed in with `token` (none: open mode), recording long tasks in `window.__longTasks`. */
 export async function openPage(browser: Browser, token?: string, viewport = { width: 1440, height: 900 }): Promise<Page> {
   const context = await browser.newContext({ viewport });
+  // tsx (the bench's runner) compiles with keepNames: functions sent to the page call its `__name`.
+  await context.addInitScript({ content: "globalThis.__name = globalThis.__name || ((f) => f);" });
   await context.addInitScript((apiToken: string | null) => {
     if (apiToken !== null && localStorage.getItem("runtrail.apiToken") === null) localStorage.setItem("runtrail.apiToken", apiToken);
     const tasks: number[] = [];

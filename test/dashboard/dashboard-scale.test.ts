@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// (code inside page.evaluate runs in the browser)
 /**
  * Big runs in Chromium: a 20,000-event run opens (graph, timeline, latest log page) fast, and its
  * log scrolls end to end with a bounded DOM, a bounded number of reads and frames that stay

@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// (code inside page.evaluate runs in the browser)
 /**
  * The dashboard in Chromium against a real server: the runs list is live, the run view colours
  * steps by their live state and shows a failed step's error and retries, the URL keeps every
