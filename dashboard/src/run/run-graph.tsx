@@ -4,7 +4,7 @@
  */
 import { Background, Controls, ReactFlow, type Edge, type Node } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
-import { useMemo } from "react";
+import { memo, useMemo } from "react";
 import type { Step } from "../api/api-types.js";
 import { formatDuration } from "../common/format.js";
 import type { Wave } from "./run-model.js";
@@ -20,7 +20,7 @@ interface Props {
   readonly onSelect: (stepId: string | undefined) => void;
 }
 
-export default function RunGraph({ steps, waves, selected, onSelect }: Props) {
+function RunGraph({ steps, waves, selected, onSelect }: Props) {
   const { nodes, edges } = useMemo(() => {
     const layout = layoutGraph(steps, waves);
     const nodes: Node[] = layout.nodes.map((n) => ({
@@ -76,3 +76,5 @@ export default function RunGraph({ steps, waves, selected, onSelect }: Props) {
     </div>
   );
 }
+
+export default memo(RunGraph);

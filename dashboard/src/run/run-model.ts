@@ -79,7 +79,10 @@ function applyStep(steps: Map<string, Step>, run: Mutable<Run>, e: RuntrailEvent
  */
 export function applyEvents(model: RunModel, events: readonly RuntrailEvent[]): RunModel {
   const run: Mutable<Run> = { ...model.run };
-  const steps = new Map(model.steps);
+  // The steps map is copied only when a step event changes it, so a burst of other events
+  // (custom, progress) leaves the graph and the timeline as they were: no re-render.
+  let steps = model.steps as Map<string, Step>;
+  let copied = false;
   let waves = model.waves;
   let variables = model.variables;
   for (const e of events) {
@@ -87,7 +90,11 @@ export function applyEvents(model: RunModel, events: readonly RuntrailEvent[]): 
     run.lastSeq = e.seq;
     run.eventCount += 1;
     run.lastEventAt = e.ts;
-    if (e.type.startsWith("step.")) applyStep(steps, run, e);
+    if (e.type.startsWith("step.")) {
+      if (!copied) steps = new Map(steps);
+      copied = true;
+      applyStep(steps, run, e);
+    }
     else if (e.type === "wave.started") waves = [...waves, { wave: e.wave, stepIds: e.stepIds, startedAt: e.ts }];
     else if (e.type === "wave.completed") waves = waves.map((w) => (w.wave === e.wave && w.endedAt === undefined ? { ...w, endedAt: e.ts } : w));
     else if (e.type === "variable.changed") variables = { ...variables, [e.variable.name]: e.variable.new };

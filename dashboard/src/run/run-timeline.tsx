@@ -5,7 +5,7 @@
  * iterations draws only what is on screen.
  */
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { useMemo, useRef } from "react";
+import { memo, useMemo, useRef } from "react";
 import type { Step } from "../api/api-types.js";
 import { formatDuration, keyOf } from "../common/format.js";
 import type { Wave } from "./run-model.js";
@@ -22,7 +22,7 @@ interface Props {
   readonly onSelect: (key: string) => void;
 }
 
-export function RunTimeline({ steps, waves, start, end, selected, onSelect }: Props) {
+export const RunTimeline = memo(function RunTimeline({ steps, waves, start, end, selected, onSelect }: Props) {
   // By start; within one millisecond a step before its iterations, iterations in path order.
   const rows = useMemo(() => [...steps].sort((a, b) => (a.startedAt ?? Infinity) - (b.startedAt ?? Infinity) || a.path.length - b.path.length || (a.path[0] ?? 0) - (b.path[0] ?? 0)), [steps]);
   const scroller = useRef<HTMLDivElement>(null);
@@ -70,7 +70,8 @@ export function RunTimeline({ steps, waves, start, end, selected, onSelect }: Pr
                   <div className={`bar status-${s.status}`} style={{ left: `${pct(from)}%`, width: `${width}%` }} title={`${key}: ${s.status}, ${s.attempts} attempt(s), ${formatDuration(s.durationMs)}`}>
                     {head > 0 && <span className="bar-retries" style={{ width: `${head}%` }} />}
                   </div>
-                  <span className="bar-text mono" style={{ left: `calc(${pct(from) + width}% + 6px)` }}>
+                  {/* The label goes after the bar, or before it when the bar ends near the right edge. */}
+                  <span className="bar-text mono" style={pct(from) + width > 70 ? { right: `calc(${100 - pct(from)}% + 6px)` } : { left: `calc(${pct(from) + width}% + 6px)` }}>
                     {formatDuration(s.durationMs ?? (s.endedAt === undefined ? end - from : undefined))}
                     {s.attempts > 1 ? ` · ${s.attempts} attempts` : ""}
                   </span>
@@ -82,4 +83,4 @@ export function RunTimeline({ steps, waves, start, end, selected, onSelect }: Pr
       </div>
     </div>
   );
-}
+});

@@ -21,6 +21,10 @@ import { useStateAt } from "./use-state-at.js";
 const graphCode = import("./run-graph.js");
 const RunGraph = lazy(() => graphCode);
 
+// Stable functions (not made per render), so the memoised graph and timeline skip live updates that do not touch them.
+const selectStep = (id: string | undefined): void => setParams({ step: id, event: undefined });
+const selectEvent = (seq: number): void => setParams({ event: String(seq), step: undefined });
+
 const numberParam = (value: string | null): number | undefined => (value === null || !/^\d+$/.test(value) ? undefined : Number(value));
 
 export default function RunView({ runId, params }: { runId: string; params: URLSearchParams }) {
@@ -35,15 +39,16 @@ export default function RunView({ runId, params }: { runId: string; params: URLS
   const logStep = params.get("logStep") ?? undefined;
   const past = useStateAt(liveModel?.run, at);
   const model = at !== undefined ? (past ?? liveModel) : liveModel;
-  const steps = useMemo(() => [...(model?.steps.values() ?? [])], [model]);
+  const stepMap = model?.steps;
+  const steps = useMemo(() => [...(stepMap?.values() ?? [])], [stepMap]);
   if (error !== undefined && liveModel === undefined) return <div className="alert">{error}</div>;
   if (model === undefined || liveModel === undefined) return <div className="empty">Opening run…</div>;
   const { run } = model;
   const live = liveModel.run;
-  const end = run.endedAt ?? (at !== undefined ? run.lastEventAt : Math.max(run.lastEventAt, live.status === "running" ? Date.now() : run.lastEventAt));
+  // While live, "now" moves in steps of 250 ms: the timeline redraws 4 times a second, not per event.
+  const now = Math.ceil(Date.now() / 250) * 250;
+  const end = run.endedAt ?? (at !== undefined ? run.lastEventAt : Math.max(run.lastEventAt, live.status === "running" ? now : run.lastEventAt));
   const percent = run.progress?.percent ?? (run.status === "completed" ? 100 : 0);
-  const selectStep = (id: string | undefined): void => setParams({ step: id, event: undefined });
-  const selectEvent = (seq: number): void => setParams({ event: String(seq), step: undefined });
   return (
     <section className="run-view" data-run-status={run.status} data-testid="run-view">
       <div className="run-head">
