@@ -2,7 +2,7 @@
  * @module runtrail/server
  * The HTTP API, live SSE and WebSocket streams with gap-free resume, API and stream tokens.
  * Needs the optional peer dependencies `fastify`, `@fastify/swagger`, `@fastify/cors`,
- * `@fastify/type-provider-typebox` and `ws`.
+ * `@fastify/type-provider-typebox` and `ws`; the dashboard (served at `/` when built) also `@fastify/static`.
  */
 export { createServer, type RuntrailServer, type ServerOptions } from "./server-create.js";
 export type { StartableWorkflow } from "./server-context.js";

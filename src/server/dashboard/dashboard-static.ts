@@ -3,7 +3,6 @@
  * `index.html` for any other GET outside `/api`, so a deep link (`/runs/<id>?step=…`) opens the
  * app at that view. The API keeps its own 404s: an unknown `/api/…` path is never the app.
  */
-import fastifyStatic from "@fastify/static";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -44,6 +43,8 @@ export async function registerDashboard(app: FastifyInstance, options: Dashboard
   const root = options.root ?? findDashboardRoot();
   if (root === undefined) return undefined;
   if (!existsSync(join(root, "index.html"))) throw new Error(`dashboard.root: ${root} holds no index.html (build it with \`npm run build:dashboard\`)`);
+  // Loaded only when there is an app to serve: `@fastify/static` is an optional peer dependency.
+  const { default: fastifyStatic } = await import("@fastify/static");
   await app.register(fastifyStatic, {
     root,
     prefix: "/",
