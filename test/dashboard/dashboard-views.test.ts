@@ -61,7 +61,6 @@ describe("the dashboard's views", () => {
     await run.result;
     await page.locator(`[data-run-id="${run.runId}"][data-status="completed"]`).waitFor({ timeout: 3_000 });
     await expect(row.locator(".col-progress").innerText()).resolves.toContain("4/4");
-    await screenshot(page, "runs-view");
     await page.context().close();
   }, 30_000);
 
@@ -163,6 +162,12 @@ describe("the dashboard's views", () => {
     const globexRun = startRun(h, ordersWorkflow(), "globex");
     await globexRun.result;
     await h.writer.flush();
+    // acme's list, with the runs of the tests before: the screenshot of the runs view.
+    const acme = await openPage(browser, h.tokens.acme);
+    await acme.goto(`${h.url}/`);
+    await acme.locator(`[data-run-id="${acmeRun.runId}"][data-status="completed"]`).waitFor();
+    await screenshot(acme, "runs-view");
+    await acme.context().close();
     const page = await openPage(browser, h.tokens.globex);
     await page.goto(`${h.url}/`);
     await page.locator(`[data-run-id="${globexRun.runId}"]`).waitFor();

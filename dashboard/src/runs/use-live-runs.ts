@@ -6,7 +6,7 @@
  */
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api } from "../api/api-client.js";
-import type { Run, RunsPage } from "../api/api-types.js";
+import type { Run, RunsPage, RuntrailEvent } from "../api/api-types.js";
 import { openLiveStream } from "../api/live-stream.js";
 
 export interface RunsFilter {
@@ -19,6 +19,19 @@ const REFRESH_MS = 250;
 /** While a shown run is running, its progress is re-read this often (progress events are too many to stream from history). */
 const PROGRESS_MS = 1_000;
 const RUN_TYPES = ["run.started", "run.completed", "run.failed", "run.cancelled", "run.suspended", "run.resumed"];
+
+/** Whether a run just started (so running) belongs in the list under `filter`. */
+function matches(filter: RunsFilter, workflow: string): boolean {
+  return (filter.status.length === 0 || filter.status.includes("running")) && (filter.workflow === "" || filter.workflow === workflow);
+}
+
+/** The row of a run known only by its run.started event. */
+function provisional(e: RuntrailEvent): Run {
+  return {
+    runId: e.runId, accountId: e.accountId, workflow: e.workflow, status: "running", startedAt: e.ts, lastEventAt: e.ts,
+    lastSeq: e.seq, eventCount: 1, stepsCompleted: 0, stepsFailed: 0, stepsSkipped: 0, retries: 0, issueCount: 0,
+  };
+}
 
 export function useLiveRuns(filter: RunsFilter) {
   const [runs, setRuns] = useState<readonly Run[]>([]);
@@ -51,11 +64,23 @@ export function useLiveRuns(filter: RunsFilter) {
       lastRefresh = Date.now();
       refreshFirst().catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)));
     };
+    const q = JSON.parse(key) as { status?: string[]; workflow?: string };
+    const shown: RunsFilter = { status: q.status ?? [], workflow: q.workflow ?? "" };
     const close = openLiveStream({
       // Exact types read the store's type index: the catch-up over history is two events a run.
       types: RUN_TYPES,
       // The first event after a quiet spell re-reads at once; a burst re-reads once per REFRESH_MS.
-      onEvents: () => {
+      onEvents: (events) => {
+        // A run that starts now shows at once, from its run.started; the re-read then fills it in.
+        const started = events.filter((e) => e.type === "run.started" && matches(shown, e.workflow.name)).map(provisional);
+        if (started.length > 0) {
+          setRuns((current) => {
+            const known = new Set(current.map((run) => run.runId));
+            const newest = current[0]?.startedAt ?? 0;
+            const fresh = started.filter((run) => !known.has(run.runId) && run.startedAt >= newest).reverse();
+            return fresh.length === 0 ? current : [...fresh, ...current];
+          });
+        }
         timer ??= setTimeout(refresh, Math.max(0, lastRefresh + REFRESH_MS - Date.now()));
       },
       onOpen: () => setConnected(true),
