@@ -108,12 +108,26 @@ describe("the dashboard on big runs", () => {
     await page.locator('[data-step-key="item@0"]').click();
     expect(new URL(page.url()).searchParams.get("step")).toBe("item@0");
     await page.getByTestId("step-panel").getByTestId("large-value").waitFor();
-    // Responsive: a frame still comes within a few tens of ms, and no task blocked the page for long.
-    const frameMs = await page.evaluate(() => new Promise<number>((resolve) => { const t = performance.now(); requestAnimationFrame(() => resolve(performance.now() - t)); }));
+    // Responsive: frames keep coming (a median frame near the display's 16.7 ms), and no task blocked the page for long.
+    const frames = await page.evaluate(
+      () =>
+        new Promise<number[]>((resolve) => {
+          const times: number[] = [];
+          let last = performance.now();
+          const tick = (now: number): void => {
+            times.push(now - last);
+            last = now;
+            if (times.length < 30) requestAnimationFrame(tick);
+            else resolve(times.sort((a, b) => a - b));
+          };
+          requestAnimationFrame(tick);
+        }),
+    );
     const tasks = await longTasks(page);
-    console.log(`[dashboard] 5 MB output: next frame in ${frameMs.toFixed(1)} ms; long tasks ${tasks.map(Math.round).join(", ") || "none"} ms`);
+    const p50 = frames[frames.length >> 1]!;
+    console.log(`[dashboard] 5 MB output: frames after it opened p50 ${p50.toFixed(1)} ms, worst ${frames.at(-1)!.toFixed(1)} ms; long tasks ${tasks.map(Math.round).join(", ") || "none"} ms`);
     expect(Math.max(0, ...tasks)).toBeLessThan(1_000);
-    expect(frameMs).toBeLessThan(100);
+    expect(p50).toBeLessThan(50);
     await screenshot(page, "run-view-huge-output");
     await page.context().close();
   }, 60_000);
