@@ -1,9 +1,11 @@
 // Lint what the type checker cannot: promises nobody awaits, `any`, imports that should be
 // type-only, import cycles, and deep imports across pieces (a piece is a folder of src/ with an
-// index.ts; another piece may import only that index, so a piece's inside can move freely).
+// index.ts; another piece may import only that index, so a piece's inside can move freely), and
+// React's rules of hooks in the dashboard.
 import { readdirSync, existsSync } from "node:fs";
 import { createTypeScriptImportResolver } from "eslint-import-resolver-typescript";
 import importX from "eslint-plugin-import-x";
+import reactHooks from "eslint-plugin-react-hooks";
 import tseslint from "typescript-eslint";
 
 /** src/<piece>/ and src/<piece>/<adapter>/ folders that have an entry point of their own. */
@@ -37,9 +39,9 @@ function pieceZones() {
 }
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "test/.readme/**", "scripts/*.mjs", "eslint.config.js"] },
+  { ignores: ["dist/**", "node_modules/**", "test/.readme/**", "test/dashboard/artifacts/**", ".scratch/**", "scripts/*.mjs", "eslint.config.js"] },
   {
-    files: ["src/**/*.ts", "test/**/*.ts", "bench/**/*.ts", "scripts/**/*.ts", "examples/**/*.ts"],
+    files: ["src/**/*.ts", "test/**/*.ts", "bench/**/*.ts", "scripts/**/*.ts", "examples/**/*.ts", "dashboard/src/**/*.{ts,tsx}", "dashboard/vite.config.ts"],
     extends: [tseslint.configs.base],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
@@ -64,5 +66,11 @@ export default tseslint.config(
       "import-x/no-cycle": ["error", { ignoreExternal: true }],
       "import-x/no-restricted-paths": ["error", { zones: pieceZones() }],
     },
+  },
+  // The dashboard: React's rules of hooks and effect dependencies.
+  {
+    files: ["dashboard/src/**/*.{ts,tsx}"],
+    plugins: { "react-hooks": reactHooks },
+    rules: { "react-hooks/rules-of-hooks": "error", "react-hooks/exhaustive-deps": "error" },
   },
 );

@@ -4,7 +4,8 @@
  * Needs the optional peer dependencies `fastify`, `@fastify/swagger`, `@fastify/cors`,
  * `@fastify/type-provider-typebox` and `ws`. One folder per wing: `http/` (routes, schemas, error
  * responses), `auth/` (API tokens, stream tokens, who asks), `live/` (the stream hub, live tail,
- * sources, pump, SSE routes, this process's commit signals) and `ws/` (the WebSocket endpoint).
+ * sources, pump, SSE routes, this process's commit signals), `ws/` (the WebSocket endpoint) and
+ * `dashboard/` (the web app's static files at `/`, when built; needs `@fastify/static`).
  */
 export { createServer, type RuntrailServer } from "./server-create.js";
 export type { AuthOptions, HttpOptions, LiveOptions, ServerOptions, WsOptions } from "./server-options.js";
@@ -21,3 +22,4 @@ export { StreamHub, type NoticeScope, type StreamWaiter } from "./live/stream-hu
 export type { LiveTailOptions } from "./live/live-tail.js";
 export type { Principal } from "./auth/principal.js";
 export type { ClientMessage, ServerMessage, WsErrorCode } from "./ws/ws-protocol.js";
+export { findDashboardRoot, type DashboardOptions } from "./dashboard/index.js";

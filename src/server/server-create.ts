@@ -18,6 +18,7 @@ import type { App } from "./server-context.js";
 import { contextOf, type ServerOptions } from "./server-options.js";
 import { handleError, sendError } from "./http/error-responses.js";
 import { attachWebSocket } from "./ws/ws-handler.js";
+import { registerDashboard } from "./dashboard/index.js";
 
 /** A created server. */
 export interface RuntrailServer {
@@ -84,6 +85,7 @@ export async function createServer(options: ServerOptions): Promise<RuntrailServ
   registerControlRoutes(app, ctx);
   registerSseRoutes(app, ctx);
   app.get("/api/openapi.json", { schema: { hide: true } }, () => app.swagger());
+  if (options.dashboard !== false) await registerDashboard(app, options.dashboard);
   await app.ready();
 
   const closeWs = attachWebSocket(app.server, ctx, app.log);

@@ -7,6 +7,7 @@ import type { EventBus } from "../bus/index.js";
 import type { CommitSignalFactory, EventStore, StoreWriter } from "../store/index.js";
 import { createStreamTokenSigner } from "./auth/stream-token.js";
 import type { TokenStore } from "./auth/token-store.js";
+import type { DashboardOptions } from "./dashboard/index.js";
 import type { LiveMode } from "./live/commit-signals.js";
 import { LiveTail, type LiveTailOptions } from "./live/live-tail.js";
 import { StreamHub } from "./live/stream-hub.js";
@@ -97,6 +98,8 @@ export interface ServerOptions {
   readonly live?: LiveOptions;
   readonly http?: HttpOptions;
   readonly ws?: WsOptions;
+  /** The web dashboard at `/` (the API stays under `/api`). Default: on when it is built; `false`: off. */
+  readonly dashboard?: DashboardOptions | false;
   /** Where start-up notices go. Default `console.log`. */
   readonly onNotice?: (message: string) => void;
 }

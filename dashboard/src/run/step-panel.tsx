@@ -1,0 +1,120 @@
+/**
+ * The step panel: status, attempts with their errors and the control decisions taken, input,
+ * output, metrics, issues, and the step's tool and LLM calls. Read from the step's own events
+ * (the step, tool and LLM types of the run, kept only for this step).
+ */
+import { useEffect, useState } from "react";
+import type { RuntrailEvent, Step } from "../api/api-types.js";
+import { formatDuration, keyOf } from "../common/format.js";
+import { StatusBadge } from "../common/status-badge.js";
+import { ValueView } from "../common/value-view.js";
+import { readTypes } from "./use-run-model.js";
+
+const STEP_TYPES = ["step.started", "step.running", "step.completed", "step.failed", "step.skipped", "step.retrying", "tool.called", "tool.completed", "tool.failed", "llm.requested", "llm.responded", "llm.failed"];
+const KEEP = 2_000;
+
+/** The events of a step (`id`: every iteration) or of one loop iteration (`id@i.j`). */
+function useStepEvents(runId: string, stepKey: string, version: string): RuntrailEvent[] | undefined {
+  const [events, setEvents] = useState<RuntrailEvent[] | undefined>();
+  useEffect(() => {
+    let stopped = false;
+    const kept: RuntrailEvent[] = [];
+    readTypes(runId, STEP_TYPES, (page) => {
+      if (stopped) return false;
+      const stepId = stepKey.split("@")[0];
+      const mine = stepKey.includes("@") ? (e: RuntrailEvent) => e.stepId !== undefined && keyOf(e.stepId, e.path) === stepKey : (e: RuntrailEvent) => e.stepId === stepId;
+      for (const e of page) if (mine(e) && kept.length < KEEP) kept.push(e);
+      return undefined;
+    })
+      .then(() => !stopped && setEvents(kept))
+      .catch(() => undefined);
+    return () => {
+      stopped = true;
+    };
+  }, [runId, stepKey, version]);
+  return events;
+}
+
+const any = (e: RuntrailEvent) => e as Record<string, unknown>;
+
+/** `version` changes when the step's events should be read again (the run ended, or moved on a good deal). */
+export function StepPanel({ runId, stepKey, records, version, onEvent }: { runId: string; stepKey: string; records: Step[]; version: string; onEvent: (seq: number) => void }) {
+  const stepId = stepKey;
+  const events = useStepEvents(runId, stepKey, version);
+  const main = records[0];
+  const started = events?.find((e) => e.type === "step.started");
+  const completed = events?.findLast((e) => e.type === "step.completed");
+  const attempts = events?.filter((e) => e.type === "step.completed" || e.type === "step.failed" || e.type === "step.retrying" || e.type === "step.skipped") ?? [];
+  const calls = events?.filter((e) => e.type.startsWith("tool.") || e.type.startsWith("llm.")) ?? [];
+  return (
+    <div className="panel" data-testid="step-panel">
+      <div className="panel-head">
+        <h2 className="mono">{stepId}</h2>
+        {main !== undefined && <StatusBadge status={main.status} />}
+      </div>
+      {records.length > 1 && <p className="muted">{records.length} iterations: the latest is shown; pick one in the timeline.</p>}
+      {main !== undefined && (
+        <dl className="facts">
+          <dt>Attempts</dt><dd>{main.attempts}</dd>
+          <dt>Duration</dt><dd>{formatDuration(main.durationMs)}</dd>
+          <dt>Total</dt><dd>{formatDuration(main.totalDurationMs)}</dd>
+          <dt>Failures</dt><dd>{main.failures}</dd>
+        </dl>
+      )}
+      {main?.error !== undefined && (
+        <div className="error-box" data-testid="step-error">
+          <strong>{main.error.name ?? "Error"}</strong>: {main.error.message}
+        </div>
+      )}
+      {events === undefined && <p className="muted">Reading the step's events…</p>}
+      {attempts.length > 0 && (
+        <section>
+          <h3>Attempts</h3>
+          <ol className="attempts" data-testid="attempts">
+            {attempts.map((e) => (
+              <li key={e.seq} onClick={() => onEvent(e.seq)} className={`attempt status-${e.type.split(".")[1]}`}>
+                <span className="dot" />
+                <span className="mono">#{e.seq}</span> {e.type.split(".")[1]}
+                {e.attempt !== undefined && <span className="muted"> · attempt {e.attempt}</span>}
+                {typeof any(e).durationMs === "number" && <span className="muted"> · {formatDuration(any(e).durationMs as number)}</span>}
+                {e.type === "step.retrying" && <span className="muted"> · retry in {formatDuration(e.delayMs)}</span>}
+                {any(e).error !== undefined && <div className="attempt-error">{String((any(e).error as { message?: unknown }).message)}</div>}
+                {any(e).decision !== undefined && <div className="decision">decided by {String((any(e).decision as { handler?: unknown }).handler)}</div>}
+              </li>
+            ))}
+          </ol>
+        </section>
+      )}
+      {started !== undefined && any(started).input !== undefined && (
+        <section><h3>Input</h3><ValueView value={any(started).input} name={`${stepId}-input`} /></section>
+      )}
+      {completed !== undefined && (
+        <section><h3>Output</h3><ValueView value={any(completed).output} name={`${stepId}-output`} /></section>
+      )}
+      {completed !== undefined && any(completed).metrics !== undefined && (
+        <section><h3>Metrics</h3><ValueView value={any(completed).metrics} name={`${stepId}-metrics`} /></section>
+      )}
+      {completed !== undefined && Array.isArray(any(completed).issues) && (
+        <section><h3>Issues</h3><ul className="issues">{(any(completed).issues as string[]).map((text, i) => <li key={i}>{text}</li>)}</ul></section>
+      )}
+      {calls.length > 0 && (
+        <section>
+          <h3>Tool and LLM calls</h3>
+          <ul className="calls">
+            {calls.map((e) => {
+              const f = any(e);
+              const usage = f.usage as { promptTokens?: number; completionTokens?: number } | undefined;
+              return (
+                <li key={e.seq} onClick={() => onEvent(e.seq)}>
+                  <span className={`etype fam-${e.type.split(".")[0]}`}>{e.type}</span> {String(f.name ?? f.model ?? "")}
+                  {usage !== undefined && <span className="muted"> · {usage.promptTokens ?? 0}+{usage.completionTokens ?? 0} tokens</span>}
+                  {typeof f.durationMs === "number" && <span className="muted"> · {formatDuration(f.durationMs)}</span>}
+                </li>
+              );
+            })}
+          </ul>
+        </section>
+      )}
+    </div>
+  );
+}

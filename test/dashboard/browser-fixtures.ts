@@ -1,0 +1,151 @@
+/**
+ * Browser tests of the dashboard: Debian's Chromium (`/usr/bin/chromium`) driven by
+ * playwright-core against a real server (test/server/server-fixtures.ts) that serves the built
+ * app. Each page records its long tasks (main-thread work over 50 ms) so a test can show that a
+ * big run never froze it. Screenshots go to test/dashboard/artifacts/.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { createBus, createControl, retryPolicy, workflow, type EventInput } from "runtrail";
+import { createMemoryTokenStore, createServer, findDashboardRoot } from "../../src/server/index.js";
+import { createStoreWriter } from "../../src/store/index.js";
+import { openSqliteStore } from "../../src/store/sqlite/index.js";
+import type { Harness } from "../server/server-fixtures.js";
+
+export const CHROMIUM = "/usr/bin/chromium";
+export const ARTIFACTS = join(import.meta.dirname, "artifacts");
+
+/**
+ * A server with the dashboard over a fresh SQLite store, with API tokens for accounts acme and
+ * globex, and a store writer that keeps fields up to 8 MiB (so huge outputs reach the page).
+ */
+export async function startDashboardServer(): Promise<Harness> {
+  const dir = mkdtempSync(join(tmpdir(), "runtrail-dashboard-"));
+  const store = await openSqliteStore({ path: join(dir, "runtrail.db") });
+  const bus = createBus();
+  const writer = createStoreWriter(bus, store, { flushIntervalMs: 5, maxFieldBytes: 8 * 1024 * 1024 });
+  const tokenStore = createMemoryTokenStore();
+  const tokens = {
+    acme: (await tokenStore.create({ accountId: "acme" })).token,
+    acmeReadOnly: (await tokenStore.create({ accountId: "acme", readOnly: true })).token,
+    globex: (await tokenStore.create({ accountId: "globex" })).token,
+  };
+  const server = await createServer({ store, bus, writer, auth: { tokens: tokenStore }, live: { heartbeatMs: 60_000 }, onNotice: () => undefined });
+  const url = await server.listen({ host: "127.0.0.1", port: 0 });
+  return {
+    server, url, bus, store, writer, tokens,
+    async close() {
+      await server.close();
+      await writer.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Launches Chromium, or fails saying how to install it and the app's build. */
+export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: install it with \`apt-get update && apt-get install -y chromium\` (.ci/run does this)`);
+  if (findDashboardRoot() === undefined) throw new Error("the dashboard is not built: run `npm run build:dashboard` (npm test does it first)");
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+}
+
+/** A page signed in with `token` (none: open mode), recording long tasks in `window.__longTasks`. */
+export async function openPage(browser: Browser, token?: string, viewport = { width: 1440, height: 900 }): Promise<Page> {
+  const context = await browser.newContext({ viewport });
+  // tsx (the bench's runner) compiles with keepNames: functions sent to the page call its `__name`.
+  await context.addInitScript({ content: "globalThis.__name = globalThis.__name || ((f) => f);" });
+  await context.addInitScript((apiToken: string | null) => {
+    if (apiToken !== null && localStorage.getItem("runtrail.apiToken") === null) localStorage.setItem("runtrail.apiToken", apiToken);
+    const tasks: number[] = [];
+    (window as unknown as { __longTasks: number[] }).__longTasks = tasks;
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) tasks.push(entry.duration);
+    }).observe({ type: "longtask", buffered: true });
+  }, token ?? null);
+  return context.newPage();
+}
+
+export async function longTasks(page: Page): Promise<number[]> {
+  return page.evaluate(() => (window as unknown as { __longTasks: number[] }).__longTasks.slice());
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A small workflow: fetch → (parse, enrich) → store. `enrich` fails once then succeeds, or
+ * always fails when `broken`; each of its attempts first waits for `gate`.
+ */
+export function ordersWorkflow(options: { stepMs?: number; broken?: boolean; gate?: Promise<void> } = {}) {
+  const ms = options.stepMs ?? 0;
+  let enrichCalls = 0;
+  return workflow<{ n: number }>("orders", { version: "3" })
+    .vars({ stage: "new" })
+    .step("fetch", async (ctx) => {
+      await sleep(ms);
+      ctx.vars.set("stage", "fetched");
+      return Array.from({ length: ctx.input.n }, (_, i) => ({ id: i, amount: i * 10 }));
+    })
+    .step("parse", async (ctx) => {
+      await sleep(ms);
+      return ctx.steps.fetch.length;
+    }, { needs: ["fetch"] })
+    .step("enrich", async () => {
+      await options.gate;
+      await sleep(ms);
+      enrichCalls += 1;
+      if (options.broken === true || enrichCalls < 2) throw new Error(`enrichment service unavailable (call ${enrichCalls})`);
+      return { ok: true };
+    }, { needs: ["fetch"] })
+    .step("store", async (ctx) => {
+      await sleep(ms);
+      ctx.vars.set("stage", "stored");
+      return ctx.steps.parse;
+    }, { needs: ["parse", "enrich"] })
+    .build();
+}
+
+/** Starts `wf` in `accountId` on the harness's bus, with retries (3 attempts). */
+export function startRun(h: Harness, wf: ReturnType<typeof ordersWorkflow>, accountId: string, n = 3) {
+  const control = createControl();
+  control.use(retryPolicy({ maxAttempts: 3, initialDelayMs: 50 }));
+  return wf.start({ n }, { bus: h.bus, control, accountId });
+}
+
+/**
+ * A big run's events: `iterations` loop iterations of a step `item` (started, running,
+ * completed), with waves and progress, `extra` custom events per iteration, and run.completed.
+ * `hugeOutputBytes` makes the first iteration's output that large.
+ */
+export function bigRunEvents(runId: string, accountId: string, iterations: number, options: { hugeOutputBytes?: number } = {}): EventInput[] {
+  const workflow = { name: "bulk-import", version: "1" };
+  const base = { runId, accountId, workflow };
+  const events: EventInput[] = [
+    { ...base, type: "run.started", totalSteps: 2 },
+    { ...base, type: "wave.started", wave: 0, stepIds: ["load"] },
+    { ...base, type: "step.started", stepId: "load" },
+    { ...base, type: "step.completed", stepId: "load", durationMs: 5, output: { rows: iterations } },
+    { ...base, type: "wave.completed", wave: 0, stepIds: ["load"], durationMs: 5 },
+    { ...base, type: "wave.started", wave: 1, stepIds: ["item"] },
+  ];
+  for (let i = 0; i < iterations; i++) {
+    const output = i === 0 && options.hugeOutputBytes !== undefined ? { blob: "x".repeat(options.hugeOutputBytes) } : { row: i, total: i * 3 };
+    events.push({ ...base, type: "step.started", stepId: "item", path: [i], input: { row: i } });
+    events.push({ ...base, type: "step.completed", stepId: "item", path: [i], durationMs: 1, output });
+    events.push({ ...base, type: "x.row.checked", stepId: "item", path: [i], data: { row: i } } as EventInput);
+  }
+  events.push({ ...base, type: "wave.completed", wave: 1, stepIds: ["item"], durationMs: iterations });
+  events.push({ ...base, type: "progress.updated", progress: { completed: 2, failed: 0, skipped: 0, total: 2, percent: 100 } });
+  events.push({ ...base, type: "run.completed", durationMs: iterations });
+  return events;
+}
