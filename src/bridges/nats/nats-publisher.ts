@@ -86,6 +86,7 @@ export function createNatsPublisher(bus: EventBus, nc: NatsConnection, options: 
 
   const counts = { acked: 0, duplicates: 0, failures: 0 };
   let inFlight = 0;
+  /** Events that failed at least once and are not acknowledged yet: no new event is read meanwhile. */
   let retrying = 0;
   let wakeReader: (() => void) | undefined;
   /** Events read are numbered 0, 1, …; `done` of them, from the first, are acknowledged. */
@@ -127,17 +128,17 @@ export function createNatsPublisher(bus: EventBus, nc: NatsConnection, options: 
       (ack) => {
         counts.acked++;
         if (ack.duplicate) counts.duplicates++;
+        if (attempt > 1) retrying--;
         inFlight--;
         complete(index);
         room();
       },
       (error: unknown) => {
         counts.failures++;
-        retrying++;
+        if (attempt === 1) retrying++;
         const retryInMs = Math.min(firstDelay * 2 ** (attempt - 1), maxDelay);
         report({ error, eventId: event.id, attempt, retryInMs, waiting: seen - done });
         setTimeout(() => {
-          retrying--;
           inFlight--;
           send(event, index, attempt + 1);
           room();
