@@ -28,8 +28,8 @@ describe("NATS publisher", () => {
     const bus = createBus();
     const publisher = createNatsPublisher(bus, nc, { prefix: names.prefix, maxInFlight: 64 });
     const hostile = { accountId: "acme corp.*", runId: "run >1", workflow: { name: "é t.l" } };
-    for (let i = 0; i < 500; i++) bus.emit({ type: "x.tick", runId: `r${i % 5}`, workflow, data: { i } } as EventInput);
-    bus.emit({ type: "run.started", ...hostile });
+    for (let i = 0; i < 500; i++) void bus.emit({ type: "x.tick", runId: `r${i % 5}`, workflow, data: { i } } as EventInput);
+    void bus.emit({ type: "run.started", ...hostile });
     await publisher.flush();
     expect(publisher.stats()).toMatchObject({ acked: 501, duplicates: 0, waiting: 0, failures: 0 });
     const events = await streamEvents(nc, names.stream);
@@ -40,7 +40,7 @@ describe("NATS publisher", () => {
     // The same events again (a worker retrying after a crash): the stream drops them by id.
     const again = createBus();
     const republisher = createNatsPublisher(again, nc, { prefix: names.prefix });
-    again.emit({ type: "x.tick", runId: "r0", workflow, data: { i: 0 } } as EventInput);
+    void again.emit({ type: "x.tick", runId: "r0", workflow, data: { i: 0 } } as EventInput);
     await republisher.close();
     expect(republisher.stats()).toMatchObject({ acked: 1, duplicates: 1 });
     expect(await streamEvents(nc, names.stream)).toHaveLength(501);
@@ -54,7 +54,7 @@ describe("NATS publisher", () => {
     const seen: string[] = [];
     const sub = nc.subscribe(`${names.prefix}.>`, { callback: (_error, msg) => seen.push(msg.subject) });
     await nc.flush();
-    bus.emit({ type: "step.completed", runId: "a.b c", accountId: "", workflow: { name: "*" }, stepId: "s", durationMs: 1 });
+    void bus.emit({ type: "step.completed", runId: "a.b c", accountId: "", workflow: { name: "*" }, stepId: "s", durationMs: 1 });
     await publisher.close();
     await nc.flush();
     await sleep(50);
