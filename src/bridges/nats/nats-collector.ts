@@ -27,7 +27,7 @@ import { checkPrefix } from "./nats-subjects.js";
 export interface NatsCollectorOptions extends CollectorConsumerOptions {
   /** The writer's options. Default: batches of 2,000 events or 50 ms. */
   readonly writer?: StoreWriterOptions;
-  /** How long an event after a gap waits before it is delivered again. Default 250 ms. */
+  /** How often the runs with events held after a gap are read again from the store. Default 100 ms. */
   readonly gapDelayMs?: number;
   /** Where commits are announced (for `natsCommitSignal`); `false` announces nothing. Default `runtrail.commit`. */
   readonly commitSubject?: string | false;
@@ -43,9 +43,9 @@ export interface NatsCollectorOptions extends CollectorConsumerOptions {
 export interface NatsCollectorStats {
   /** Events handed to the writer. */
   readonly stored: number;
-  /** Messages acked as already stored. */
+  /** Messages of events already stored or on their way (acked, at once or with their commit). */
   readonly duplicates: number;
-  /** Messages handed back because an earlier event of the run was missing. */
+  /** Messages held (or handed back) because an earlier event of their run was missing. */
   readonly gaps: number;
   readonly invalid: number;
 }
@@ -65,6 +65,12 @@ export interface NatsCollector {
   close(): Promise<void>;
 }
 
+interface Held {
+  readonly event: RuntrailEvent;
+  readonly msg: JsMsg;
+  readonly since: number;
+}
+
 interface RunState {
   /** Last seq known to be stored. */
   stored: number;
@@ -76,7 +82,7 @@ interface RunState {
 export async function startNatsCollector(nc: NatsConnection, store: EventStore, options: NatsCollectorOptions = {}): Promise<NatsCollector> {
   const { stream, durable } = await ensureCollectorConsumer(nc, options);
   const commitSubject = options.commitSubject === false ? undefined : checkPrefix(options.commitSubject ?? DEFAULT_COMMIT_SUBJECT, "commit subject");
-  const gapDelayMs = options.gapDelayMs ?? 250;
+  const gapDelayMs = options.gapDelayMs ?? 100;
   const maxRuns = options.maxRuns ?? 100_000;
   const onInvalid = options.onInvalid ?? ((error: unknown, subject: string) => console.warn(`[runtrail] collector: dropped a message on ${subject} that is not a Runtrail event: ${error instanceof Error ? error.message : String(error)}`));
 
@@ -90,6 +96,9 @@ export async function startNatsCollector(nc: NatsConnection, store: EventStore, 
   const handed: { key: string; msgs: JsMsg[] }[] = [];
   let handedHead = 0;
   const byEvent = new Map<string, { msgs: JsMsg[] }>();
+  /** Events after a gap in their run, by run and seq, until what is missing is handed or stored. */
+  const held = new Map<string, Map<number, Held>>();
+  const holdMs = Math.min((options.ackWaitMs ?? 30_000) / 2, 5_000);
 
   const stopCommits = writer.onCommit((batch) => {
     for (const { event } of batch.events) {
@@ -113,6 +122,54 @@ export async function startNatsCollector(nc: NatsConnection, store: EventStore, 
     }
   };
 
+  /** Hands an event to the writer, then the held events of its run that follow it. */
+  const hand = (run: RunState, key: string, event: RuntrailEvent, msg: JsMsg): Promise<void> | undefined => {
+    let pressure: Promise<void> | undefined;
+    for (let next: Held | undefined = { event, msg, since: 0 }; next !== undefined; ) {
+      run.handed = next.event.seq;
+      const entryKey = `${key}\u0000${next.event.seq}`;
+      const entry = { key: entryKey, msgs: [next.msg] };
+      handed.push(entry);
+      byEvent.set(entryKey, entry);
+      counts.stored++;
+      const { id: _id, seq, ts: stamped, ...input } = next.event;
+      relay.resumeRun(next.event.runId, seq - 1);
+      ts = stamped;
+      pressure = relay.emit(input) ?? pressure;
+      const waiting = held.get(key);
+      next = waiting?.get(run.handed + 1);
+      if (next !== undefined) {
+        waiting!.delete(run.handed + 1);
+        if (waiting!.size === 0) held.delete(key);
+      }
+    }
+    return pressure;
+  };
+
+  /** Acks, joins to the commit it waits for, hands, or holds a message, by what is known of its run. */
+  const place = (run: RunState, key: string, event: RuntrailEvent, msg: JsMsg): Promise<void> | undefined => {
+    if (event.seq <= run.stored) {
+      counts.duplicates++;
+      msg.ack();
+      return undefined;
+    }
+    if (event.seq <= run.handed) {
+      counts.duplicates++;
+      const entry = byEvent.get(`${key}\u0000${event.seq}`);
+      if (entry !== undefined) entry.msgs.push(msg);
+      else msg.ack();
+      return undefined;
+    }
+    if (event.seq === run.handed + 1) return hand(run, key, event, msg);
+    // A gap: the missing event is later in the stream (a publisher retried it) or with another collector.
+    counts.gaps++;
+    let waiting = held.get(key);
+    if (waiting === undefined) held.set(key, (waiting = new Map()));
+    if (waiting.has(event.seq)) msg.nak(gapDelayMs);
+    else waiting.set(event.seq, { event, msg, since: Date.now() });
+    return undefined;
+  };
+
   const handle = async (msg: JsMsg): Promise<void> => {
     let event: RuntrailEvent;
     try {
@@ -130,41 +187,48 @@ export async function startNatsCollector(nc: NatsConnection, store: EventStore, 
       runs.set(key, (run = { stored, handed: stored }));
       if (runs.size > maxRuns) forget();
     }
-    for (let checked = false; ; checked = true) {
-      if (event.seq <= run.stored) {
-        counts.duplicates++;
-        msg.ack();
-        return;
-      }
-      if (event.seq <= run.handed) {
-        const entry = byEvent.get(`${key}\u0000${event.seq}`);
-        if (entry !== undefined) entry.msgs.push(msg);
-        else msg.ack();
-        return;
-      }
-      if (event.seq === run.handed + 1) break;
-      // A gap: another collector may have stored it meanwhile.
-      const stored = checked ? run.stored : await store.lastSeq(event.accountId, event.runId);
-      if (checked || stored <= run.stored) {
-        counts.gaps++;
-        msg.nak(gapDelayMs);
-        return;
-      }
-      run.stored = stored;
-      if (run.handed < stored) run.handed = stored;
-    }
-    run.handed = event.seq;
-    const entryKey = `${key}\u0000${event.seq}`;
-    const entry = { key: entryKey, msgs: [msg] };
-    handed.push(entry);
-    byEvent.set(entryKey, entry);
-    counts.stored++;
-    const { id: _id, seq, ts: stamped, ...input } = event;
-    relay.resumeRun(event.runId, seq - 1);
-    ts = stamped;
-    const pressure = relay.emit(input);
+    const pressure = place(run, key, event, msg);
     if (pressure !== undefined) await pressure;
   };
+
+  /**
+   * Every `gapDelayMs`, the runs with held events are read again from the store (another
+   * collector may have stored what was missing); an event held for half the ack wait is handed
+   * back to JetStream (`nak`), so it can go to whoever has its predecessor.
+   */
+  let checking = false;
+  const recheck = async (): Promise<void> => {
+    if (checking || held.size === 0) return;
+    checking = true;
+    try {
+      for (const [key, waiting] of [...held]) {
+        const run = runs.get(key)!;
+        const any = waiting.values().next().value!.event;
+        const stored = await store.lastSeq(any.accountId, any.runId);
+        if (stored > run.stored) run.stored = stored;
+        if (stored > run.handed) run.handed = stored;
+        const now = Date.now();
+        for (const seq of [...waiting.keys()].sort((x, y) => x - y)) {
+          const entry = waiting.get(seq);
+          if (entry === undefined) continue;
+          if (seq <= run.handed + 1) {
+            waiting.delete(seq);
+            if (waiting.size === 0) held.delete(key);
+            void place(run, key, entry.event, entry.msg);
+          } else if (now - entry.since > holdMs) {
+            waiting.delete(seq);
+            if (waiting.size === 0) held.delete(key);
+            entry.msg.nak();
+          }
+        }
+      }
+    } catch {
+      // The store is away: the next round tries again, and JetStream redelivers what waits too long.
+    } finally {
+      checking = false;
+    }
+  };
+  const timer = setInterval(() => void recheck(), gapDelayMs);
 
   const js = jetstream(nc);
   const consumer = await js.consumers.get(stream, durable);
@@ -181,6 +245,9 @@ export async function startNatsCollector(nc: NatsConnection, store: EventStore, 
       closed ??= (async () => {
         messages.stop();
         await loop;
+        clearInterval(timer);
+        for (const waiting of held.values()) for (const { msg } of waiting.values()) msg.nak();
+        held.clear();
         await writer.close();
         stopCommits();
         await relay.close();

@@ -5,8 +5,8 @@
 import { connect, type NatsConnection, type NodeConnectionOptions } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect as netConnect, createServer, type AddressInfo, type Server, type Socket } from "node:net";
-import type { RuntrailEvent } from "runtrail";
-import { ensureNatsStream } from "runtrail/nats";
+import type { RuntrailEvent } from "../../../src/index.js";
+import { ensureNatsStream } from "../../../src/bridges/nats/index.js";
 
 export const NATS_URL = process.env.RUNTRAIL_NATS_URL ?? "127.0.0.1:4222";
 export const NATS_HINT =

@@ -52,7 +52,7 @@ describe("NATS publisher", () => {
     const bus = createBus();
     const publisher = createNatsPublisher(bus, nc, { prefix: names.prefix });
     const seen: string[] = [];
-    const sub = nc.subscribe(`${names.prefix}.>`, { callback: (_error, msg) => seen.push(msg.subject) });
+    const sub = nc.subscribe(`${names.prefix}.>`, { callback: (_error, msg) => void seen.push(msg.subject) });
     await nc.flush();
     void bus.emit({ type: "step.completed", runId: "a.b c", accountId: "", workflow: { name: "*" }, stepId: "s", durationMs: 1 });
     await publisher.close();
