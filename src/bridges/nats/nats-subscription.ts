@@ -89,7 +89,10 @@ export async function subscribeNats(nc: NatsConnection, filter: EventFilter = {}
     [Symbol.asyncIterator]: () => iterable,
     async close() {
       order.stop();
-      await messages.close();
+      // Not `messages.close()`: it resolves only once an iterator has read the stop, and a loop
+      // that broke out of the subscription never reads again.
+      messages.stop();
+      await consumer.delete().catch(() => false);
     },
   };
 }
