@@ -54,7 +54,7 @@ describe("remote subscriptions", () => {
   it("delivers a run in seq order when the stream holds it out of order and twice", async () => {
     const { nc, names } = await setup();
     const js = jetstream(nc);
-    const event = (seq: number): RuntrailEvent => ({ type: "x.tick", id: `o:${seq}`, runId: "o", accountId: "acme", workflow, seq, ts: seq }) as RuntrailEvent;
+    const event = (seq: number): RuntrailEvent => ({ type: "x.tick", id: `o:${seq}`, runId: "o", accountId: "acme", workflow, seq, ts: seq }) as unknown as RuntrailEvent;
     for (const [seq, id] of [[2, "a"], [1, "b"], [2, "c"], [4, "d"], [3, "e"]] as const) await js.publish(eventSubject(names.prefix, event(seq)), JSON.stringify(event(seq)), { msgID: id });
     const subscription = await subscribeNats(nc, { accountId: "acme" }, { stream: names.stream, prefix: names.prefix });
     cleanups.push(() => subscription.close());
