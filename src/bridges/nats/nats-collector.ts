@@ -66,7 +66,14 @@ export interface NatsCollector {
   close(): Promise<void>;
 }
 
-/** Starts collecting into `store` (the consumer is created or checked first). */
+/**
+ * Starts collecting into `store` (the consumer is created or checked first).
+ *
+ * @example
+ * const store = await openPostgresStore({ connectionString: process.env.DATABASE_URL! });
+ * const collector = await startNatsCollector(nc, store, { durable: "pg-main" });
+ * process.on("SIGTERM", () => void collector.close());
+ */
 export async function startNatsCollector(nc: NatsConnection, store: EventStore, options: NatsCollectorOptions = {}): Promise<NatsCollector> {
   const { stream, durable } = await ensureCollectorConsumer(nc, options);
   const commitSubject = options.commitSubject === false ? undefined : checkPrefix(options.commitSubject ?? DEFAULT_COMMIT_SUBJECT, "commit subject");

@@ -17,7 +17,12 @@ export const DEFAULT_COMMIT_SUBJECT = "runtrail.commit";
 /** Past this many runs, a notice names the account alone (every stream of it wakes). */
 const MAX_RUNS = 1_000;
 
-/** Publishes a notice per account of `batch`. */
+/**
+ * Publishes a notice per account of `batch` (collectors do, after each commit).
+ *
+ * @example
+ * writer.onCommit((batch) => announceCommit(nc, DEFAULT_COMMIT_SUBJECT, batch));
+ */
 export function announceCommit(nc: NatsConnection, subject: string, batch: CommittedBatch): void {
   const byAccount = new Map<string, Set<string>>();
   for (const { event } of batch.events) {

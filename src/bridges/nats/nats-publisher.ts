@@ -72,7 +72,16 @@ export interface NatsPublisher {
   stats(): NatsPublisherStats;
 }
 
-/** Starts publishing the events of `bus` (those matching `filter`) to JetStream over `nc`. */
+/**
+ * Starts publishing the events of `bus` (those matching `filter`) to JetStream over `nc`.
+ *
+ * @example
+ * const nc = await connect({ servers: "127.0.0.1:4222" });
+ * await ensureNatsStream(nc);
+ * const publisher = createNatsPublisher(bus, nc, { maxInFlight: 1_000 });
+ * await etl.run(input, { bus });
+ * await publisher.close();
+ */
 export function createNatsPublisher(bus: EventBus, nc: NatsConnection, options: NatsPublisherOptions = {}): NatsPublisher {
   const js = jetstream(nc);
   const prefix = checkPrefix(options.prefix ?? DEFAULT_PREFIX);

@@ -38,7 +38,13 @@ export interface NatsSubscription extends AsyncIterable<RuntrailEvent> {
   close(): Promise<void>;
 }
 
-/** Subscribes to the events matching `filter` (mapped to one subject filter, the rest checked here). */
+/**
+ * Subscribes to the events matching `filter` (mapped to one subject filter, the rest checked here).
+ *
+ * @example
+ * const tail = await subscribeNats(nc, { accountId: "acme", type: "step.*" });
+ * for await (const event of tail) console.log(event.runId, event.seq, event.type);
+ */
 export async function subscribeNats(nc: NatsConnection, filter: EventFilter = {}, options: NatsSubscribeOptions = {}): Promise<NatsSubscription> {
   const prefix = checkPrefix(options.prefix ?? DEFAULT_PREFIX);
   const subject = subjectFilter(prefix, filter);
