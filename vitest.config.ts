@@ -11,6 +11,7 @@ export default defineConfig({
       { find: /^runtrail\/sqlite$/, replacement: src("store/sqlite/index.ts") },
       { find: /^runtrail\/postgres$/, replacement: src("store/postgres/index.ts") },
       { find: /^runtrail\/server$/, replacement: src("server/index.ts") },
+      { find: /^runtrail\/nats$/, replacement: src("bridges/nats/index.ts") },
     ],
   },
   test: {
