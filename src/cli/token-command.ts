@@ -3,7 +3,7 @@
  * printed once, at creation; the file keeps only its hash.
  */
 import { Command } from "commander";
-import { createFileTokenStore } from "../server/token-file-store.js";
+import { createFileTokenStore } from "../server/index.js";
 
 /** The token file when `--file` is not given. */
 export const DEFAULT_TOKEN_FILE = process.env.RUNTRAIL_TOKENS ?? ".runtrail/tokens.json";

@@ -13,6 +13,7 @@ import type { StoreWriter } from "../store/store-writer.js";
 import { pollingCommitSignal, writerCommitSignal, type CommitSignal, type LiveMode } from "./commit-signal.js";
 import { sharedResponseSchemas } from "./api-responses.js";
 import { registerControlRoutes } from "./routes-control.js";
+import { registerIndexRoutes } from "./routes-index.js";
 import { registerRunRoutes } from "./routes-runs.js";
 import { registerSseRoutes } from "./routes-sse.js";
 import { sendError, type App, type ServerContext, type StartableWorkflow } from "./server-context.js";
@@ -160,6 +161,7 @@ export async function createServer(options: ServerOptions): Promise<RuntrailServ
   registerRunRoutes(app, ctx);
   registerControlRoutes(app, ctx);
   registerSseRoutes(app, ctx);
+  registerIndexRoutes(app, ctx);
   app.get("/api/openapi.json", { schema: { hide: true } }, () => app.swagger());
   await app.ready();
 

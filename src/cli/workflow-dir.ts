@@ -1,0 +1,43 @@
+/**
+ * `serve --workflows DIR`: every workflow file in a folder (not its subfolders), by the rules of
+ * `workflow-file.ts`. Handler modules of specs (`*.handlers.ts`) are not workflow files; a
+ * workflow name found twice is an error naming both files.
+ */
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { extname, join, resolve } from "node:path";
+import type { Workflow } from "../engine/index.js";
+import { CliError } from "./cli-errors.js";
+import { loadWorkflowFile, MODULE_EXTENSIONS, SPEC_EXTENSIONS } from "./workflow-file.js";
+
+/** A workflow and the file it came from. */
+export interface FoundWorkflow {
+  readonly workflow: Workflow<unknown, unknown>;
+  readonly file: string;
+}
+
+/**
+ * The workflows of a folder, sorted by file name.
+ *
+ * @example
+ * const found = await loadWorkflowDir("./workflows");
+ */
+export async function loadWorkflowDir(dir: string): Promise<FoundWorkflow[]> {
+  const full = resolve(dir);
+  if (!existsSync(full) || !statSync(full).isDirectory()) throw new CliError(`--workflows ${full}: not a folder`);
+  const files = readdirSync(full)
+    .filter((name) => [...SPEC_EXTENSIONS, ...MODULE_EXTENSIONS].includes(extname(name).toLowerCase()))
+    .filter((name) => !/\.handlers\.[cm]?[jt]s$/i.test(name) && !/\.d\.[cm]?ts$/i.test(name))
+    .sort();
+  const found: FoundWorkflow[] = [];
+  for (const name of files) {
+    const file = join(full, name);
+    const { workflows } = await loadWorkflowFile(file);
+    for (const workflow of workflows) {
+      const twin = found.find((f) => f.workflow.name === workflow.name);
+      if (twin !== undefined && twin.workflow !== workflow) throw new CliError(`workflow "${workflow.name}" is defined twice: in ${twin.file} and in ${file}`);
+      if (twin === undefined) found.push({ workflow, file });
+    }
+  }
+  if (found.length === 0) throw new CliError(`--workflows ${full}: no workflow file in it (${[...SPEC_EXTENSIONS, ...MODULE_EXTENSIONS].join(", ")})`);
+  return found;
+}
