@@ -55,7 +55,7 @@ export function renderLine(state: ViewState, line: ViewLine, c: Colors): string 
     case "step-failed":
       return `${c.red("✗")} ${c.red(`${where} failed`)}${line.attempt > 1 ? ` (attempt ${line.attempt})` : ""}: ${c.red(`${line.error.name}: ${line.error.message}`)}`;
     case "step-retrying":
-      return `${c.yellow("↻")} ${where} attempt ${line.nextAttempt - 1} failed (${line.error.message}); attempt ${line.nextAttempt} in ${formatMs(line.delayMs)}${line.decision === undefined ? "" : `, decided by ${c.bold(line.decision.handler)}${line.decision.reason === undefined ? "" : ` (${line.decision.reason})`}`}`;
+      return `${c.yellow("↻")} ${where} attempt ${line.nextAttempt - 1} failed (${line.error.message}); attempt ${line.nextAttempt} in ${formatMs(line.delayMs)}${line.decision === undefined ? "" : `, decided by ${c.bold(line.decision.handler)}`}`;
     case "step-skipped":
       return `${c.dim("○")} ${where} ${c.dim(`skipped: ${line.reason}`)}${line.decision === undefined ? "" : c.dim(` (decided by ${line.decision.handler})`)}`;
     case "call-failed":
@@ -73,9 +73,12 @@ function endLine(state: ViewState, run: RunState, c: Colors): string {
     case "completed":
       return `${c.green("●")} ${c.bold(name)} ${c.green("completed")} in ${formatMs(run.durationMs)} (${counts}); output ${brief(run.output, 60)}`;
     case "failed": {
+      // The failed step's own error says why; the run's error wraps it in where it happened.
       const failed = Object.entries(run.steps).find(([, s]) => s.status === "failed");
-      const at = failed === undefined ? "" : ` at step ${displayKey(failed[0])}`;
-      return `${c.red("●")} ${c.bold(name)} ${c.red(`failed${at}`)} after ${formatMs(run.durationMs)}: ${c.red(`${run.error.name}: ${run.error.message}`)}`;
+      const step = failed?.[1];
+      const error = step?.status === "failed" ? step.error : run.error;
+      const at = failed === undefined ? "" : ` at step ${displayKey(failed[0])}${step !== undefined && step.attempts > 1 ? ` (attempt ${step.attempts})` : ""}`;
+      return `${c.red("●")} ${c.bold(name)} ${c.red(`failed${at}`)} after ${formatMs(run.durationMs)}: ${c.red(`${error.name}: ${error.message}`)}`;
     }
     case "cancelled":
       return `${c.yellow("●")} ${c.bold(name)} ${c.yellow("cancelled")} after ${formatMs(run.durationMs)}${run.reason === undefined ? "" : `: ${run.reason}`}`;
