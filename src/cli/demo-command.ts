@@ -5,13 +5,8 @@
  * URL. `--no-serve` runs them and exits.
  */
 import { Command } from "commander";
-import { createBus } from "../bus/index.js";
-import { createControl, retryPolicy } from "../control/index.js";
-import { createStoreWriter } from "../store/index.js";
 import { messageOf } from "./cli-errors.js";
 import { integerIn } from "./cli-input.js";
-import { DEMO_ORDERS, demoWorkflows } from "./demo/demo-workflows.js";
-import { startStandIn } from "./demo/demo-stand-in.js";
 import { createDisplay } from "./live/display.js";
 import { colorsOn, parseProgressMode, resolveMode, type ProgressMode } from "./live/progress-mode.js";
 import { startServer } from "./serve-command.js";
@@ -39,6 +34,13 @@ export function demoCommand(): Command {
 }
 
 async function demo(flags: DemoFlags): Promise<void> {
+  const [{ createBus }, { createControl, retryPolicy }, { createStoreWriter }, { DEMO_ORDERS, demoWorkflows }, { startStandIn }] = await Promise.all([
+    import("../bus/index.js"),
+    import("../control/index.js"),
+    import("../store/index.js"),
+    import("./demo/demo-workflows.js"),
+    import("./demo/demo-stand-in.js"),
+  ]);
   const standIn = await startStandIn();
   const { orders, inventory } = demoWorkflows(standIn.url);
   const control = createControl();

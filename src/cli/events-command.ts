@@ -3,9 +3,6 @@
  * each (or NDJSON, exactly as stored).
  */
 import { Command } from "commander";
-import { compileFilter } from "../bus/index.js";
-import { iterateRun, type EventStore } from "../store/index.js";
-import { CliError } from "./cli-errors.js";
 import { commaList, integerIn } from "./cli-input.js";
 import { eventLine } from "./live/event-line.js";
 import { openStore, storeOptions, type StoreFlags } from "./store-open.js";
@@ -31,19 +28,8 @@ export function eventsCommand(): Command {
     .action(print);
 }
 
-/**
- * Throws the error every command gives for a run the account does not have.
- *
- * @example
- * await requireRun(store, "default", runId, flags);
- */
-export async function requireRun(store: EventStore, account: string, runId: string, flags: Pick<StoreFlags, "db" | "postgres">): Promise<void> {
-  if ((await store.getRun(account, runId)) === undefined) {
-    throw new CliError(`no run ${runId} in account ${account} (${flags.postgres === undefined ? `--db ${flags.db}` : "--postgres"})`);
-  }
-}
-
 async function print(runId: string, flags: EventsFlags): Promise<void> {
+  const [{ compileFilter }, { iterateRun }, { requireRun }] = await Promise.all([import("../bus/index.js"), import("../store/index.js"), import("./run-lookup.js")]);
   const store = await openStore(flags, { mustExist: true });
   try {
     await requireRun(store, flags.account, runId, flags);

@@ -6,9 +6,7 @@
 import { Command } from "commander";
 import pc from "picocolors";
 import type { RunState } from "../projections/index.js";
-import { iterateRun, stateAt } from "../store/index.js";
 import { integerIn, positiveNumber } from "./cli-input.js";
-import { requireRun } from "./events-command.js";
 import { createDisplay } from "./live/display.js";
 import { colorsOn, parseProgressMode, resolveMode, type ProgressMode } from "./live/progress-mode.js";
 import { brief, displayKey, formatMs, progressBar } from "./live/view-render.js";
@@ -38,6 +36,7 @@ export function replayCommand(): Command {
 }
 
 async function replay(runId: string, flags: ReplayFlags): Promise<void> {
+  const [{ iterateRun, stateAt }, { requireRun }] = await Promise.all([import("../store/index.js"), import("./run-lookup.js")]);
   const store = await openStore(flags, { mustExist: true });
   try {
     await requireRun(store, flags.account, runId, flags);

@@ -5,9 +5,6 @@
  */
 import { Command } from "commander";
 import pc from "picocolors";
-import { createBus } from "../bus/index.js";
-import { createControl } from "../control/index.js";
-import { createStoreWriter } from "../store/index.js";
 import { CliError, EXIT_RUN_FAILED } from "./cli-errors.js";
 import { parseInput } from "./cli-input.js";
 import { createDisplay } from "./live/display.js";
@@ -15,7 +12,6 @@ import { colorsOn, parseProgressMode, resolveMode, type ProgressMode } from "./l
 import { EMPTY_VIEW } from "./live/view-state.js";
 import { renderLine } from "./live/view-render.js";
 import { openStore, storeOptions, type StoreFlags } from "./store-open.js";
-import { loadWorkflowFile, pickWorkflow } from "./workflow-file.js";
 
 interface RunFlags extends StoreFlags {
   readonly input?: string;
@@ -47,6 +43,13 @@ export function runCommand(): Command {
 }
 
 async function run(file: string, flags: RunFlags): Promise<void> {
+  // Loaded here, not at the top: `--help` and a bad flag answer without loading the engine.
+  const [{ createBus }, { createControl }, { createStoreWriter }, { loadWorkflowFile, pickWorkflow }] = await Promise.all([
+    import("../bus/index.js"),
+    import("../control/index.js"),
+    import("../store/index.js"),
+    import("./workflow-file.js"),
+  ]);
   const input = parseInput(flags.input);
   const loaded = await loadWorkflowFile(file, flags.handlers === undefined ? {} : { handlers: flags.handlers });
   const workflow = pickWorkflow(loaded, flags.workflow);

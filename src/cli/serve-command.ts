@@ -10,7 +10,7 @@ import { Command } from "commander";
 import { integerIn } from "./cli-input.js";
 import { openStore, storeOptions, type StoreFlags } from "./store-open.js";
 import { DEFAULT_TOKEN_FILE } from "./token-command.js";
-import { loadWorkflowDir, type FoundWorkflow } from "./workflow-dir.js";
+import type { FoundWorkflow } from "./workflow-dir.js";
 
 interface ServeOptions extends StoreFlags {
   readonly host: string;
@@ -50,7 +50,7 @@ export function serveCommand(): Command {
  */
 export async function startServer(options: ServeOptions, extra: { readonly found?: readonly FoundWorkflow[]; readonly print?: (line: string) => void } = {}): Promise<{ readonly url: string; close(): Promise<void> }> {
   const print = extra.print ?? ((line: string) => console.log(line));
-  const found = extra.found ?? (options.workflows === undefined ? [] : await loadWorkflowDir(options.workflows));
+  const found = extra.found ?? (options.workflows === undefined ? [] : await (await import("./workflow-dir.js")).loadWorkflowDir(options.workflows, print));
   const { createServer, createFileTokenStore, postgresCommitSignal } = await import("../server/index.js");
   const { createBus } = await import("../bus/index.js");
   const { createStoreWriter } = await import("../store/index.js");

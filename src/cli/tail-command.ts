@@ -4,16 +4,12 @@
  * or straight from a store (`--db`/`--postgres`).
  */
 import { Command } from "commander";
-import { compileFilter } from "../bus/index.js";
-import { isTerminalRunEvent, parseEvent, type RuntrailEvent } from "../events/index.js";
+import type { RuntrailEvent } from "../events/index.js";
 import { CliError, EXIT_RUN_FAILED } from "./cli-errors.js";
 import { commaList, integerIn } from "./cli-input.js";
-import { requireRun } from "./events-command.js";
 import { createDisplay } from "./live/display.js";
 import { colorsOn, parseProgressMode, resolveMode, type ProgressMode } from "./live/progress-mode.js";
 import { openStore, storeOptions, type StoreFlags } from "./store-open.js";
-import { followSse } from "./tail-sse.js";
-import { followStore } from "./tail-store.js";
 
 interface TailFlags extends StoreFlags {
   readonly all?: boolean;
@@ -48,6 +44,12 @@ export function tailCommand(): Command {
 
 async function tail(runId: string | undefined, flags: TailFlags): Promise<void> {
   if ((runId === undefined) === (flags.all !== true)) throw new CliError("tail needs a run id or --all (not both)");
+  const [{ compileFilter }, { isTerminalRunEvent }, { requireRun }, { followStore }] = await Promise.all([
+    import("../bus/index.js"),
+    import("../events/index.js"),
+    import("./run-lookup.js"),
+    import("./tail-store.js"),
+  ]);
   const out = process.stdout;
   const mode = resolveMode(flags.progress, { json: flags.json === true, isTTY: out.isTTY, env: process.env });
   // The tty window draws one run; the account's events go one line each.
@@ -84,6 +86,7 @@ async function tail(runId: string | undefined, flags: TailFlags): Promise<void> 
 }
 
 async function fromServer(base: string, runId: string | undefined, flags: TailFlags, signal: AbortSignal, show: (event: RuntrailEvent, body: string) => void): Promise<void> {
+  const [{ parseEvent }, { followSse }] = await Promise.all([import("../events/index.js"), import("./tail-sse.js")]);
   let root: URL;
   try {
     root = new URL(base);

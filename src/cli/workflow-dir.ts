@@ -1,7 +1,8 @@
 /**
  * `serve --workflows DIR`: every workflow file in a folder (not its subfolders), by the rules of
- * `workflow-file.ts`. Handler modules of specs (`*.handlers.ts`) are not workflow files; a
- * workflow name found twice is an error naming both files.
+ * `workflow-file.ts`. Handler modules of specs (`*.handlers.ts`) are not workflow files, and a
+ * module that exports no workflow is passed over (with a line that says so); a workflow name
+ * found twice is an error naming both files.
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { extname, join, resolve } from "node:path";
@@ -21,7 +22,7 @@ export interface FoundWorkflow {
  * @example
  * const found = await loadWorkflowDir("./workflows");
  */
-export async function loadWorkflowDir(dir: string): Promise<FoundWorkflow[]> {
+export async function loadWorkflowDir(dir: string, print: (line: string) => void = console.log): Promise<FoundWorkflow[]> {
   const full = resolve(dir);
   if (!existsSync(full) || !statSync(full).isDirectory()) throw new CliError(`--workflows ${full}: not a folder`);
   const files = readdirSync(full)
@@ -31,7 +32,16 @@ export async function loadWorkflowDir(dir: string): Promise<FoundWorkflow[]> {
   const found: FoundWorkflow[] = [];
   for (const name of files) {
     const file = join(full, name);
-    const { workflows } = await loadWorkflowFile(file);
+    // A module that exports no workflow (a helper, a spec's handlers) is passed over, and said so.
+    const loaded = await loadWorkflowFile(file).catch((error: unknown) => {
+      if (error instanceof CliError && error.message.includes("exports no workflow")) return undefined;
+      throw error;
+    });
+    if (loaded === undefined) {
+      print(`[runtrail] ${file}: no workflow exported, passed over`);
+      continue;
+    }
+    const { workflows } = loaded;
     for (const workflow of workflows) {
       const twin = found.find((f) => f.workflow.name === workflow.name);
       if (twin !== undefined && twin.workflow !== workflow) throw new CliError(`workflow "${workflow.name}" is defined twice: in ${twin.file} and in ${file}`);
