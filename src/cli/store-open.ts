@@ -2,7 +2,7 @@
  * `--db PATH | --postgres URL` and `--account NAME`, shared by every command that reads or writes
  * a store, and opening that store with an error that names the path or URL and what is wrong.
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { Command } from "commander";
 import type { EventStore } from "../store/index.js";
@@ -69,10 +69,7 @@ export async function openStore(flags: Pick<StoreFlags, "db" | "postgres">, opti
   const full = path === ":memory:" ? path : resolve(path);
   if (path !== ":memory:") {
     if (options.mustExist === true && !existsSync(full)) throw new CliError(`no store at ${full} (--db): run a workflow first (runtrail run FILE) or pass the right --db`);
-    if (!existsSync(dirname(full))) {
-      if (options.mustExist === true) throw new CliError(`no store at ${full} (--db): the folder ${dirname(full)} does not exist`);
-      mkdirSync(dirname(full), { recursive: true });
-    }
+    if (!existsSync(dirname(full))) throw new CliError(`cannot open the SQLite store at ${full} (--db): the folder ${dirname(full)} does not exist`);
   }
   const { openSqliteStore } = await importAdapter("../store/sqlite/index.js", "better-sqlite3", "--db");
   try {
