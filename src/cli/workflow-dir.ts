@@ -1,10 +1,12 @@
 /**
  * `serve --workflows DIR`: every workflow file in a folder (not its subfolders), by the rules of
  * `workflow-file.ts`. Handler modules of specs (`*.handlers.ts`) are not workflow files, and a
- * module that exports no workflow is passed over (with a line that says so); a workflow name
+ * module that exports no workflow, or a YAML/JSON file with no `steps` (an input file), is passed
+ * over (with a line that says so); a workflow name
  * found twice is an error naming both files.
  */
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { parse } from "yaml";
 import { extname, join, resolve } from "node:path";
 import type { Workflow } from "../engine/index.js";
 import { CliError } from "./cli-errors.js";
@@ -32,6 +34,10 @@ export async function loadWorkflowDir(dir: string, print: (line: string) => void
   const found: FoundWorkflow[] = [];
   for (const name of files) {
     const file = join(full, name);
+    if (SPEC_EXTENSIONS.includes(extname(name).toLowerCase()) && !looksLikeSpec(file)) {
+      print(`[runtrail] ${file}: not a workflow spec (no top-level "steps"), passed over`);
+      continue;
+    }
     // A module that exports no workflow (a helper, a spec's handlers) is passed over, and said so.
     const loaded = await loadWorkflowFile(file).catch((error: unknown) => {
       if (error instanceof CliError && error.message.includes("exports no workflow")) return undefined;
@@ -50,4 +56,14 @@ export async function loadWorkflowDir(dir: string, print: (line: string) => void
   }
   if (found.length === 0) throw new CliError(`--workflows ${full}: no workflow file in it (${[...SPEC_EXTENSIONS, ...MODULE_EXTENSIONS].join(", ")})`);
   return found;
+}
+
+/** A data file beside the workflows (an input, a fixture) has no `steps`; a broken spec still fails loudly. */
+function looksLikeSpec(file: string): boolean {
+  try {
+    const doc: unknown = parse(readFileSync(file, "utf8"));
+    return typeof doc === "object" && doc !== null && "steps" in doc;
+  } catch {
+    return true;
+  }
 }
