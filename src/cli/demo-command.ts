@@ -5,6 +5,7 @@
  * URL. `--no-serve` runs them and exits.
  */
 import { Command } from "commander";
+import type { StartableWorkflow } from "../server/index.js";
 import { messageOf } from "./cli-errors.js";
 import { integerIn } from "./cli-input.js";
 import { createDisplay } from "./live/display.js";
@@ -78,7 +79,9 @@ async function demo(flags: DemoFlags): Promise<void> {
     await standIn.close();
     return;
   }
-  const found = [orders, inventory].map((workflow) => ({ workflow: workflow as never, file: "(demo)" }));
+  const { withControl } = await import("./workflow-dir.js");
+  // Runs started through the API get the same retry policy as the demo's own.
+  const found = [orders, inventory].map((workflow) => ({ workflow: withControl(workflow as StartableWorkflow, control), file: "(demo)" }));
   const options = { db: flags.db, account: flags.account, host: "127.0.0.1", port: flags.port, poll: 500, ...(flags.postgres === undefined ? {} : { postgres: flags.postgres }) };
   let server: Awaited<ReturnType<typeof startServer>>;
   try {

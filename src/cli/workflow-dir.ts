@@ -8,13 +8,14 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { parse } from "yaml";
 import { extname, join, resolve } from "node:path";
-import type { Workflow } from "../engine/index.js";
+import type { ControlPort } from "../control/index.js";
+import type { StartableWorkflow } from "../server/index.js";
 import { CliError } from "./cli-errors.js";
 import { loadWorkflowFile, MODULE_EXTENSIONS, SPEC_EXTENSIONS } from "./workflow-file.js";
 
 /** A workflow and the file it came from. */
 export interface FoundWorkflow {
-  readonly workflow: Workflow<unknown, unknown>;
+  readonly workflow: StartableWorkflow;
   readonly file: string;
 }
 
@@ -47,11 +48,10 @@ export async function loadWorkflowDir(dir: string, print: (line: string) => void
       print(`[runtrail] ${file}: no workflow exported, passed over`);
       continue;
     }
-    const { workflows } = loaded;
-    for (const workflow of workflows) {
+    for (const workflow of loaded.workflows) {
       const twin = found.find((f) => f.workflow.name === workflow.name);
-      if (twin !== undefined && twin.workflow !== workflow) throw new CliError(`workflow "${workflow.name}" is defined twice: in ${twin.file} and in ${file}`);
-      if (twin === undefined) found.push({ workflow, file });
+      if (twin !== undefined) throw new CliError(`workflow "${workflow.name}" is defined twice: in ${twin.file} and in ${file}`);
+      found.push({ workflow: loaded.control === undefined ? workflow : withControl(workflow, loaded.control), file });
     }
   }
   if (found.length === 0) throw new CliError(`--workflows ${full}: no workflow file in it (${[...SPEC_EXTENSIONS, ...MODULE_EXTENSIONS].join(", ")})`);
@@ -66,4 +66,15 @@ function looksLikeSpec(file: string): boolean {
   } catch {
     return true;
   }
+}
+
+/**
+ * A workflow whose API-started runs are steered by `control` (the module's `control` export),
+ * as `runtrail run` steers them.
+ *
+ * @example
+ * withControl(orders, control).start(input, { bus, accountId })
+ */
+export function withControl(workflow: StartableWorkflow, control: ControlPort): StartableWorkflow {
+  return { name: workflow.name, start: (input, options) => workflow.start(input, { control, ...options }) };
 }
