@@ -1,7 +1,8 @@
 /**
  * The tty window: events are batched and drawn at most `fps` times a second, whatever their
  * rate (a 10,000-step run draws no more frames than a slow one). Finished lines are printed above
- * the window and scroll away; the window itself is redrawn in place by log-update. Each frame is
+ * the window and scroll away (all of them, however many a frame finished); the window itself is
+ * redrawn in place by log-update. Each frame is
  * one write inside synchronized-output markers, so a terminal never shows half a frame.
  */
 import { createLogUpdate } from "log-update";
@@ -67,7 +68,12 @@ export function createTtyDisplay(options: DisplayOptions): Display {
     last = performance.now();
     view = reduceView(view, pending);
     pending = [];
-    if (view.lines.length > 0) log.persist(view.lines.map((line) => renderLine(view, line, c)).join("\n"));
+    // Not log.persist: it clips what it prints to the terminal's height, and a frame can finish
+    // more lines than that. Erase the window, print the lines, draw the window below them.
+    if (view.lines.length > 0) {
+      log.clear();
+      buffer += `${view.lines.map((line) => renderLine(view, line, c)).join("\n")}\n`;
+    }
     log(renderWindow(view, now(), c));
     if (buffer !== "") {
       real.write(BEGIN_SYNC + buffer + END_SYNC);
@@ -93,7 +99,7 @@ export function createTtyDisplay(options: DisplayOptions): Display {
       pending = [];
       const text = view.lines.map((line) => renderLine(view, line, c)).join("\n");
       log.clear();
-      if (text !== "") log.persist(text);
+      if (text !== "") buffer += `${text}\n`;
       log.done();
       real.write(BEGIN_SYNC + buffer + END_SYNC + "\u001b[?25h");
       buffer = "";
