@@ -84,6 +84,6 @@ async function run(file: string, flags: RunFlags): Promise<void> {
   const failed = state.status !== "completed";
   if (mode === "plain") out.write(`${summary}\n`);
   else if (mode !== "tty" && failed) process.stderr.write(`${summary}\n`);
-  if (mode === "tty" || mode === "plain") process.stderr.write(`stored as run ${state.runId} (account ${flags.account}) in ${flags.postgres === undefined ? flags.db : "PostgreSQL"}: runtrail events ${state.runId}\n`);
+  if (mode === "tty") process.stderr.write(`stored as run ${state.runId} (account ${flags.account}) in ${flags.postgres === undefined ? flags.db : "PostgreSQL"}: runtrail events ${state.runId}\n`);
   if (failed) throw new CliError("", EXIT_RUN_FAILED);
 }

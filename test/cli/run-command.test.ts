@@ -19,9 +19,9 @@ describe("runtrail run", { timeout: 120_000 }, () => {
     expect(lines[0]).toMatch(/^#1 run\.started order-pipeline@1 \(3 steps\)$/);
     expect(lines.filter((line) => line.includes("step.retrying"))).toEqual([expect.stringMatching(/^#\d+ step\.retrying ship: carrier busy; attempt 2 in 0ms, decided by retry:ship$/)]);
     expect(lines.at(-1)).toMatch(/^● run order-pipeline completed in \d+(ms|\.\d+s) \(3 completed, 0 skipped, 0 failed\); output \{"total":50,"shipped":"shipped on attempt 2"\}$/);
-    const runId = /stored as run (\S+) \(account default\)/.exec(result.stderr)?.[1];
-    expect(runId).toBeDefined();
-    const stored = await storedEvents(db, runId!);
+    expect(result.stderr).toBe("");
+    const [run] = await storedRuns(db);
+    const stored = await storedEvents(db, run!.runId);
     // One plain line per stored event, in seq order, then the summary.
     expect(lines.length).toBe(stored.length + 1);
     expect(lines.slice(0, -1).map((line) => Number(/^#(\d+) /.exec(line)?.[1]))).toEqual(stored.map((s) => s.event.seq));
