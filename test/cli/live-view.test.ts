@@ -55,12 +55,14 @@ describe("the live view on a terminal", { timeout: 180_000 }, () => {
     const file = join(dir, "chain.ts");
     const steps = Array.from({ length: 3_000 }, (_, i) => `.step("s${i}", () => ${i}${i === 0 ? "" : `, { needs: ["s${i - 1}"] }`})`).join("\n  ");
     writeFileSync(file, `import { workflow } from ${JSON.stringify(join(ROOT, "src/index.ts"))};\nexport default workflow("chain")\n  ${steps}\n  .build();\n`);
+    const started = performance.now();
     const run = runInPty(["run", file, "--db", join(dir, "chain.db")], { env: { NO_COLOR: "1" } });
     expect(await run.exited).toBe(0);
-    const drawn = run.chunks.filter((c) => c.data.includes(SYNC_BEGIN));
-    const seconds = (drawn.at(-1)!.at - drawn[0]!.at) / 1_000;
+    const seconds = (performance.now() - started) / 1_000;
+    // 3,000 steps emit some 15,000 events; the frames are bounded by time, not by events (the
+    // spacing of frames where they are written is checked in tty-display.test.ts).
     const count = frames(run.chunks);
-    // 3,000 steps emit some 18,000 events; the frames are bounded by time, not by events.
+    expect(count).toBeGreaterThan(1);
     expect(count).toBeLessThanOrEqual(Math.ceil(seconds * 30) + 2);
     expect(run.all()).toContain("✓ s2999 0ms");
     expect(run.all().filter((line) => /^✓ s\d+ /.test(line))).toHaveLength(3_000);
