@@ -6,6 +6,8 @@ import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { Command } from "commander";
 import type { EventStore } from "../store/index.js";
+import type * as PostgresAdapter from "../store/postgres/index.js";
+import type * as SqliteAdapter from "../store/sqlite/index.js";
 import { CliError, messageOf } from "./cli-errors.js";
 
 /** The store's default file; `RUNTRAIL_DB` overrides it. */
@@ -79,7 +81,7 @@ export async function openStore(flags: Pick<StoreFlags, "db" | "postgres">, opti
   }
 }
 
-type Adapters = typeof import("../store/sqlite/index.js") & typeof import("../store/postgres/index.js");
+type Adapters = typeof SqliteAdapter & typeof PostgresAdapter;
 
 /** An adapter entry point; a missing driver says which package to install. */
 async function importAdapter(specifier: string, drivers: string, flag: string): Promise<Adapters> {

@@ -13,7 +13,7 @@ import { openSqliteStore } from "../../src/store/sqlite/index.js";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const CLI = join(ROOT, "src/cli/main.ts");
-// eslint-disable-next-line no-control-regex
+
 export const ESCAPE = /\u001b/;
 
 /** A finished CLI process. */

@@ -66,7 +66,7 @@ describe("the live view on a terminal", { timeout: 180_000 }, () => {
     expect(count).toBeLessThanOrEqual(Math.ceil(seconds * 30) + 2);
     expect(run.all()).toContain("✓ s2999 0ms");
     expect(run.all().filter((line) => /^✓ s\d+ /.test(line))).toHaveLength(3_000);
-    // eslint-disable-next-line no-control-regex
+
     expect(run.chunks.map((c) => c.data).join("")).not.toMatch(/\u001b\[(3\d|9\d|1|2)m/);
   });
 });

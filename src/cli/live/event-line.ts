@@ -65,7 +65,7 @@ function detail(event: RuntrailEvent): string {
 
 /** Control characters would reach the terminal as escape codes: show them escaped. */
 function safe(text: string): string {
-  // eslint-disable-next-line no-control-regex
+
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (ch) => (ch === "\n" ? "\\n" : `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`));
 }
 
