@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ESCAPE, ndjson, ROOT, runCli, scratch, storedEvents, storedRuns } from "./cli-helpers.js";
+import { ESCAPE, ndjson, ROOT, runCli, scratch, startCli, storedEvents, storedRuns } from "./cli-helpers.js";
 
 const dir = scratch("run");
 const db = join(dir, "runtrail.db");
@@ -92,6 +92,26 @@ describe("runtrail run", { timeout: 120_000 }, () => {
     const notSpec = await runCli(["run", "README.md", "--db", db]);
     expect(notSpec.code).toBe(1);
     expect(notSpec.stderr).toContain(`${join(ROOT, "README.md")}: not a workflow file`);
+  });
+
+  it("a PostgreSQL URL that is wrong or unreachable is named, its password hidden", async () => {
+    const refused = await runCli(["run", "examples/order-spec.yaml", "--postgres", "postgres://ops:hunter2@127.0.0.1:1/test"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe("cannot open the PostgreSQL store at postgres://ops:***@127.0.0.1:1/test: connect ECONNREFUSED 127.0.0.1:1\n");
+    const malformed = await runCli(["runs", "--postgres", "localhost"]);
+    expect(malformed.code).toBe(1);
+    expect(malformed.stderr).toBe("--postgres localhost: not a connection URL (expected postgres://user@host:5432/database)\n");
+  });
+
+  it("Ctrl-C cancels the run: its trail ends with run.cancelled, stored, and the exit code is 2", async () => {
+    const cli = startCli(["run", "examples/release-train.yaml", "--input", '{"delayMs": 3000}', "--db", db, "--progress", "plain"]);
+    await cli.waitFor(/#\d+ step\.started build\n/);
+    cli.child.kill("SIGINT");
+    const result = await cli.done;
+    expect(result.code).toBe(2);
+    expect(result.stdout).toMatch(/#\d+ run\.cancelled: interrupted \(Ctrl-C\)\n● run release-train cancelled after .*: interrupted \(Ctrl-C\)\n$/);
+    const [newest] = await storedRuns(db);
+    expect(newest?.status).toBe("cancelled");
   });
 
   it("--account stores the run under that account only", async () => {
