@@ -1,7 +1,9 @@
 /**
  * An expense approval flow built with the TypeScript builder: a guard, an if/else branch, a
  * foreach over line items with its own concurrency, run variables, and a live trail printed by
- * `wf.onEvent`. Run it: `npx tsx examples/approval-flow.ts`.
+ * `wf.onEvent`. Run it: `npx tsx examples/approval-flow.ts`, or through the CLI:
+ * `npm run runtrail -- run examples/approval-flow.ts --input @examples/expense.json` (the CLI runs the
+ * default export).
  */
 import { workflow } from "../src/engine/index.js";
 
@@ -33,6 +35,8 @@ export const approval = workflow<Expense>("expense-approval", { version: "1" })
   })
   .step("notify", (ctx) => `${ctx.input.employee}: ${String(ctx.steps.manager ?? ctx.steps.auto)}`, { needs: ["manager", "auto"] })
   .build();
+
+export default approval;
 
 /** Runs one expense and returns its output, trail lines and final variables. */
 export async function main(expense: Expense, print = false): Promise<{ output: string; trail: string[]; variables: Record<string, unknown> }> {

@@ -1,19 +1,10 @@
 /**
  * Loads `order-spec.yaml`, registers its handlers and runs it, streaming the events.
- * Run it: `npx tsx examples/order-spec.ts`.
+ * Run it: `npx tsx examples/order-spec.ts`, or through the CLI: `npm run runtrail -- run examples/order-spec.yaml`.
  */
 import { fileURLToPath } from "node:url";
-import { loadWorkflow, type StepContext } from "../src/engine/index.js";
-
-const handlers = {
-  fetchOrder: () => ({ id: "o-1", lines: [12.5, 30, 7.5] }),
-  sumLines: (ctx: StepContext) => (ctx.input as number[]).reduce((a, b) => a + b, 0),
-  ship: (ctx: StepContext) => {
-    // The carrier API fails the first time; the spec's retry setting runs it again.
-    if (ctx.attempt === 1) throw new Error("carrier busy");
-    return `shipped on attempt ${ctx.attempt}`;
-  },
-};
+import { loadWorkflow } from "../src/engine/index.js";
+import * as handlers from "./order-spec.handlers.js";
 
 /** Runs the spec and returns its output and the event types in order. */
 export async function main(print = false): Promise<{ output: unknown; types: string[] }> {

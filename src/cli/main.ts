@@ -1,13 +1,29 @@
 #!/usr/bin/env node
 /**
  * @module runtrail/cli
- * The `runtrail` command: `token`, `serve`.
+ * The `runtrail` command: `run`, `tail`, `runs`, `events`, `stats`, `replay`, `serve`, `token`,
+ * `demo`. Exit codes: 0 done; 1 the command could not do what was asked; 2 the run it ran or
+ * followed failed or was cancelled.
  */
-import { realpathSync } from "node:fs";
+import { readFileSync, realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command } from "commander";
+import { CliError, EXIT_ERROR } from "./cli-errors.js";
+import { demoCommand } from "./demo-command.js";
+import { eventsCommand } from "./events-command.js";
+import { replayCommand } from "./replay-command.js";
+import { runCommand } from "./run-command.js";
+import { runsCommand } from "./runs-command.js";
 import { serveCommand } from "./serve-command.js";
+import { statsCommand } from "./stats-command.js";
+import { tailCommand } from "./tail-command.js";
 import { tokenCommand } from "./token-command.js";
+
+/** The package's version: `src/cli` and `dist/cli` are both two folders below package.json. */
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  return pkg.version;
+}
 
 /**
  * The program with every command.
@@ -16,7 +32,20 @@ import { tokenCommand } from "./token-command.js";
  * await program().parseAsync(process.argv);
  */
 export function program(): Command {
-  return new Command("runtrail").description("a workflow runtime whose every run leaves a trail of events").addCommand(tokenCommand()).addCommand(serveCommand());
+  return new Command("runtrail")
+    .description("a workflow runtime whose every run leaves a trail of events")
+    .version(version(), "-V, --version", "print the version")
+    .showSuggestionAfterError()
+    .addCommand(runCommand())
+    .addCommand(tailCommand())
+    .addCommand(runsCommand())
+    .addCommand(eventsCommand())
+    .addCommand(statsCommand())
+    .addCommand(replayCommand())
+    .addCommand(serveCommand())
+    .addCommand(tokenCommand())
+    .addCommand(demoCommand())
+    .addHelpText("after", "\nExamples:\n  $ runtrail demo\n  $ runtrail run examples/order-spec.yaml\n  $ runtrail runs --status failed\n  $ runtrail tail --all --url http://127.0.0.1:8080");
 }
 
 /**
@@ -38,7 +67,9 @@ if (isEntryPoint()) {
   program()
     .parseAsync(process.argv)
     .catch((error: unknown) => {
-      console.error(error instanceof Error ? error.message : error);
-      process.exit(1);
+      const code = error instanceof CliError ? error.exitCode : EXIT_ERROR;
+      const message = error instanceof Error ? error.message : String(error);
+      if (message !== "") console.error(error instanceof CliError || !(error instanceof Error) ? message : `${message}`);
+      process.exit(code);
     });
 }

@@ -1,90 +1,118 @@
 /**
- * `runtrail serve`: the API and live streams over a store that other processes write. Streams
- * re-read the store every `--poll` ms (and on PostgreSQL NOTIFY, when the writers send it).
- * SIGINT or SIGTERM closes the server and the store, then exits 0.
+ * `runtrail serve`: the API and live streams over a store that other processes write, and with
+ * `--workflows DIR` the workflows `POST /api/workflows/:name/runs` starts (run in this process,
+ * through its own store writer). Streams re-read the store every `--poll` ms (and on PostgreSQL
+ * NOTIFY, when the writers send it). SIGINT or SIGTERM closes the server and the store, then
+ * exits 0.
  */
-import { Command, InvalidArgumentError } from "commander";
+import { existsSync } from "node:fs";
+import { Command } from "commander";
+import { integerIn } from "./cli-input.js";
+import { openStore, storeOptions, type StoreFlags } from "./store-open.js";
 import { DEFAULT_TOKEN_FILE } from "./token-command.js";
+import type { FoundWorkflow } from "./workflow-dir.js";
 
-/** A commander parser for an integer option within bounds. */
-function integerIn(min: number, max: number, what: string): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value) || n < min || n > max) throw new InvalidArgumentError(`${what} must be an integer from ${min} to ${max}.`);
-    return n;
-  };
-}
-
-interface ServeOptions {
-  readonly db: string;
-  readonly postgres?: string;
+interface ServeOptions extends StoreFlags {
   readonly host: string;
   readonly port: number;
-  readonly tokens: string;
+  /** The token file; undefined: open mode whatever files exist (the demo). */
+  readonly tokens?: string;
   readonly poll: number;
+  readonly workflows?: string;
 }
 
 /**
  * The `serve` command.
  *
  * @example
- * await serveCommand().parseAsync(["--db", "./runtrail.db", "--port", "8080"], { from: "user" });
+ * await serveCommand().parseAsync(["--db", "./runtrail.db", "--port", "8080", "--workflows", "./workflows"], { from: "user" });
  */
 export function serveCommand(): Command {
-  return new Command("serve")
-    .description("serve the HTTP API, SSE and WebSocket streams over a store")
-    .option("--db <path>", "SQLite database file", "./runtrail.db")
-    .option("--postgres <url>", "PostgreSQL connection string (instead of --db)")
+  return storeOptions(new Command("serve").description("serve the HTTP API, SSE and WebSocket streams over a store"))
     .option("--host <host>", "interface to listen on (other than loopback only with a token file)", "127.0.0.1")
     .option("--port <port>", "port (0: any free port)", integerIn(0, 65_535, "the port"), 8080)
     .option("--tokens <path>", "token file (absent file: open mode, loopback only)", DEFAULT_TOKEN_FILE)
     .option("--poll <ms>", "re-read interval of live streams (0: off, PostgreSQL NOTIFY only)", integerIn(0, 3_600_000, "the poll interval"), 500)
+    .option("--workflows <dir>", "register the workflows of this folder's files, so the API can start them")
+    .addHelpText(
+      "after",
+      "\n--account is the account of open mode (no token file); with tokens, each token names its account.\n\nExamples:\n  $ runtrail serve\n  $ runtrail serve --workflows ./examples --port 0\n  $ runtrail serve --postgres postgres://localhost/runtrail --host 0.0.0.0 --tokens ./tokens.json",
+    )
     .action(serve);
 }
 
-async function serve(options: ServeOptions): Promise<void> {
-  const { existsSync } = await import("node:fs");
+/**
+ * Starts the server the flags describe and prints its URLs; resolves once it listens. The
+ * returned function closes it (the store too).
+ *
+ * @example
+ * const { url, close } = await startServer({ db: "./runtrail.db", account: "default", host: "127.0.0.1", port: 0, tokens: "none", poll: 500 });
+ */
+export async function startServer(options: ServeOptions, extra: { readonly found?: readonly FoundWorkflow[]; readonly print?: (line: string) => void } = {}): Promise<{ readonly url: string; close(): Promise<void> }> {
+  const print = extra.print ?? ((line: string) => console.log(line));
+  const found = extra.found ?? (options.workflows === undefined ? [] : await (await import("./workflow-dir.js")).loadWorkflowDir(options.workflows, print));
   const { createServer, createFileTokenStore, postgresCommitSignal } = await import("../server/index.js");
+  const { createBus } = await import("../bus/index.js");
+  const { createStoreWriter } = await import("../store/index.js");
   const { postgres } = options;
-  const store =
-    postgres === undefined
-      ? await (await import("../store/sqlite/index.js")).openSqliteStore({ path: options.db })
-      : await (await import("../store/postgres/index.js")).openPostgresStore({ connectionString: postgres });
+  const store = await openStore(options);
+  const bus = found.length === 0 ? undefined : createBus();
+  const writer = bus === undefined ? undefined : createStoreWriter(bus, store);
   let server: Awaited<ReturnType<typeof createServer>> | undefined;
   let url: string;
   try {
     server = await createServer({
       store,
-      auth: existsSync(options.tokens) ? { tokens: createFileTokenStore(options.tokens) } : {},
+      auth: {
+        defaultAccount: options.account,
+        ...(options.tokens !== undefined && existsSync(options.tokens) ? { tokens: createFileTokenStore(options.tokens) } : {}),
+      },
       live: {
         pollIntervalMs: options.poll,
         ...(postgres === undefined ? {} : { signals: [(hub) => postgresCommitSignal({ connectionString: postgres }, hub)] }),
       },
+      onNotice: (message) => print(`[runtrail] ${message}`),
+      ...(bus === undefined || writer === undefined ? {} : { bus, writer, workflows: found.map((f) => f.workflow) }),
     });
     url = await server.listen({ host: options.host, port: options.port });
   } catch (error) {
     // A refused bind (no tokens, port taken) must not leave the database open behind the error.
     await server?.close();
+    await writer?.close();
     await store.close();
     throw error;
   }
   // For 0.0.0.0 Fastify returns a loopback URL: say what is really bound, so an exposed server shows.
   const { hostname, port } = new URL(url);
   const bound = hostname === options.host ? "" : ` on ${options.host} port ${port}`;
-  console.log(`[runtrail] serving ${url}/api${bound} (OpenAPI: ${url}/api/openapi.json)`);
+  print(`[runtrail] serving ${url}/api${bound} (OpenAPI: ${url}/api/openapi.json)`);
+  print(`[runtrail] dashboard: ${url}/`);
+  for (const { workflow, file } of found) print(`[runtrail] workflow ${workflow.name} (${file}): POST ${url}/api/workflows/${encodeURIComponent(workflow.name)}/runs`);
   const running = server;
-  // server.close() ends open streams (their clients resume elsewhere from their cursor).
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    close() {
+      // server.close() ends open streams (their clients resume elsewhere from their cursor).
+      closing ??= running
+        .close()
+        .then(() => writer?.close())
+        .then(() => store.close());
+      return closing;
+    },
+  };
+}
+
+async function serve(options: ServeOptions): Promise<void> {
+  const { close } = await startServer(options);
   const stop = (): void => {
-    running
-      .close()
-      .then(() => store.close())
-      .then(
-        () => process.exit(0),
-        (error: unknown) => {
-          console.error(`[runtrail] shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
-          process.exit(1);
-        },
-      );
+    close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(`[runtrail] shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
+        process.exit(1);
+      },
+    );
   };
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);

@@ -11,6 +11,7 @@ import type { CommitSignal } from "../store/index.js";
 import { pollingCommitSignal, writerCommitSignal } from "./live/commit-signals.js";
 import { sharedResponseSchemas } from "./http/api-responses.js";
 import { registerControlRoutes } from "./http/routes-control.js";
+import { registerIndexRoutes } from "./http/routes-index.js";
 import { registerRunRoutes } from "./http/routes-runs.js";
 import { registerSseRoutes } from "./live/routes-sse.js";
 import type { StreamHub } from "./live/stream-hub.js";
@@ -84,6 +85,7 @@ export async function createServer(options: ServerOptions): Promise<RuntrailServ
   registerRunRoutes(app, ctx);
   registerControlRoutes(app, ctx);
   registerSseRoutes(app, ctx);
+  registerIndexRoutes(app, ctx);
   app.get("/api/openapi.json", { schema: { hide: true } }, () => app.swagger());
   if (options.dashboard !== false) await registerDashboard(app, options.dashboard);
   await app.ready();

@@ -1,0 +1,89 @@
+/**
+ * `runtrail run FILE`: runs a workflow, stores its trail and shows it live; exits 0 when the run
+ * completed, 2 when it failed or was cancelled (saying which step failed and why), 1 when it
+ * could not start. Ctrl-C cancels the run (its trail says so); a second Ctrl-C exits at once.
+ */
+import { Command } from "commander";
+import pc from "picocolors";
+import { CliError, EXIT_RUN_FAILED } from "./cli-errors.js";
+import { parseInput } from "./cli-input.js";
+import { createDisplay } from "./live/display.js";
+import { colorsOn, parseProgressMode, resolveMode, type ProgressMode } from "./live/progress-mode.js";
+import { EMPTY_VIEW } from "./live/view-state.js";
+import { renderLine } from "./live/view-render.js";
+import { openStore, storeOptions, type StoreFlags } from "./store-open.js";
+
+interface RunFlags extends StoreFlags {
+  readonly input?: string;
+  readonly handlers?: string;
+  readonly workflow?: string;
+  readonly progress: ProgressMode;
+  readonly json?: boolean;
+}
+
+/**
+ * The `run` command.
+ *
+ * @example
+ * await runCommand().parseAsync(["examples/order-spec.yaml", "--progress", "plain"], { from: "user" });
+ */
+export function runCommand(): Command {
+  return storeOptions(
+    new Command("run")
+      .description("run a workflow file, store its trail and show it live")
+      .argument("<file>", "a workflow: .yaml/.yml/.json spec, or a .ts/.js module that default-exports one")
+      .option("--input <json>", "the run's input: JSON text, or @file.json")
+      .option("--handlers <module>", "the module with a spec's handlers (default: the spec's `handlers:` field, else FILE.handlers.ts beside it)")
+      .option("--workflow <name>", "which workflow, when the module exports several"),
+  )
+    .option("--progress <mode>", "auto | tty | plain | json | quiet (auto: tty in a terminal outside CI, else plain)", parseProgressMode, "auto")
+    .option("--json", "NDJSON: each stored event as one line, as the API returns it (same as --progress json)")
+    .addHelpText("after", "\nExamples:\n  $ runtrail run examples/order-spec.yaml\n  $ runtrail run examples/approval-flow.ts --input @expense.json --progress plain\n  $ runtrail run flow.yaml --json | jq -c 'select(.type == \"step.failed\")'")
+    .action(run);
+}
+
+async function run(file: string, flags: RunFlags): Promise<void> {
+  // Loaded here, not at the top: `--help` and a bad flag answer without loading the engine.
+  const [{ createBus }, { createControl }, { createStoreWriter }, { loadWorkflowFile, pickWorkflow }] = await Promise.all([
+    import("../bus/index.js"),
+    import("../control/index.js"),
+    import("../store/index.js"),
+    import("./workflow-file.js"),
+  ]);
+  const input = parseInput(flags.input);
+  const loaded = await loadWorkflowFile(file, flags.handlers === undefined ? {} : { handlers: flags.handlers });
+  const workflow = pickWorkflow(loaded, flags.workflow);
+  const store = await openStore(flags);
+  const out = process.stdout;
+  const mode = resolveMode(flags.progress, { json: flags.json === true, isTTY: out.isTTY, env: process.env });
+  const display = createDisplay(mode, { out, colors: colorsOn(process.env) });
+  const bus = createBus();
+  const writer = createStoreWriter(bus, store);
+  bus.onEvent((event) => display.event(event));
+  writer.onCommit((batch) => {
+    for (const { body } of batch.events) display.stored(body);
+  });
+  const handle = workflow.start(input, { bus, control: loaded.control ?? createControl(), accountId: flags.account });
+  let interrupts = 0;
+  const onSigint = (): void => {
+    if (++interrupts > 1) process.exit(130);
+    handle.cancel("interrupted (Ctrl-C)");
+  };
+  process.on("SIGINT", onSigint);
+  try {
+    await handle.result.catch(() => undefined);
+    await writer.close();
+  } finally {
+    process.off("SIGINT", onSigint);
+    display.close();
+    await store.close();
+  }
+  const state = handle.state();
+  if (state === undefined) throw new CliError(`the run of ${workflow.name} emitted no event`);
+  const summary = renderLine({ ...EMPTY_VIEW, rootRunId: state.runId }, { kind: "run-ended", runId: state.runId, state }, pc.createColors(false));
+  const failed = state.status !== "completed";
+  if (mode === "plain") out.write(`${summary}\n`);
+  else if (mode !== "tty" && failed) process.stderr.write(`${summary}\n`);
+  if (mode === "tty") process.stderr.write(`stored as run ${state.runId} (account ${flags.account}) in ${flags.postgres === undefined ? flags.db : "PostgreSQL"}: runtrail events ${state.runId}\n`);
+  if (failed) throw new CliError("", EXIT_RUN_FAILED);
+}
