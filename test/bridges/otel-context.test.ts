@@ -88,11 +88,11 @@ describe("OpenTelemetry exporter: trace context, failures, isolation", () => {
     const bus = createBus();
     const failures: OtelExporterFailure[] = [];
     const exporter = createOtelExporter({ bus, tracerProvider: provider, bufferSize: 10, onError: (f) => failures.push(f) });
-    bus.emit({ type: "run.started", runId: "r", workflow: { name: "burst" } });
+    void bus.emit({ type: "run.started", runId: "r", workflow: { name: "burst" } });
     await exporter.flush();
     // 100 events in one synchronous burst: no emit waits (none returns a promise).
     for (let i = 0; i < 100; i++) expect(bus.emit({ type: "x.tick", runId: "r", workflow: { name: "burst" } })).toBeUndefined();
-    bus.emit({ type: "run.completed", runId: "r", workflow: { name: "burst" }, durationMs: 1 });
+    void bus.emit({ type: "run.completed", runId: "r", workflow: { name: "burst" }, durationMs: 1 });
     await exporter.close();
     // The first tick went straight to the waiting exporter, 10 filled its buffer, and each later
     // event pushed out the oldest: seq 3..92 went missing, the last 10 (with run.completed) stayed.

@@ -26,7 +26,7 @@ export function demoWorkflow() {
         if (failures++ === 0) throw new Error("503 from upstream");
         return 1;
       },
-      { retry: { attempts: 2, initialDelayMs: 1 } },
+      { retry: { attempts: 2, backoff: 1 } },
     )
     .step(
       "ask",
