@@ -7,7 +7,7 @@ import { backoffDelay, type ResolvedBackoff } from "../../control/index.js";
 import type { RuntrailEvent } from "../../events/index.js";
 
 /** Sends one batch; resolves on a 2xx answer, throws otherwise (with `retryAfterMs` when the receiver said). */
-export type BatchSender = (events: readonly RuntrailEvent[]) => Promise<void>;
+export type BatchSender = (events: readonly RuntrailEvent[], abandon: AbortSignal) => Promise<void>;
 
 /** A batch the receiver has not taken (yet): reported on every failed attempt. */
 export interface DeliveryFailure {
@@ -85,7 +85,7 @@ export class DeliveryLane {
     const { send, backoff, maxAttempts, report, abandon } = this.settings;
     for (let attempt = 1; ; attempt++) {
       try {
-        await send(batch);
+        await send(batch, abandon);
         return true;
       } catch (error) {
         if (attempt >= maxAttempts || abandon.aborted) {

@@ -27,17 +27,29 @@ function retryAfter(header: string | null): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
-export async function postBatch(url: string, message: HttpMessage, headers: Readonly<Record<string, string>> | undefined, timeoutMs: number): Promise<void> {
+export async function postBatch(
+  url: string,
+  message: HttpMessage,
+  headers: Readonly<Record<string, string>> | undefined,
+  timeoutMs: number,
+  abandoned: AbortSignal,
+): Promise<void> {
   let response: Response;
   try {
     response = await fetch(url, {
       method: "POST",
       headers: { ...headers, ...(message.headers as Record<string, string>) },
       body: message.body,
-      signal: AbortSignal.timeout(timeoutMs),
+      signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), abandoned]),
     });
   } catch (error) {
-    const reason = error instanceof Error && error.name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : error instanceof Error ? error.message : String(error);
+    const reason = abandoned.aborted
+      ? "the sink closed before an answer came"
+      : error instanceof Error && error.name === "TimeoutError"
+        ? `no answer within ${timeoutMs} ms`
+        : error instanceof Error
+          ? error.message
+          : String(error);
     throw new DeliveryError(`POST ${url} failed: ${reason}`, undefined, undefined, { cause: error });
   }
   // The body is read (and dropped) so the connection can be reused.

@@ -90,7 +90,8 @@ export function createCloudEventsSink(options: CloudEventsSinkOptions): CloudEve
       // A throwing error hook must not stop delivery.
     }
   };
-  const send = (events: readonly RuntrailEvent[]) => postBatch(url, toHttpBatch(events, options), options.headers, options.requestTimeoutMs ?? 10_000);
+  const send = (events: readonly RuntrailEvent[], abandoned: AbortSignal) =>
+    postBatch(url, toHttpBatch(events, options), options.headers, options.requestTimeoutMs ?? 10_000, abandoned);
   const lanes = Array.from(
     { length: lanesCount },
     () =>
