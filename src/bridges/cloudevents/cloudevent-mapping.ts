@@ -86,7 +86,10 @@ export function fromCloudEvent(cloudEvent: CloudEventV1<unknown>): RuntrailEvent
     throw new CloudEventMappingError(id, `type ${JSON.stringify(cloudEvent.type)} does not start with "${CLOUDEVENT_TYPE_PREFIX}"`);
   }
   let data: unknown = cloudEvent.data;
-  if (data === undefined && typeof cloudEvent.data_base64 === "string") data = JSON.parse(Buffer.from(cloudEvent.data_base64, "base64").toString("utf8"));
+  if (data === undefined && typeof cloudEvent.data_base64 === "string") {
+    const bytes = Uint8Array.from(atob(cloudEvent.data_base64), (char) => char.charCodeAt(0));
+    data = JSON.parse(new TextDecoder().decode(bytes));
+  }
   if (typeof data === "string") data = JSON.parse(data);
   let event: RuntrailEvent;
   try {
