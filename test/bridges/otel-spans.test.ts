@@ -1,5 +1,5 @@
 import { SpanStatusCode } from "@opentelemetry/api";
-import { createBus, type RuntrailEvent } from "runtrail";
+import { createBus, createControl, workflow, type RuntrailEvent } from "runtrail";
 import { createOtelExporter } from "runtrail/otel";
 import { describe, expect, it } from "vitest";
 import { demoWorkflow, memoryProvider, SpanTree } from "./otel-fixtures.js";
@@ -56,6 +56,25 @@ describe("OpenTelemetry exporter: the span tree", () => {
     const retrying = step.events.find((e) => e.name === "runtrail.step.retrying");
     expect(retrying?.attributes).toMatchObject({ "runtrail.retry.next_attempt": 2, "runtrail.error.message": "503 from upstream" });
     expect(step.attributes).toMatchObject({ "runtrail.attempts": 2, "runtrail.step.status": "completed" });
+    const decision = step.events.find((e) => e.name === "runtrail.decision");
+    expect(decision?.attributes).toMatchObject({ "runtrail.decision": "retry", "runtrail.decision.handler": expect.any(String) });
+  });
+
+  it("records a control handler's skip on the step's span, with the handler and its reason", async () => {
+    const { provider, memory } = memoryProvider();
+    const bus = createBus();
+    const exporter = createOtelExporter({ bus, tracerProvider: provider });
+    const control = createControl();
+    control.register((event) => (event.stepId === "deploy" ? { signal: "skip", reason: "change freeze" } : undefined), { name: "change-freeze", eventTypes: ["step.started"] });
+    await workflow("release").step("build", () => 1).step("deploy", () => 2, { needs: ["build"] }).build().run(undefined, { bus, control });
+    await exporter.close();
+    const deploy = new SpanTree(memory.getFinishedSpans()).one("step deploy");
+    expect(deploy.attributes["runtrail.step.status"]).toBe("skipped");
+    expect(deploy.events.find((e) => e.name === "runtrail.decision")?.attributes).toEqual({
+      "runtrail.decision": "skip",
+      "runtrail.decision.handler": "change-freeze",
+      "runtrail.decision.reason": "change freeze",
+    });
   });
 
   it("gives tool and LLM calls GenAI spans, without content unless asked", async () => {
