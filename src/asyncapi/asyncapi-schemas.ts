@@ -6,7 +6,13 @@ import { eventJsonSchema } from "../events/index.js";
 
 type JsonObject = Record<string, unknown>;
 
-/** The component key of an event type: AsyncAPI keys allow letters, digits, `.`, `-` and `_`. */
+/**
+ * The component key of an event type: AsyncAPI keys allow letters, digits, `.`, `-` and `_`.
+ *
+ * @example
+ * componentKey("step.completed") // "step.completed"
+ * componentKey("x.*")            // "x-custom"
+ */
 export function componentKey(type: string): string {
   return type === "x.*" ? "x-custom" : type;
 }

@@ -32,12 +32,22 @@ export class CloudEventMappingError extends Error {
   }
 }
 
-/** The zero-padded `sequence` of a seq: `"0000000000000042"`. */
+/**
+ * The zero-padded `sequence` of a seq, so that string order is seq order.
+ *
+ * @example
+ * sequenceOf(42) // "0000000000000042"
+ */
 export function sequenceOf(seq: number): string {
   return String(seq).padStart(SEQUENCE_DIGITS, "0");
 }
 
-/** `source` of an event: a URN naming the deployment and the account. */
+/**
+ * `source` of an event: a URN naming the deployment and the account.
+ *
+ * @example
+ * sourceOf("acme", "eu-1") // "urn:runtrail:eu-1:acme"
+ */
 export function sourceOf(accountId: string, deployment = "default"): string {
   return `urn:runtrail:${encodeURIComponent(deployment)}:${encodeURIComponent(accountId)}`;
 }

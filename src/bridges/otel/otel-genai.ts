@@ -17,6 +17,11 @@ export interface CallSpanStart {
 /**
  * The provider of a model, for `gen_ai.provider.name`: the prefix of `"openai/gpt-4o"` or
  * `"anthropic:claude-…"`; `"_OTHER"` (the conventions' value for an unknown one) otherwise.
+ * Pass `genAiProvider` to `createOtelExporter` when model names carry no provider.
+ *
+ * @example
+ * providerOfModel("openai/gpt-4o") // "openai"
+ * providerOfModel("gpt-4o")        // "_OTHER"
  */
 export function providerOfModel(model: string): string {
   const match = /^([a-z0-9_.-]+)[/:]/i.exec(model);
