@@ -71,6 +71,8 @@ describe("CloudEvents mapping", () => {
     const batch = toHttpBatch(events);
     expect(batch.headers["content-type"]).toMatch(/^application\/cloudevents-batch\+json/);
     expect(JSON.stringify(fromHttpMessage(batch))).toBe(JSON.stringify(events));
+    // The batch's plain objects are exactly the SDK's CloudEvents, as JSON.
+    expect(JSON.parse(batch.body)).toEqual(events.map((event) => JSON.parse(JSON.stringify(toCloudEvent(event)))));
   });
 
   it("refuses a CloudEvent that is not a Runtrail event, or whose attributes contradict its data", () => {

@@ -5,7 +5,7 @@
  */
 import { HTTP, type CloudEventV1 } from "cloudevents";
 import type { RuntrailEvent } from "../../events/index.js";
-import { CloudEventMappingError, fromCloudEvent, toCloudEvent, type CloudEventOptions } from "./cloudevent-mapping.js";
+import { cloudEventAttributes, CloudEventMappingError, fromCloudEvent, toCloudEvent, type CloudEventOptions } from "./cloudevent-mapping.js";
 
 /** An HTTP request or response as far as CloudEvents go. */
 export interface HttpMessage {
@@ -39,7 +39,7 @@ export function toHttpMessage(event: RuntrailEvent, mode: HttpMode = "structured
  * const { headers, body } = toHttpBatch(events); // headers["content-type"] starts with "application/cloudevents-batch+json"
  */
 export function toHttpBatch(events: readonly RuntrailEvent[], options?: CloudEventOptions): HttpMessage {
-  const body = JSON.stringify(events.map((event) => toCloudEvent(event, options).toJSON()));
+  const body = JSON.stringify(events.map((event) => cloudEventAttributes(event, options)));
   return { headers: { "content-type": `${BATCH_CONTENT_TYPE}; charset=utf-8` }, body };
 }
 

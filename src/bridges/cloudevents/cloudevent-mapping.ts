@@ -61,7 +61,18 @@ export function sourceOf(accountId: string, deployment = "default"): string {
  * ce.sequence // "0000000000000007"
  */
 export function toCloudEvent(event: RuntrailEvent, options: CloudEventOptions = {}): RuntrailCloudEvent {
-  const attributes: Partial<CloudEventV1<RuntrailEvent>> & Record<string, unknown> = {
+  return new CloudEvent<RuntrailEvent>(cloudEventAttributes(event, options), false);
+}
+
+/**
+ * The CloudEvent of an event as plain JSON (structured mode), without the SDK's object: what
+ * batches are made of, at a third of the cost.
+ *
+ * @example
+ * JSON.stringify(events.map((event) => cloudEventAttributes(event)))
+ */
+export function cloudEventAttributes(event: RuntrailEvent, options: CloudEventOptions = {}): CloudEventV1<RuntrailEvent> {
+  const attributes: CloudEventV1<RuntrailEvent> & Record<string, unknown> = {
     specversion: "1.0",
     id: event.id,
     source: sourceOf(event.accountId, options.deployment),
@@ -78,7 +89,7 @@ export function toCloudEvent(event: RuntrailEvent, options: CloudEventOptions = 
   if (event.parentRunId !== undefined) attributes.runtrailparentrun = event.parentRunId;
   // The Distributed Tracing extension, when the event carries a whole trace context.
   if (event.traceId !== undefined && event.spanId !== undefined) attributes.traceparent = `00-${event.traceId}-${event.spanId}-01`;
-  return new CloudEvent<RuntrailEvent>(attributes as CloudEventV1<RuntrailEvent>, false);
+  return attributes;
 }
 
 /**

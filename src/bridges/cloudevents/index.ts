@@ -7,6 +7,7 @@
 export {
   CLOUDEVENT_TYPE_PREFIX,
   CloudEventMappingError,
+  cloudEventAttributes,
   fromCloudEvent,
   sequenceOf,
   sourceOf,
