@@ -12,6 +12,9 @@ export default defineConfig({
       { find: /^runtrail\/postgres$/, replacement: src("store/postgres/index.ts") },
       { find: /^runtrail\/server$/, replacement: src("server/index.ts") },
       { find: /^runtrail\/nats$/, replacement: src("bridges/nats/index.ts") },
+      { find: /^runtrail\/otel$/, replacement: src("bridges/otel/index.ts") },
+      { find: /^runtrail\/cloudevents$/, replacement: src("bridges/cloudevents/index.ts") },
+      { find: /^runtrail\/asyncapi$/, replacement: src("asyncapi/index.ts") },
     ],
   },
   test: {

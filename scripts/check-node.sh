@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the package and runs the core smoke test on Node 20 (this machine's), 22 and 24
 # (the npm package `node` ships those binaries, so nothing outside the npm registry is needed),
-# the built SQLite store (its write thread is a file of its own) and the built CLI on Node 20.
+# the built SQLite store (its write thread is a file of its own), the built CLI and the built export
+# entry points (OpenTelemetry, CloudEvents, AsyncAPI) on Node 20.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npm run build --silent
@@ -12,6 +13,7 @@ node scripts/sqlite-smoke.mjs
 smoke_db="$(mktemp -d)/cli-smoke.db"
 node dist/cli/main.js --version
 node dist/cli/main.js run examples/order-spec.yaml --db "$smoke_db" --progress plain | tail -n 1
+node scripts/export-smoke.mjs
 for version in 22 24; do
   npx --yes -p "node@${version}" node scripts/core-smoke.mjs
 done
