@@ -20,6 +20,7 @@ import { contextOf, type ServerOptions } from "./server-options.js";
 import { handleError, sendError } from "./http/error-responses.js";
 import { attachWebSocket } from "./ws/ws-handler.js";
 import { registerDashboard } from "./dashboard/index.js";
+import { asyncApiDocument } from "../asyncapi/index.js";
 
 /** A created server. */
 export interface RuntrailServer {
@@ -87,6 +88,8 @@ export async function createServer(options: ServerOptions): Promise<RuntrailServ
   registerSseRoutes(app, ctx);
   registerIndexRoutes(app, ctx);
   app.get("/api/openapi.json", { schema: { hide: true } }, () => app.swagger());
+  // The streams' own contract (SSE, WebSocket, NATS subjects), beside the request/response one.
+  app.get("/api/asyncapi.json", { schema: { hide: true } }, () => asyncApiDocument());
   if (options.dashboard !== false) await registerDashboard(app, options.dashboard);
   await app.ready();
 

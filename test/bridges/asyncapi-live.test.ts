@@ -25,6 +25,14 @@ afterAll(async () => {
 });
 
 describe("AsyncAPI document against the live server", () => {
+  it("is served at /api/asyncapi.json and linked from the API index", async () => {
+    const served = await fetch(`${h.url}/api/asyncapi.json`);
+    expect(served.status).toBe(200);
+    expect(await served.json()).toEqual(JSON.parse(JSON.stringify(asyncApiDocument())));
+    const index = (await (await fetch(`${h.url}/api`)).json()) as { links: Record<string, string> };
+    expect(index.links.asyncapi).toBe("/api/asyncapi.json");
+  });
+
   it("describes every SSE frame of a run stream: events, then end", async () => {
     await emitCommitted(h, runEvents("doc-sse", "acme", 2));
     const messages = await readSse(`${h.url}/api/runs/doc-sse/stream`, { token: h.tokens.acme });

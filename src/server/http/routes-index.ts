@@ -24,6 +24,7 @@ export function registerIndexRoutes(app: App, ctx: ServerContext): void {
       websocket: "/api/ws",
       analytics: "/api/analytics/steps",
       openapi: "/api/openapi.json",
+      asyncapi: "/api/asyncapi.json",
     },
     workflows: [...ctx.workflows.keys()].map((name) => ({ name, start: `/api/workflows/${encodeURIComponent(name)}/runs` })),
   });
