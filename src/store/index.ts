@@ -15,11 +15,9 @@ export type {
   ReadRunOptions,
   RetentionResult,
   RunRecord,
-  RunStatus,
   StepDurationStat,
   StepFailureStat,
   StepRecord,
-  StepStatus,
   StoredEvent,
 } from "./store-types.js";
 export { createStoreWriter } from "./writer/store-writer.js";
@@ -46,5 +44,6 @@ export {
 } from "./store-payload.js";
 export { projectBatch, type RunDelta, type StepDelta } from "./store-projection.js";
 export { iterateRun, replayRun, stateAt, type ReplayOptions } from "./store-replay.js";
-export { isRunFinished } from "./store-types.js";
+// The status words are the projections' (one table for the store, the reducer and the API).
+export { isRunFinished, type RunStatus, type StepStatus } from "../projections/index.js";
 export { addRun, commitNotice, type CommitListener, type CommitNotice, type CommitSignal, type CommitSignalFactory } from "./commit-signal.js";

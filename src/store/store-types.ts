@@ -5,6 +5,7 @@
 import type { RuntrailEvent } from "../events/catalog.js";
 import type { ErrorInfo } from "../events/fields.js";
 import type { Progress } from "../events/families/progress.js";
+import type { RunStatus, StepStatus } from "../projections/index.js";
 import type { TruncatedField } from "./store-payload.js";
 import type { RunDelta, StepDelta } from "./store-projection.js";
 
@@ -23,16 +24,6 @@ export interface Page<T, N = string> {
   readonly next?: N;
 }
 
-/** A run's lifecycle status, as projected from its events. */
-export type RunStatus = "running" | "suspended" | "completed" | "failed" | "cancelled";
-
-/** Whether a run with this status has ended (it will store no more events). */
-export function isRunFinished(status: RunStatus): boolean {
-  return status === "completed" || status === "failed" || status === "cancelled";
-}
-
-/** A step's status, as projected from its latest step event. */
-export type StepStatus = "started" | "running" | "completed" | "failed" | "skipped" | "retrying";
 
 /** The runs table: one row per run, kept up to date as events are written. */
 export interface RunRecord {
