@@ -1,6 +1,7 @@
 /**
  * @module runtrail/store
- * The event store contract, the batched lossless writer, payload limits and redaction, replay.
+ * The event store contract, the batched lossless writer (`writer/`), payload limits and
+ * redaction, replay, and the commit-signal contract (how a store's writes wake live streams).
  * Adapters live behind their own entry points: `runtrail/sqlite` and `runtrail/postgres`.
  */
 export type {
