@@ -20,6 +20,9 @@ export type {
   StepFailureStat,
   StepRecord,
   StoredEvent,
+  RunDelta,
+  StepDelta,
+  TruncatedField,
 } from "./store-types.js";
 export { createStoreWriter } from "./writer/store-writer.js";
 export {
@@ -40,10 +43,9 @@ export {
   redactKeys,
   type PayloadOptions,
   type Redactor,
-  type TruncatedField,
   type TruncatedValue,
 } from "./store-payload.js";
-export { projectBatch, type RunDelta, type StepDelta } from "./store-projection.js";
+export { projectBatch } from "./store-projection.js";
 export { iterateRun, replayRun, stateAt, type ReplayOptions } from "./store-replay.js";
 // The status words are the projections' (one table for the store, the reducer and the API).
 export { isRunFinished, type RunStatus, type StepStatus } from "../projections/index.js";

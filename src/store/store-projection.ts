@@ -7,52 +7,7 @@
  */
 import type { RuntrailEvent } from "../events/catalog.js";
 import { runStatusOf, stepStatusOf, type RunStatus, type StepStatus } from "../projections/index.js";
-import type { PreparedEvent } from "./store-types.js";
-
-/** How one batch changes one run's row. `statusSeq` 0 means the batch did not change its status. */
-export interface RunDelta {
-  runId: string;
-  accountId: string;
-  workflowName: string;
-  workflowVersion: string | null;
-  parentRunId: string | null;
-  status: RunStatus;
-  statusSeq: number;
-  startedAt: number;
-  /** ts of the batch's latest event: retention keys on a run's last activity. */
-  lastEventAt: number;
-  endedAt: number | null;
-  durationMs: number | null;
-  lastSeq: number;
-  events: number;
-  /** JSON text of the latest `progress.updated` progress in the batch. */
-  progress: string | null;
-  /** JSON text of the `run.failed` error. */
-  error: string | null;
-  stepsCompleted: number;
-  stepsFailed: number;
-  stepsSkipped: number;
-  retries: number;
-  issues: number;
-}
-
-/** How one batch changes one step's row (a step is keyed by run, step id and loop path). */
-export interface StepDelta {
-  runId: string;
-  accountId: string;
-  stepId: string;
-  /** The loop path as JSON text: `"[]"` outside loops. */
-  path: string;
-  status: StepStatus;
-  statusSeq: number;
-  attempts: number;
-  startedAt: number | null;
-  endedAt: number | null;
-  durationMs: number | null;
-  totalDurationMs: number;
-  failures: number;
-  error: string | null;
-}
+import type { PreparedEvent, RunDelta, StepDelta } from "./store-types.js";
 
 /**
  * The run and step deltas of a batch of events (in seq order per run).
