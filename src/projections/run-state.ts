@@ -1,11 +1,13 @@
 /**
  * A run's state as a pure reducer over its events. Status-specific data lives inside each status
- * (XState style): `output` exists only on a completed run, `error` only on a failed one.
+ * (XState style): `output` exists only on a completed run, `error` only on a failed one. Which
+ * event sets which status is the table in `run-status.ts`, which the store's rows use too.
  */
 import type { RuntrailEvent } from "../events/index.js";
 import type { Decision, ErrorInfo, Metrics, WorkflowRef } from "../events/index.js";
 import type { Progress } from "../events/index.js";
 import { NO_PROGRESS, reduceProgress } from "./progress-reducer.js";
+import { RUN_STATUS_OF, STEP_STATUS_OF, type RunStatus, type StepStatus } from "./run-status.js";
 
 interface StepBase {
   readonly stepId: string;
@@ -67,6 +69,11 @@ export function stepKey(stepId: string, path: readonly number[] | undefined): st
   return path === undefined || path.length === 0 ? stepId : `${stepId}@${path.join(".")}`;
 }
 
+// The unions above are written out for their per-status data; their statuses are the table's words.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Agree<T extends true> = T;
+type StatusesAgree = [Agree<Same<RunState["status"], RunStatus>>, Agree<Same<StepState["status"], StepStatus>>];
+
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 type Draft = Mutable<RunBase> & { status: RunState["status"]; steps: Record<string, StepState>; variables: Record<string, unknown> } & Record<string, unknown>;
 
@@ -113,25 +120,25 @@ function apply(draft: Draft, event: RuntrailEvent): void {
     const b = base(previous, event);
     switch (event.type) {
       case "step.started":
-        draft.steps[key] = { ...b, status: "running", attempts: event.attempt ?? b.attempts + 1 };
+        draft.steps[key] = { ...b, status: STEP_STATUS_OF[event.type], attempts: event.attempt ?? b.attempts + 1 };
         return;
       case "step.completed": {
         const s = withReport(b, event.metrics, event.issues);
         const durationsMs = event.fallback === undefined ? [...b.durationsMs, event.durationMs] : b.durationsMs;
-        const done = { ...s, durationsMs, status: "completed" as const, output: event.output, durationMs: event.durationMs };
+        const done = { ...s, durationsMs, status: STEP_STATUS_OF[event.type], output: event.output, durationMs: event.durationMs };
         draft.steps[key] = event.fallback === undefined ? done : { ...done, fallback: event.fallback };
         return;
       }
       case "step.failed": {
         const s = withReport(b, event.metrics, event.issues);
-        draft.steps[key] = { ...s, durationsMs: [...b.durationsMs, event.durationMs], status: "failed", error: event.error, durationMs: event.durationMs };
+        draft.steps[key] = { ...s, durationsMs: [...b.durationsMs, event.durationMs], status: STEP_STATUS_OF[event.type], error: event.error, durationMs: event.durationMs };
         return;
       }
       case "step.retrying":
-        draft.steps[key] = { ...b, status: "retrying", error: event.error, nextAttempt: event.nextAttempt, delayMs: event.delayMs };
+        draft.steps[key] = { ...b, status: STEP_STATUS_OF[event.type], error: event.error, nextAttempt: event.nextAttempt, delayMs: event.delayMs };
         return;
       case "step.skipped": {
-        const skipped: Mutable<StepState & { status: "skipped" }> = { ...b, status: "skipped", reason: event.reason };
+        const skipped: Mutable<StepState & { status: "skipped" }> = { ...b, status: STEP_STATUS_OF[event.type], reason: event.reason };
         if (event.output !== undefined) skipped.output = event.output;
         if (event.decision !== undefined) skipped.decision = event.decision;
         draft.steps[key] = skipped;
@@ -143,7 +150,7 @@ function apply(draft: Draft, event: RuntrailEvent): void {
   }
   switch (event.type) {
     case "run.started":
-      draft.status = "running";
+      draft.status = RUN_STATUS_OF[event.type];
       draft.startedAt = event.ts;
       if (event.input !== undefined) draft.input = event.input;
       return;
@@ -151,23 +158,23 @@ function apply(draft: Draft, event: RuntrailEvent): void {
       draft.variables[event.variable.name] = event.variable.new;
       return;
     case "run.suspended":
-      draft.status = "suspended";
+      draft.status = RUN_STATUS_OF[event.type];
       if (event.reason !== undefined) draft.reason = event.reason;
       return;
     case "run.resumed":
-      draft.status = "running";
+      draft.status = RUN_STATUS_OF[event.type];
       delete draft.reason;
       return;
     case "run.completed":
-      Object.assign(draft, { status: "completed", output: event.output, endedAt: event.ts, durationMs: event.durationMs });
+      Object.assign(draft, { status: RUN_STATUS_OF[event.type], output: event.output, endedAt: event.ts, durationMs: event.durationMs });
       if (event.decision !== undefined) draft.decision = event.decision;
       return;
     case "run.failed":
-      Object.assign(draft, { status: "failed", error: event.error, endedAt: event.ts, durationMs: event.durationMs });
+      Object.assign(draft, { status: RUN_STATUS_OF[event.type], error: event.error, endedAt: event.ts, durationMs: event.durationMs });
       if (event.decision !== undefined) draft.decision = event.decision;
       return;
     case "run.cancelled":
-      Object.assign(draft, { status: "cancelled", endedAt: event.ts, durationMs: event.durationMs });
+      Object.assign(draft, { status: RUN_STATUS_OF[event.type], endedAt: event.ts, durationMs: event.durationMs });
       if (event.reason !== undefined) draft.reason = event.reason;
       return;
     default:

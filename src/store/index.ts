@@ -1,6 +1,7 @@
 /**
  * @module runtrail/store
- * The event store contract, the batched lossless writer, payload limits and redaction, replay.
+ * The event store contract, the batched lossless writer (`writer/`), payload limits and
+ * redaction, replay, and the commit-signal contract (how a store's writes wake live streams).
  * Adapters live behind their own entry points: `runtrail/sqlite` and `runtrail/postgres`.
  */
 export type {
@@ -15,12 +16,13 @@ export type {
   ReadRunOptions,
   RetentionResult,
   RunRecord,
-  RunStatus,
   StepDurationStat,
   StepFailureStat,
   StepRecord,
-  StepStatus,
   StoredEvent,
+  RunDelta,
+  StepDelta,
+  TruncatedField,
 } from "./store-types.js";
 export { createStoreWriter } from "./writer/store-writer.js";
 export {
@@ -41,10 +43,10 @@ export {
   redactKeys,
   type PayloadOptions,
   type Redactor,
-  type TruncatedField,
   type TruncatedValue,
 } from "./store-payload.js";
-export { projectBatch, type RunDelta, type StepDelta } from "./store-projection.js";
+export { projectBatch } from "./store-projection.js";
 export { iterateRun, replayRun, stateAt, type ReplayOptions } from "./store-replay.js";
-export { isRunFinished } from "./store-types.js";
+// The status words are the projections' (one table for the store, the reducer and the API).
+export { isRunFinished, type RunStatus, type StepStatus } from "../projections/index.js";
 export { addRun, commitNotice, type CommitListener, type CommitNotice, type CommitSignal, type CommitSignalFactory } from "./commit-signal.js";

@@ -8,14 +8,7 @@ import { Kind, type TSchema } from "@sinclair/typebox";
 import { builtinEventSchemas, type RuntrailEvent } from "../events/catalog.js";
 import { EnvelopeProperties } from "../events/envelope.js";
 import { CustomEvent } from "../events/families/custom.js";
-import type { PreparedEvent } from "./store-types.js";
-
-/** A field stored truncated: where, and the size (bytes) and sha256 (hex) of its original JSON text. */
-export interface TruncatedField {
-  readonly path: string;
-  readonly size: number;
-  readonly sha256: string;
-}
+import type { PreparedEvent, TruncatedField } from "./store-types.js";
 
 /** What replaces a free-form JSON value (an `input`, `output`, `data`, …) that exceeded the limit. */
 export interface TruncatedValue {

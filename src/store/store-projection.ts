@@ -2,73 +2,12 @@
  * The runs and steps tables as projections of events, computed per batch. A batch folds into one
  * delta per run and per step, which each adapter applies with a single upsert that merges into
  * the stored row (counts add, "latest" fields win by seq), so a batch costs one statement per
- * table however many events it holds.
+ * table however many events it holds. Statuses come from the one table of `projections/run-status.ts`,
+ * which the run-state reducer uses too.
  */
 import type { RuntrailEvent } from "../events/catalog.js";
-import type { PreparedEvent, RunStatus, StepStatus } from "./store-types.js";
-
-/** How one batch changes one run's row. `statusSeq` 0 means the batch did not change its status. */
-export interface RunDelta {
-  runId: string;
-  accountId: string;
-  workflowName: string;
-  workflowVersion: string | null;
-  parentRunId: string | null;
-  status: RunStatus;
-  statusSeq: number;
-  startedAt: number;
-  /** ts of the batch's latest event: retention keys on a run's last activity. */
-  lastEventAt: number;
-  endedAt: number | null;
-  durationMs: number | null;
-  lastSeq: number;
-  events: number;
-  /** JSON text of the latest `progress.updated` progress in the batch. */
-  progress: string | null;
-  /** JSON text of the `run.failed` error. */
-  error: string | null;
-  stepsCompleted: number;
-  stepsFailed: number;
-  stepsSkipped: number;
-  retries: number;
-  issues: number;
-}
-
-/** How one batch changes one step's row (a step is keyed by run, step id and loop path). */
-export interface StepDelta {
-  runId: string;
-  accountId: string;
-  stepId: string;
-  /** The loop path as JSON text: `"[]"` outside loops. */
-  path: string;
-  status: StepStatus;
-  statusSeq: number;
-  attempts: number;
-  startedAt: number | null;
-  endedAt: number | null;
-  durationMs: number | null;
-  totalDurationMs: number;
-  failures: number;
-  error: string | null;
-}
-
-const RUN_STATUS: Partial<Record<string, RunStatus>> = {
-  "run.started": "running",
-  "run.resumed": "running",
-  "run.suspended": "suspended",
-  "run.completed": "completed",
-  "run.failed": "failed",
-  "run.cancelled": "cancelled",
-};
-
-const STEP_STATUS: Partial<Record<string, StepStatus>> = {
-  "step.started": "started",
-  "step.running": "running",
-  "step.completed": "completed",
-  "step.failed": "failed",
-  "step.skipped": "skipped",
-  "step.retrying": "retrying",
-};
+import { runStatusOf, stepStatusOf, type RunStatus, type StepStatus } from "../projections/index.js";
+import type { PreparedEvent, RunDelta, StepDelta } from "./store-types.js";
 
 /**
  * The run and step deltas of a batch of events (in seq order per run).
@@ -129,7 +68,7 @@ function foldRun(run: RunDelta, event: RuntrailEvent): void {
   run.events++;
   if (event.seq > run.lastSeq) run.lastSeq = event.seq;
   if (event.ts > run.lastEventAt) run.lastEventAt = event.ts;
-  const status = RUN_STATUS[event.type];
+  const status = runStatusOf(event.type);
   if (status !== undefined) {
     run.status = status;
     run.statusSeq = event.seq;
@@ -176,7 +115,7 @@ function newStep(event: RuntrailEvent, stepId: string, path: string): StepDelta 
     accountId: event.accountId,
     stepId,
     path,
-    status: "started",
+    status: "running",
     statusSeq: 0,
     attempts: 0,
     startedAt: null,
@@ -189,7 +128,7 @@ function newStep(event: RuntrailEvent, stepId: string, path: string): StepDelta 
 }
 
 function foldStep(step: StepDelta, event: RuntrailEvent): void {
-  const status = STEP_STATUS[event.type];
+  const status = stepStatusOf(event.type);
   if (status !== undefined) {
     step.status = status;
     step.statusSeq = event.seq;

@@ -5,8 +5,8 @@
 import type { ErrorInfo } from "../events/fields.js";
 import type { Progress } from "../events/families/progress.js";
 import { parseEvent } from "../events/validate.js";
-import type { TruncatedField } from "./store-payload.js";
-import type { Page, RunRecord, RunStatus, StepRecord, StepStatus, StoredEvent } from "./store-types.js";
+import type { RunStatus, StepStatus } from "../projections/index.js";
+import type { Page, RunRecord, StepRecord, StoredEvent, TruncatedField } from "./store-types.js";
 import { encodeRunToken } from "./store-sql.js";
 
 /** An events row. `body` is JSON text (SQLite) or already parsed (PostgreSQL jsonb). */

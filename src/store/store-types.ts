@@ -1,12 +1,19 @@
 /**
  * The store contract: what every adapter (SQLite, PostgreSQL) stores and answers. The writer and
  * the conformance suite speak only this interface, so an adapter is swappable by construction.
+ * It owns every type it names (truncation records, projection deltas): no import back.
  */
 import type { RuntrailEvent } from "../events/catalog.js";
 import type { ErrorInfo } from "../events/fields.js";
 import type { Progress } from "../events/families/progress.js";
-import type { TruncatedField } from "./store-payload.js";
-import type { RunDelta, StepDelta } from "./store-projection.js";
+import type { RunStatus, StepStatus } from "../projections/index.js";
+
+/** A field stored truncated: where, and the size (bytes) and sha256 (hex) of its original JSON text. */
+export interface TruncatedField {
+  readonly path: string;
+  readonly size: number;
+  readonly sha256: string;
+}
 
 /** An event as stored: the event itself plus its place in the store's global commit order. */
 export interface StoredEvent {
@@ -23,16 +30,6 @@ export interface Page<T, N = string> {
   readonly next?: N;
 }
 
-/** A run's lifecycle status, as projected from its events. */
-export type RunStatus = "running" | "suspended" | "completed" | "failed" | "cancelled";
-
-/** Whether a run with this status has ended (it will store no more events). */
-export function isRunFinished(status: RunStatus): boolean {
-  return status === "completed" || status === "failed" || status === "cancelled";
-}
-
-/** A step's status, as projected from its latest step event. */
-export type StepStatus = "started" | "running" | "completed" | "failed" | "skipped" | "retrying";
 
 /** The runs table: one row per run, kept up to date as events are written. */
 export interface RunRecord {
@@ -206,4 +203,49 @@ export interface EventStore {
   /** The highest stored seq of a run (0 if none): where a restarted producer resumes. */
   lastSeq(accountId: string, runId: string): Promise<number>;
   close(): Promise<void>;
+}
+
+/** How one batch changes one run's row. `statusSeq` 0 means the batch did not change its status. */
+export interface RunDelta {
+  runId: string;
+  accountId: string;
+  workflowName: string;
+  workflowVersion: string | null;
+  parentRunId: string | null;
+  status: RunStatus;
+  statusSeq: number;
+  startedAt: number;
+  /** ts of the batch's latest event: retention keys on a run's last activity. */
+  lastEventAt: number;
+  endedAt: number | null;
+  durationMs: number | null;
+  lastSeq: number;
+  events: number;
+  /** JSON text of the latest `progress.updated` progress in the batch. */
+  progress: string | null;
+  /** JSON text of the `run.failed` error. */
+  error: string | null;
+  stepsCompleted: number;
+  stepsFailed: number;
+  stepsSkipped: number;
+  retries: number;
+  issues: number;
+}
+
+/** How one batch changes one step's row (a step is keyed by run, step id and loop path). */
+export interface StepDelta {
+  runId: string;
+  accountId: string;
+  stepId: string;
+  /** The loop path as JSON text: `"[]"` outside loops. */
+  path: string;
+  status: StepStatus;
+  statusSeq: number;
+  attempts: number;
+  startedAt: number | null;
+  endedAt: number | null;
+  durationMs: number | null;
+  totalDurationMs: number;
+  failures: number;
+  error: string | null;
 }

@@ -9,6 +9,7 @@ import { Type, type Static, type TObject, type TProperties, type TSchema, type T
 import { EnvelopeProperties } from "../../events/envelope.js";
 import { ErrorInfo, WorkflowRef } from "../../events/index.js";
 import { Progress } from "../../events/families/progress.js";
+import { STEP_STATUSES } from "../../projections/index.js";
 import { RunStatusSchema, StringEnum } from "./api-schemas.js";
 
 const Count = Type.Integer({ minimum: 0 });
@@ -81,7 +82,7 @@ export const RunBody = Type.Object(
   { $id: "Run", title: "Run", additionalProperties: false },
 );
 
-const StepStatusSchema = StringEnum(["started", "running", "completed", "failed", "skipped", "retrying"]);
+const StepStatusSchema = StringEnum(STEP_STATUSES);
 
 /** A step of a run (one row per step id and loop path; the `StepRecord` of the store). */
 export const StepBody = Type.Object(

@@ -5,6 +5,7 @@
  * in `api-responses.ts`.
  */
 import { Type, type Static, type TUnsafe } from "@sinclair/typebox";
+import { RUN_STATUSES } from "../../projections/index.js";
 
 const Id = (description: string) => Type.String({ minLength: 1, maxLength: 200, pattern: "^[^\\r\\n]+$", description });
 const Cursor = (description: string) => Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description });
@@ -23,7 +24,7 @@ const Names = (description: string) =>
 export const StringEnum = <const T extends readonly string[]>(values: T, options: { description?: string } = {}): TUnsafe<T[number]> =>
   Type.Unsafe<T[number]>({ type: "string", enum: [...values], ...options });
 
-export const RunStatusSchema = StringEnum(["running", "suspended", "completed", "failed", "cancelled"]);
+export const RunStatusSchema = StringEnum(RUN_STATUSES);
 
 /** The query of routes that take none: any parameter is a 400 (e.g. an API token put in a URL). */
 export const NoQuery = Type.Object({}, { additionalProperties: false });

@@ -1,6 +1,8 @@
 /**
  * @module runtrail/postgres
- * The PostgreSQL event store (`pg`): many processes, large volumes, a migrated schema.
+ * The PostgreSQL event store (`pg`): many processes, large volumes, a migrated schema; and
+ * `postgresCommitSignal`, cross-process wake-ups over LISTEN/NOTIFY behind the store's
+ * commit-signal contract.
  */
 export { openPostgresStore, type PostgresStoreOptions } from "./postgres-store.js";
 export type { PgPool, PgPoolClient, PgQueryable, PgResult } from "./postgres-driver.js";

@@ -78,6 +78,9 @@ const MIGRATIONS: readonly string[] = [
    ALTER TABLE runs ADD PRIMARY KEY (account_id, run_id);
    ALTER TABLE steps DROP CONSTRAINT steps_pkey;
    ALTER TABLE steps ADD PRIMARY KEY (account_id, run_id, step_id, path);`,
+  // One status vocabulary (projections/run-status.ts): a started step is "running", as the API
+  // and the run-state reducer say; rows written before said "started".
+  `UPDATE steps SET status = 'running' WHERE status = 'started';`,
 ];
 
 /** The schema version this code writes. */

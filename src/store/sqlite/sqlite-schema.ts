@@ -142,6 +142,9 @@ const MIGRATIONS: readonly string[] = [
    DROP TABLE steps;
    ALTER TABLE steps_v3 RENAME TO steps;
    CREATE INDEX steps_account_step ON steps (account_id, step_id);`,
+  // One status vocabulary (projections/run-status.ts): a started step is "running", as the API
+  // and the run-state reducer say; rows written before said "started".
+  `UPDATE steps SET status = 'running' WHERE status = 'started';`,
 ];
 
 /** The schema version this code writes. */
