@@ -13,3 +13,5 @@ export {
 export { compileFilter, compileTypePatterns, type EventFilter, type Matcher, type Matching, type TypePattern } from "./filter.js";
 export type { ObserveOptions, Observer } from "./observer.js";
 export type { OverflowPolicy, StreamGap, StreamItem, SubscribeOptions, Subscription } from "./subscription.js";
+/** The bounded FIFO the bus and the store writer buffer with. */
+export { Queue } from "./queue.js";

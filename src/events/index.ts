@@ -11,10 +11,11 @@ export {
   type EventType,
   type RuntrailEvent,
 } from "./catalog.js";
-export { DEFAULT_ACCOUNT, Envelope, eventId, type EventId } from "./envelope.js";
+export { DEFAULT_ACCOUNT, Envelope, EnvelopeProperties, eventId, type EventId } from "./envelope.js";
 export { ErrorInfo, Metrics, WorkflowRef, type Decision } from "./fields.js";
 export type { ConditionKind } from "./families/condition.js";
-export type { Progress } from "./families/progress.js";
+export { Progress } from "./families/progress.js";
+export { CustomEvent } from "./families/custom.js";
 export type { TokenUsage } from "./families/llm.js";
 export { eventJsonSchema } from "./json-schema.js";
 export { DEFAULT_MAX_DEPTH, toJsonSafe, type JsonFault, type JsonSafe, type JsonSafeOptions, type UnserializableKind, type UnserializableMarker } from "./json-safe.js";

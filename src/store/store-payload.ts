@@ -5,9 +5,9 @@
  */
 import { createHash } from "node:crypto";
 import { Kind, type TSchema } from "@sinclair/typebox";
-import { builtinEventSchemas, type RuntrailEvent } from "../events/catalog.js";
-import { EnvelopeProperties } from "../events/envelope.js";
-import { CustomEvent } from "../events/families/custom.js";
+import { builtinEventSchemas, type RuntrailEvent } from "../events/index.js";
+import { EnvelopeProperties } from "../events/index.js";
+import { CustomEvent } from "../events/index.js";
 import type { PreparedEvent, TruncatedField } from "./store-types.js";
 
 /** What replaces a free-form JSON value (an `input`, `output`, `data`, …) that exceeded the limit. */

@@ -5,7 +5,7 @@
  * table however many events it holds. Statuses come from the one table of `projections/run-status.ts`,
  * which the run-state reducer uses too.
  */
-import type { RuntrailEvent } from "../events/catalog.js";
+import type { RuntrailEvent } from "../events/index.js";
 import { runStatusOf, stepStatusOf, type RunStatus, type StepStatus } from "../projections/index.js";
 import type { PreparedEvent, RunDelta, StepDelta } from "./store-types.js";
 

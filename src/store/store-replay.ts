@@ -2,9 +2,9 @@
  * Reading a stored run back: page by page (never the whole run in memory), and re-emitting it
  * onto a bus at its original pace or faster.
  */
-import type { EventInput, RuntrailEvent } from "../events/catalog.js";
-import type { EventBus } from "../bus/bus.js";
-import { projectRun, type RunState } from "../projections/run-state.js";
+import type { EventInput, RuntrailEvent } from "../events/index.js";
+import type { EventBus } from "../bus/index.js";
+import { projectRun, type RunState } from "../projections/index.js";
 import type { EventStore, StoredEvent } from "./store-types.js";
 
 /**

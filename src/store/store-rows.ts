@@ -2,9 +2,9 @@
  * Rows read back from either adapter, turned into records. Both adapters use the same column
  * names, so decoding is shared; events are validated here, because the database is a boundary.
  */
-import type { ErrorInfo } from "../events/fields.js";
-import type { Progress } from "../events/families/progress.js";
-import { parseEvent } from "../events/validate.js";
+import type { ErrorInfo } from "../events/index.js";
+import type { Progress } from "../events/index.js";
+import { parseEvent } from "../events/index.js";
 import type { RunStatus, StepStatus } from "../projections/index.js";
 import type { Page, RunRecord, StepRecord, StoredEvent, TruncatedField } from "./store-types.js";
 import { encodeRunToken } from "./store-sql.js";

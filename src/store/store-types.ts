@@ -3,9 +3,9 @@
  * the conformance suite speak only this interface, so an adapter is swappable by construction.
  * It owns every type it names (truncation records, projection deltas): no import back.
  */
-import type { RuntrailEvent } from "../events/catalog.js";
-import type { ErrorInfo } from "../events/fields.js";
-import type { Progress } from "../events/families/progress.js";
+import type { RuntrailEvent } from "../events/index.js";
+import type { ErrorInfo } from "../events/index.js";
+import type { Progress } from "../events/index.js";
 import type { RunStatus, StepStatus } from "../projections/index.js";
 
 /** A field stored truncated: where, and the size (bytes) and sha256 (hex) of its original JSON text. */

@@ -6,16 +6,10 @@ import { ROOT_CONTEXT, trace, type Attributes, type Context, type Span, type Spa
 import type { EventOf, RuntrailEvent } from "../../events/index.js";
 import { addDecision, contentValue, envelopeAttributes, failSpan } from "./otel-attributes.js";
 import { RunSpans } from "./otel-run-spans.js";
+import type { TrailTracerSettings } from "./otel-settings.js";
 import { handleWork } from "./otel-trail-work.js";
 
-/** What the translation is told at creation. */
-export interface TrailTracerSettings {
-  readonly tracer: Tracer;
-  readonly captureContent: boolean;
-  readonly provider: (model: string) => string;
-  /** Run spans made ahead of their run (see `runOptions`), by run id. */
-  readonly pending: Map<string, Span>;
-}
+export type { TrailTracerSettings } from "./otel-settings.js";
 
 const VALID_TRACE = /^[0-9a-f]{32}$/;
 const VALID_SPAN = /^[0-9a-f]{16}$/;

@@ -6,9 +6,16 @@ import type { RuntrailEvent } from "../../events/index.js";
 import { addDecision, contentValue, failSpan } from "./otel-attributes.js";
 import { llmResultAttributes, llmSpanStart, toolResultAttributes, toolSpanStart } from "./otel-genai.js";
 import { RunSpans } from "./otel-run-spans.js";
-import type { TrailTracer } from "./otel-trail-tracer.js";
+import type { Attributes, Context, Span } from "@opentelemetry/api";
+import type { TrailTracerSettings } from "./otel-settings.js";
 
-export function handleWork(tracer: TrailTracer, state: RunSpans, event: RuntrailEvent): void {
+/** What the work spans need of the trail tracer (it implements this; no import back). */
+export interface SpanStarter {
+  readonly settings: TrailTracerSettings;
+  start(name: string, parent: Span | Context, event: RuntrailEvent, extra?: Attributes, kind?: number): Span;
+}
+
+export function handleWork(tracer: SpanStarter, state: RunSpans, event: RuntrailEvent): void {
   const { captureContent: capture } = tracer.settings;
   const stepKey = event.stepId === undefined ? "" : RunSpans.stepKey(event.path, event.stepId);
   const step = state.steps.get(stepKey);

@@ -8,7 +8,7 @@
 import { createLogUpdate } from "log-update";
 import pc from "picocolors";
 import type { RuntrailEvent } from "../../events/index.js";
-import type { Display, DisplayOptions } from "./display.js";
+import type { Display, DisplayOptions } from "./display-types.js";
 import { renderLine, renderWindow } from "./view-render.js";
 import { EMPTY_VIEW, reduceView, type ViewState } from "./view-state.js";
 

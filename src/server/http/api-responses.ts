@@ -6,9 +6,9 @@
  * open, because a producer may add fields of its own.
  */
 import { Type, type Static, type TObject, type TProperties, type TSchema, type TUnsafe } from "@sinclair/typebox";
-import { EnvelopeProperties } from "../../events/envelope.js";
+import { EnvelopeProperties } from "../../events/index.js";
 import { ErrorInfo, WorkflowRef } from "../../events/index.js";
-import { Progress } from "../../events/families/progress.js";
+import { Progress } from "../../events/index.js";
 import { STEP_STATUSES } from "../../projections/index.js";
 import { RunStatusSchema, StringEnum } from "./api-schemas.js";
 

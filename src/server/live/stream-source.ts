@@ -8,7 +8,7 @@
  * says how far it advanced even when the stream's own filter kept none of its events, so a
  * filtered stream never re-reads what it has skipped.
  */
-import { compileTypePatterns } from "../../bus/filter.js";
+import { compileTypePatterns } from "../../bus/index.js";
 import type { RuntrailEvent } from "../../events/index.js";
 import type { EventStore, StoredEvent } from "../../store/index.js";
 import type { LiveTail } from "./live-tail.js";

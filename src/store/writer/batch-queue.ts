@@ -3,7 +3,7 @@
  * (a full batch, `flushIntervalMs` after its first event, every event in `sync` mode, or whenever
  * the writer says it must commit). The committer waits here until a batch is due.
  */
-import { Queue } from "../../bus/queue.js";
+import { Queue } from "../../bus/index.js";
 import type { PreparedEvent } from "../store-types.js";
 
 export class BatchQueue {
