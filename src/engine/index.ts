@@ -2,7 +2,9 @@
  * @module runtrail/engine
  * The workflow engine: definitions (TypeScript builder, YAML/JSON specs), validation, the wave
  * scheduler with conditions, loops and sub-workflows, the step context, and `instrument` for
- * code that runs its own steps. Every transition is an event on the bus.
+ * code that runs its own steps. Every transition is an event on the bus. Inside: `define/`
+ * (what defines a workflow: model, spec compiler, graph and expression compilation), `run/`
+ * (what runs one, behind the RunHost interface), and at the root the front doors that join them.
  */
 export { workflow, WorkflowBuilder, type StepOptions } from "./workflow-builder.js";
 export { Workflow, type RunHandle, type RunStream, type StreamOptions } from "./workflow.js";

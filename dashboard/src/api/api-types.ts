@@ -7,7 +7,7 @@ import type { RuntrailEvent } from "../../../src/events/index.js";
 export type { RuntrailEvent };
 
 export type RunStatus = "running" | "suspended" | "completed" | "failed" | "cancelled";
-export type StepStatus = "started" | "running" | "completed" | "failed" | "skipped" | "retrying";
+export type StepStatus = "running" | "completed" | "failed" | "skipped" | "retrying";
 
 export interface ErrorInfo {
   readonly name?: string;

@@ -26,7 +26,7 @@ export interface GraphEdge {
   readonly exact: boolean;
 }
 
-const RANK: Record<string, number> = { failed: 6, retrying: 5, running: 4, started: 3, completed: 2, skipped: 1, pending: 0 };
+const RANK: Record<string, number> = { failed: 6, retrying: 5, running: 4, completed: 2, skipped: 1, pending: 0 };
 
 /** The status a group of iterations shows: the most urgent of theirs. */
 function worst(a: string, b: string): StepStatus | "pending" {

@@ -35,12 +35,13 @@ function applyStep(steps: Map<string, Step>, run: Mutable<Run>, e: RuntrailEvent
   if (e.stepId === undefined) return;
   const key = keyOf(e.stepId, e.path);
   const old = steps.get(key);
-  const s: Mutable<Step> = old === undefined ? { runId: e.runId, stepId: e.stepId, path: e.path ?? [], status: "started", attempts: 0, totalDurationMs: 0, failures: 0 } : { ...old };
+  const s: Mutable<Step> = old === undefined ? { runId: e.runId, stepId: e.stepId, path: e.path ?? [], status: "running", attempts: 0, totalDurationMs: 0, failures: 0 } : { ...old };
   // As the store's projection (store-projection.ts): counts and attempts follow the same rules.
   s.attempts = Math.max(s.attempts, e.attempt ?? 1);
   switch (e.type) {
     case "step.started":
-      s.status = "started";
+      // One vocabulary with the API and the store (projections/run-status.ts): a started step is running.
+      s.status = "running";
       s.startedAt ??= e.ts;
       break;
     case "step.running":
