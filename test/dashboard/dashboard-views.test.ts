@@ -72,7 +72,7 @@ describe("the dashboard's views", () => {
     await h.writer.flush();
     await page.goto(`${h.url}/runs/${run.runId}`);
     // The page is open on the running run before enrich's first attempt goes on.
-    await page.locator('[data-step="enrich"][data-status="started"]').waitFor();
+    await page.locator('[data-step="enrich"][data-status="running"]').waitFor();
     const watching = watchNode(page, "enrich", "failed");
     open();
     const seen = await watching;
