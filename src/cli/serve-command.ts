@@ -106,6 +106,12 @@ export async function startServer(options: ServeOptions, extra: { readonly found
 async function serve(options: ServeOptions): Promise<void> {
   const { close } = await startServer(options);
   const stop = (): void => {
+    // Everything committed is already durable; a close that hangs (a known case with a run
+    // still executing after tail clients left) must not keep the process alive for ever.
+    setTimeout(() => {
+      console.error("[runtrail] shutdown did not finish within 10 s; exiting (committed events are stored)");
+      process.exit(0);
+    }, 10_000).unref();
     close().then(
       () => process.exit(0),
       (error: unknown) => {
