@@ -4,6 +4,7 @@
  * yields have no gap and no duplicate. A refusal (401, 403, 404, 400) is final and says the URL,
  * the status and the server's message.
  */
+import { abortableSleep } from "../common/index.js";
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 import { CliError } from "./cli-errors.js";
 
@@ -48,7 +49,7 @@ export async function* followSse(url: string, options: SseOptions): AsyncGenerat
       if (options.signal.aborted) return;
       if (++failures > max) throw new CliError(`cannot reach ${url}: ${error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error)}`);
       options.onReconnect?.(error instanceof Error ? error.message : String(error), failures);
-      await sleep(retryMs, options.signal);
+      await abortableSleep(retryMs, options.signal);
       continue;
     }
     if (response.status !== 200) {
@@ -56,7 +57,7 @@ export async function* followSse(url: string, options: SseOptions): AsyncGenerat
       const message = messageIn(text);
       if (FINAL.has(response.status) || ++failures > max) throw new CliError(`${url} answered ${response.status}${message === "" ? "" : `: ${message}`}`);
       options.onReconnect?.(`status ${response.status}`, failures);
-      await sleep(retryMs, options.signal);
+      await abortableSleep(retryMs, options.signal);
       continue;
     }
     const queue: EventSourceMessage[] = [];
@@ -90,7 +91,7 @@ export async function* followSse(url: string, options: SseOptions): AsyncGenerat
     if (options.signal.aborted) return;
     if (++failures > max) throw new CliError(`${url}: the stream kept closing (${max} reconnects without an event; last: ${reason})`);
     options.onReconnect?.(reason, failures);
-    await sleep(retryMs, options.signal);
+    await abortableSleep(retryMs, options.signal);
   }
 }
 
@@ -101,17 +102,4 @@ function messageIn(text: string): string {
   } catch {
     return text.slice(0, 200);
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
 }

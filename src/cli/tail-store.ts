@@ -3,6 +3,8 @@
  * cursor, read a page at a time and re-read every `pollMs` once caught up. The store's order is
  * the commit order, so what this yields has no gap and no duplicate.
  */
+import { abortableSleep } from "../common/index.js";
+import { isTerminalRunEvent } from "../events/index.js";
 import type { EventStore, StoredEvent } from "../store/index.js";
 
 /** Options of {@link followStore}. */
@@ -32,20 +34,8 @@ export async function* followStore(store: EventStore, options: StoreFollowOption
     for (const item of page.items) {
       after = runId === undefined ? item.cursor : item.event.seq;
       yield item;
-      if (runId !== undefined && /^run\.(completed|failed|cancelled)$/.test(item.event.type)) return;
+      if (runId !== undefined && isTerminalRunEvent(item.event.type)) return;
     }
-    if (page.items.length < PAGE) await pause(options.pollMs, options.signal);
+    if (page.items.length < PAGE) await abortableSleep(options.pollMs, options.signal);
   }
-}
-
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
 }

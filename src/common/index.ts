@@ -3,3 +3,4 @@
  */
 export { elapsedMs, now } from "./elapsed.js";
 export { isThenable } from "./is-thenable.js";
+export { abortableSleep } from "./abortable-sleep.js";
