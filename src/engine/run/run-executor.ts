@@ -3,7 +3,7 @@
  * control at each decision point, and ends with exactly one terminal event.
  */
 import type { EventBus } from "../../bus/index.js";
-import { elapsedMs, now } from "../../common/index.js";
+import { abortableSleep, elapsedMs, now } from "../../common/index.js";
 import type { ControlContext, ControlDecision, ControlPort, DecisionPoint } from "../../control/index.js";
 import type { ErrorInfo, EventInput, Progress, RuntrailEvent, WorkflowRef } from "../../events/index.js";
 import { NO_PROGRESS, reduceProgress } from "../../projections/index.js";
@@ -379,16 +379,7 @@ export class RunExecutor implements RunHost {
   /** Waits `delayMs`, or until the run stops. */
   sleep(delayMs: number): Promise<void> {
     if (!(delayMs > 0) || this.stopped) return Promise.resolve();
-    const signal = this.signal;
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        signal.removeEventListener("abort", done);
-        resolve();
-      };
-      const timer = setTimeout(done, delayMs);
-      signal.addEventListener("abort", done, { once: true });
-    });
+    return abortableSleep(delayMs, this.signal);
   }
 }
 
