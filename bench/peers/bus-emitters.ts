@@ -154,5 +154,29 @@ export const objectAndClock: SyncContender = {
   },
 };
 
+/**
+ * The limit of an emit that stamps as DESIGN.md requires, and nothing else: the event, its seq
+ * from a per-run counter, its `id` (`runId:seq`, a number turned into a string), the clock and
+ * the account. It ignores `specs`, and keeps every event (so its count is the calls).
+ */
+export const stampedObject: SyncContender = {
+  name: "stamped object",
+  build(_specs, keeper) {
+    const keep = keepAll(keeper);
+    const seqs = new Map<string, { seq: number }>();
+    return (i) => {
+      const event = makeEvent(i) as EventInput & { id?: string; seq?: number; ts?: number };
+      let counter = seqs.get(event.runId);
+      if (counter === undefined) seqs.set(event.runId, (counter = { seq: 0 }));
+      const seq = ++counter.seq;
+      event.id = event.runId + ":" + seq;
+      event.seq = seq;
+      event.ts = Date.now();
+      event.accountId = "default";
+      keep(event);
+    };
+  },
+};
+
 /** The peers, in the order the report lists them. */
 export const PEERS: readonly SyncContender[] = [nodeEvents, eventemitter3, tseep, mittPeer];

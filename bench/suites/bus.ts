@@ -13,6 +13,7 @@ import { measureSync, type BenchRow } from "../harness.js";
 import {
   PEERS,
   objectAndClock,
+  stampedObject,
   plainLoop,
   runtrail,
   runtrailSelfChecking,
@@ -50,7 +51,7 @@ function timeEmits(contenders: readonly SyncContender[], specs: readonly Listene
       const contender = contenders[(k + round) % contenders.length]!;
       const keeper = new Keeper();
       const ns = measureSync(contender.build(specs, keeper), { iterations: ITERATIONS, samples: SAMPLES });
-      const expected = contender === objectAndClock ? CALLS : deliveries(specs);
+      const expected = contender === objectAndClock || contender === stampedObject ? CALLS : deliveries(specs);
       if (keeper.count !== expected) {
         throw new Error(`${contender.name}: listeners kept ${keeper.count} events, expected ${expected}`);
       }
@@ -121,7 +122,7 @@ function syncRows(): BenchRow[] {
   const keepers = (n: number): ListenerSpec[] => Array.from({ length: n }, () => ({}));
   const fifty = (spec: (j: number) => ListenerSpec): ListenerSpec[] => Array.from({ length: 50 }, (_, j) => spec(j));
 
-  const none = timeEmits([...all, runtrailSelfChecking, objectAndClock], []);
+  const none = timeEmits([...all, runtrailSelfChecking, objectAndClock, stampedObject], []);
   const one = timeEmits(all, keepers(1));
   const ten = timeEmits(all, keepers(10));
   const fiftyKeepers = timeEmits(all, keepers(50));
@@ -171,6 +172,20 @@ function syncRows(): BenchRow[] {
         `10 listeners: ${stampLimit(ten, 1.5, true)}`,
         `50 listeners: ${stampLimit(fiftyKeepers, 1.5, true)}`,
       ].join("; "),
+    },
+    {
+      case: "emit against the stamped limit (the event with id, seq, ts and account, as DESIGN.md requires)",
+      metric: "runtrail ÷ limit",
+      unit: "×",
+      runtrail: at(none, runtrail) / at(none, stampedObject),
+      peers: {
+        "1 listener": at(one, runtrail) / at(none, stampedObject),
+        "10 listeners vs tseep + limit": at(ten, runtrail) / (at(none, stampedObject) + at(ten, byName("tseep"))),
+        "50 listeners vs tseep + limit": at(fiftyKeepers, runtrail) / (at(none, stampedObject) + at(fiftyKeepers, byName("tseep"))),
+      },
+      note:
+        `the stamped limit costs ${at(none, stampedObject).toFixed(0)} ns, ${(at(none, stampedObject) - fair).toFixed(0)} ns over object + Date.now(): ` +
+        "the id's number-to-string conversion and concatenation, which no emitter that keeps the id can skip",
     },
     {
       case: "Date.now() alone",
