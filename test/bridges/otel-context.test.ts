@@ -1,6 +1,6 @@
 import { BasicTracerProvider, BatchSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { SpanStatusCode } from "@opentelemetry/api";
+import { SpanStatusCode, trace } from "@opentelemetry/api";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createBus, workflow, type RuntrailEvent } from "runtrail";
@@ -67,6 +67,21 @@ describe("OpenTelemetry exporter: trace context, failures, isolation", () => {
     expect(run.parentSpanContext).toBeUndefined();
     expect(run.spanContext().traceId).toMatch(/^[0-9a-f]{32}$/);
     expect(events.every((event) => event.traceId === run.spanContext().traceId)).toBe(true);
+  });
+
+  it("uses the global tracer provider when given none", async () => {
+    const { provider, memory } = memoryProvider();
+    expect(trace.setGlobalTracerProvider(provider)).toBe(true);
+    try {
+      const bus = createBus();
+      const exporter = createOtelExporter({ bus });
+      await workflow("global").step("a", () => 1).build().run(undefined, { bus });
+      await exporter.close();
+      expect(memory.getFinishedSpans().map((span) => span.name).sort()).toEqual(["run global", "step a", "step a attempt 1", "wave 0"]);
+      expect(memory.getFinishedSpans()[0]!.instrumentationScope.name).toBe("runtrail");
+    } finally {
+      trace.disable();
+    }
   });
 
   it("refuses a malformed traceparent, saying what it expected", () => {
