@@ -2,7 +2,8 @@
 // The `runtrail` command. Installed from the registry, the package has no src/: this runs the
 // built CLI in dist/. In a checkout (`npx runtrail` there links this very file), the TypeScript
 // source sits beside it and dist/ is missing or older than the source: this runs the source
-// through tsx (a dev dependency), exactly as `npm run runtrail` does, so what runs is what you see.
+// through tsx (a dev dependency), exactly as `npm run runtrail` does, so what runs is what you
+// see; without tsx (`npm install --omit=dev`) it falls back to a built dist/.
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
@@ -19,10 +20,20 @@ async function tsxRegister() {
   }
 }
 
-const register = await tsxRegister();
+/** Whether tsx's loader is in place (it needs Node's `module.register`, from Node 20.6). */
+async function tsxLoaded() {
+  const register = await tsxRegister();
+  if (register === undefined) return false;
+  try {
+    register();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 let entry = built;
-if (register !== undefined) {
-  register();
+if (await tsxLoaded()) {
   entry = source;
 } else if (!existsSync(fileURLToPath(built))) {
   console.error(
