@@ -65,7 +65,6 @@ export interface RunOptions {
   spanId?: string;
 }
 
-
 const PROCEED: ControlDecision = { signal: "proceed" };
 
 function newRunId(): string {
