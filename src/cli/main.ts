@@ -69,13 +69,22 @@ function isEntryPoint(): boolean {
   }
 }
 
-if (isEntryPoint()) {
-  program()
-    .parseAsync(process.argv)
-    .catch((error: unknown) => {
-      const code = error instanceof CliError ? error.exitCode : EXIT_ERROR;
-      const message = error instanceof Error ? error.message : String(error);
-      if (message !== "") console.error(error instanceof CliError || !(error instanceof Error) ? message : `${message}`);
-      process.exit(code);
-    });
+/**
+ * Runs the command line and exits with its code on error: what `bin/runtrail.js` (the installed
+ * `runtrail` command) and `node dist/cli/main.js` both call.
+ *
+ * @example
+ * await main(process.argv);
+ */
+export async function main(argv: readonly string[]): Promise<void> {
+  try {
+    await program().parseAsync([...argv]);
+  } catch (error) {
+    const code = error instanceof CliError ? error.exitCode : EXIT_ERROR;
+    const message = error instanceof Error ? error.message : String(error);
+    if (message !== "") console.error(message);
+    process.exit(code);
+  }
 }
+
+if (isEntryPoint()) await main(process.argv);
