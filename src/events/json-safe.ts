@@ -222,14 +222,13 @@ function isCleanOrFalse(value: unknown, maxDepth: number): boolean {
 }
 
 /**
- * The fast path: whether `value` needs no change. Iterative; allocates only its stack. A repeated
- * (not circular) object is fine for JSON, but cheap detection of circles needs a set, so any object
- * seen twice sends the value to the copying path, which tells the two apart.
+ * The fast path: whether `value` needs no change. Iterative; allocates only its stack. It keeps no
+ * set of objects seen (that set cost as much as the walk on every event): a circle is an endless
+ * nesting, so it reaches `maxDepth` and sends the value to the copying path, which names it.
  */
 function isClean(value: unknown, maxDepth: number): boolean {
   const stack: unknown[] = [value];
   const depths: number[] = [0];
-  let seen: Set<object> | undefined;
   let top = 0;
   while (top >= 0) {
     const current = stack[top];
@@ -246,9 +245,6 @@ function isClean(value: unknown, maxDepth: number): boolean {
     const object = current as object;
     if (typeof (object as { toJSON?: unknown }).toJSON === "function") return false;
     if (depth >= maxDepth || object instanceof Map || object instanceof Set || object instanceof Error || ArrayBuffer.isView(object)) return false;
-    seen ??= new Set();
-    if (seen.has(object)) return false;
-    seen.add(object);
     if (Array.isArray(object)) {
       for (let i = 0; i < object.length; i++) {
         const item: unknown = object[i];

@@ -1,7 +1,8 @@
 /**
  * What the store writer tells others: accept and commit listeners, the `sync` emits waiting for
  * their event's commit, the `flush()` calls waiting for a count of written events, and failures
- * and payload faults (to `onError`, else `console.warn`). A listener or hook that throws never stops the writer.
+ * and payload faults (to `onError`, else `console.warn`). A listener or hook that throws never
+ * stops the writer.
  */
 import type { AppendResult, PreparedEvent } from "../store-types.js";
 import type { CommittedBatch, WriterFailure } from "./writer-types.js";
