@@ -2,11 +2,16 @@
  * Issue 14, item 1, in the server: a request body nested 8,000 arrays deep used to end the process
  * (`Maximum call stack size exceeded` on the way to the store). Now too deep is a 400 naming the
  * limit; a step output JSON cannot hold is stored as a marker; and each time another run in flight
- * is unharmed and the server answers the next request. A real server over real SQLite.
+ * is unharmed and the server answers the next request. A real server over real SQLite, and one
+ * case over real PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createBus } from "runtrail";
 import { workflow } from "../../src/engine/index.js";
-import type { WriterFailure } from "../../src/store/index.js";
+import { createServer } from "../../src/server/index.js";
+import { createStoreWriter, type WriterFailure } from "../../src/store/index.js";
+import { openPostgresStore } from "../../src/store/postgres/index.js";
+import { PG_URL, pgAdmin, testSchema } from "../store/store-fixtures.js";
 import { call, readSse, startHarness, type Harness } from "./server-fixtures.js";
 
 /** `levels` nested arrays around 1, as JSON text. */
@@ -133,4 +138,45 @@ describe("a step output JSON cannot hold never takes the server down", () => {
       expect((await call(h, "GET", "/api/runs?limit=1", h.tokens.acme)).status).toBe(200);
     });
   }
+});
+
+describe("on PostgreSQL too", () => {
+  it("a BigInt output is stored as a marker at its seq, the run beside it ends whole, and the server answers", async () => {
+    const admin = await pgAdmin();
+    const schema = testSchema();
+    const store = await openPostgresStore({ connectionString: PG_URL, schema });
+    const bus = createBus();
+    const reported: WriterFailure[] = [];
+    const writer = createStoreWriter(bus, store, { flushIntervalMs: 5, onError: (f) => reported.push(f) });
+    const server = await createServer({ store, bus, writer, workflows: [totals, slow], onNotice: () => undefined });
+    const url = await server.listen({ host: "127.0.0.1", port: 0 });
+    const post = async (name: string, input: unknown): Promise<string> => {
+      const response = await fetch(`${url}/api/workflows/${name}/runs`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ input }) });
+      expect(response.status).toBe(202);
+      return ((await response.json()) as { runId: string }).runId;
+    };
+    const ended = async (runId: string): Promise<void> => {
+      for (let i = 0; i < 400 && (await store.getRun("default", runId))?.status !== "completed"; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    };
+    try {
+      const other = await post("slow", { ms: 300 });
+      const bad = await post("totals", { kind: "bigint" });
+      await ended(bad);
+      await ended(other);
+      const page = (await (await fetch(`${url}/api/runs/${bad}/events?limit=100`)).json()) as { events: { seq: number; type: string; output?: unknown }[] };
+      expect(page.events.map((e) => e.seq)).toEqual(page.events.map((_, i) => i + 1));
+      expect(page.events.find((e) => e.type === "step.completed")?.output).toEqual({ total: { $unserializable: "BigInt", path: "output.total", detail: "10" } });
+      expect(reported.some((f) => f.stage === "payload" && f.runId === bad)).toBe(true);
+      const others = (await store.readRun("default", other, { limit: 100 })).items.map((s) => s.event);
+      expect(others.map((e) => e.seq)).toEqual(others.map((_, i) => i + 1));
+      expect(others.at(-1)?.type).toBe("run.completed");
+      expect((await fetch(`${url}/api/runs?limit=1`)).status).toBe(200);
+    } finally {
+      await server.close();
+      await writer.close();
+      await store.close();
+      await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await admin.end();
+    }
+  });
 });
