@@ -204,7 +204,7 @@ describe("real answers match the document", () => {
       expect(await expectDocumented(route, 400, `${h.url}${path}?colour=red`, { token: acme, body })).toMatchObject({ error: "bad_request", field: "querystring.colour" });
       if (body === undefined) continue;
       expect(await expectDocumented(route, 413, h.url + path, { token: acme, body: huge })).toMatchObject({ error: "payload_too_large" });
-      expect(await expectDocumented(route, 415, h.url + path, { token: acme, rawBody: "<input/>", contentType: "application/xml" })).toMatchObject({ error: "client_error" });
+      expect(await expectDocumented(route, 415, h.url + path, { token: acme, rawBody: "<input/>", contentType: "application/xml" })).toMatchObject({ error: "unsupported_media_type", field: "headers.content-type" });
       expect(await expectDocumented(route, 400, h.url + path, { token: acme, rawBody: "{" })).toMatchObject({ error: "bad_request", field: "body" });
     }
     await expectDocumented("get /api/runs", 400, `${h.url}/api/runs?pageToken=garbage`, { token: acme });
