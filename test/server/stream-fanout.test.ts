@@ -185,6 +185,7 @@ describe("a stream stalled past the tail", () => {
         },
         heartbeat: () => undefined,
         end: () => undefined,
+        cursorAhead: () => undefined,
       };
       const controller = new AbortController();
       const feed = { store, tail, reads: new SharedReads(hub), pageSize: 8 };
@@ -247,7 +248,7 @@ describe("shared store reads", () => {
     const controller = new AbortController();
     const stream = (after: number): { got: number[]; done: Promise<unknown> } => {
       const got: number[] = [];
-      const sink: StreamSink = { send: (items) => void got.push(...items.map((item) => item.event.seq)), heartbeat: () => undefined, end: () => undefined };
+      const sink: StreamSink = { send: (items) => void got.push(...items.map((item) => item.event.seq)), heartbeat: () => undefined, end: () => undefined, cursorAhead: () => undefined };
       return { got, done: pumpStream({ store, hub, source: accountSource(feed, "acme", { runId: "held" }), after, sink, signal: controller.signal, heartbeatMs: 60_000 }) };
     };
     const events = runEvents("held", "acme", 1, false);

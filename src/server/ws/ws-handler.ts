@@ -7,24 +7,29 @@
  * clients on one run) in the same round of sends, so a page costs the server references, not a
  * copy per client. Before its next page, a subscription waits until the socket has taken the last
  * one (`drain`), so a client holds at most about a page of unsent events in the server. A client
- * whose send buffer passes `wsMaxBufferedBytes`, or that has not taken a page within
- * `wsSlowTimeoutMs`, gets a `slow_consumer` error per subscription with the position to resume
- * from, and is closed.
+ * whose send buffer passes `ws.maxBufferedBytes`, or that has not taken a page within
+ * `ws.slowTimeoutMs`, is slow: its subscriptions stop (nothing more is queued for it), it gets a
+ * `slow_consumer` error per subscription with the position to resume from, then close code 4008
+ * (the reason names the position too when there is one subscription). Those few hundred bytes
+ * queue behind at most about a page, and the connection stays open for `ws.slowCloseGraceMs` so
+ * that a client that reads again gets them; then it is cut, and what it held goes with it.
+ * Connections count against the open-stream caps (per token, per server) with SSE streams: one
+ * over a cap is refused with 429.
  */
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
-import { WebSocketServer, type RawData, type WebSocket } from "ws";
+import { WebSocketServer, type RawData, type ServerOptions, type WebSocket } from "ws";
 import { authenticate, AuthError, type Principal } from "../auth/principal.js";
 import { runExists } from "../http/route-guards.js";
 import type { ServerContext } from "../server-context.js";
 import { waitForDrain } from "../live/stream-drain.js";
-import { pumpStream, type StreamSink } from "../live/stream-pump.js";
+import { cursorAheadMessage, pumpStream, type StreamSink } from "../live/stream-pump.js";
 import type { StreamItem } from "../live/stream-item.js";
 import { accountSource, runSource, type StreamSource } from "../live/stream-source.js";
+import { streamCapBody, streamKeyOf } from "../live/stream-limits.js";
 import { parseClientMessage, type ServerMessage, type SubscribeMessage, type WsErrorCode } from "./ws-protocol.js";
 
 const SLOW_CLOSE_CODE = 4008;
-const TERMINATE_AFTER_MS = 5_000;
 /** Bytes sent as a text frame, not copied (the server does not mask). */
 const TEXT = { binary: false } as const;
 
@@ -76,13 +81,23 @@ export function attachWebSocket(
   log: { error(obj: object, msg: string): void },
   maxPayload = 64 * 1024,
 ): () => Promise<void> {
-  const wss = new WebSocketServer({ noServer: true, maxPayload });
+  // `closeTimeout`: how long a closing handshake may take before ws cuts the socket, so a client
+  // closed as slow has the grace to read its `slow_consumer` message and the close frame.
+  // (ws has the option since 8.x; its type package does not declare it yet.)
+  const serverOptions: ServerOptions & { readonly closeTimeout: number } = { noServer: true, maxPayload, closeTimeout: ctx.ws.slowCloseGraceMs };
+  const wss = new WebSocketServer(serverOptions);
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const url = new URL(request.url ?? "/", "http://localhost");
     if (url.pathname !== "/api/ws") return refuse(socket, 404, "Not Found", { error: "not_found", message: "no WebSocket endpoint here; use /api/ws" });
     const token = url.searchParams.get("token") ?? undefined;
     authenticate(ctx.auth, request.headers, token, "stream").then(
-      (principal) => wss.handleUpgrade(request, socket, head, (ws) => connection(ws, socket, principal, ctx, log)),
+      (principal) => {
+        const { key, field } = streamKeyOf(request.headers, token);
+        const slot = ctx.live.limits.take(key);
+        if ("cap" in slot) return refuse(socket, 429, "Too Many Requests", streamCapBody(slot, field));
+        socket.once("close", () => slot.release());
+        wss.handleUpgrade(request, socket, head, (ws) => connection(ws, socket, principal, ctx, log));
+      },
       (error: unknown) => {
         if (error instanceof AuthError) refuse(socket, error.status, error.status === 401 ? "Unauthorized" : "Forbidden", { error: error.code, message: error.message });
         else refuse(socket, 500, "Internal Server Error", { error: "internal", message: "authentication failed" });
@@ -108,14 +123,22 @@ function connection(ws: WebSocket, socket: Duplex, principal: Principal, ctx: Se
 
   const slow = (): void => {
     if (closing) return;
-    for (const [sub, state] of subs) {
-      send({ type: "error", code: "slow_consumer", message: "the client reads too slowly; reconnect and resubscribe after resumeAfter", sub, resumeAfter: state.position });
+    // The subscriptions stop first, so nothing more is queued behind the messages below.
+    for (const state of subs.values()) state.controller.abort();
+    const positions = [...subs].map(([sub, state]) => [sub, state.position] as const);
+    for (const [sub, position] of positions) {
+      send({ type: "error", code: "slow_consumer", message: "the client reads too slowly; reconnect and resubscribe after resumeAfter", sub, resumeAfter: position });
     }
     closing = true;
-    for (const state of subs.values()) state.controller.abort();
     subs.clear();
-    ws.close(SLOW_CLOSE_CODE, "slow consumer");
-    setTimeout(() => ws.terminate(), TERMINATE_AFTER_MS).unref();
+    const only = positions.length === 1 ? positions[0] : undefined;
+    // A close reason holds at most 123 bytes: the position of a single subscription fits.
+    const reason = only === undefined ? "slow consumer" : `slow consumer; resume after ${only[1]}`;
+    ws.close(SLOW_CLOSE_CODE, Buffer.byteLength(reason) <= 123 ? reason : "slow consumer");
+    // ws cuts the socket after its close timeout (`slowCloseGraceMs`); this is the bound if that fails.
+    const cut = setTimeout(() => ws.terminate(), ctx.ws.slowCloseGraceMs + 1_000);
+    cut.unref();
+    ws.once("close", () => clearTimeout(cut));
   };
 
   /**
@@ -178,6 +201,9 @@ function connection(ws: WebSocket, socket: Duplex, principal: Principal, ctx: Se
       },
       end(endedRunId, lastSeq) {
         send({ type: "end", sub, runId: endedRunId, lastSeq });
+      },
+      cursorAhead(resumedAfter, storedLastSeq) {
+        send({ type: "error", code: "cursor_ahead", message: cursorAheadMessage(resumedAfter, storedLastSeq), sub, lastSeq: storedLastSeq });
       },
     };
     pumpStream({ store: ctx.store, hub: ctx.live.hub, source, after: state.position, sink, signal: state.controller.signal, heartbeatMs: ctx.live.heartbeatMs })
