@@ -10,6 +10,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { EventInput } from "runtrail";
 import type { EventStore } from "../../src/store/index.js";
+import { createServer } from "../../src/server/index.js";
 import { emitCommitted, range, readSse, runEvents, startHarness, WsClient, type Harness, type HarnessOptions } from "./server-fixtures.js";
 
 /** A store whose appends wait while the gate is shut; everything else goes straight through. */
@@ -167,6 +168,29 @@ describe("live mode accepted (opt-in)", () => {
     await client.until((m) => m.some((x) => x.type === "end"));
     expect(client.events("r").map((e) => e.seq)).toEqual(range(events.length - 10, 11));
     client.close();
+  });
+});
+
+describe("what accepted risks", () => {
+  it("tells a client that was shown events a crash lost cursor_ahead when it resumes on a server over the store", async () => {
+    h = await startGated({ live: ACCEPTED });
+    const events = runEvents("lost", "acme", 5, false);
+    const client = await streamWithCommitsHeld(h, events);
+    await client.until(() => client.events("r").length === events.length);
+    const seen = client.events("r").at(-1)!.seq;
+    client.close();
+    // The process "crashed" before its commits: a server over the same store holds seq 1 only.
+    const after = await createServer({ store: h.store, auth: { defaultAccount: "acme" }, onNotice: () => undefined });
+    try {
+      const url = await after.listen();
+      const resumed = await WsClient.connect(url);
+      resumed.send({ op: "subscribe", sub: "r", runId: "lost", after: seen });
+      await resumed.until((m) => m.some((x) => x.type === "error"));
+      expect(resumed.messages.at(-1)).toMatchObject({ type: "error", code: "cursor_ahead", sub: "r", lastSeq: 1 });
+      resumed.close();
+    } finally {
+      await after.close();
+    }
   });
 });
 
