@@ -116,6 +116,8 @@ describe("run streams through the live tail", () => {
     const clients: WsClient[] = [];
     for (let i = 0; i < 6; i++) {
       await new Promise((resolve) => setTimeout(resolve, 15));
+      // A position the store holds: one past it would be answered `cursor_ahead`.
+      while ((await f.store.lastSeq("acme", "tail-join")) < i * 40) await new Promise((resolve) => setTimeout(resolve, 2));
       const client = await WsClient.connect(f.url, f.tokens.acme);
       client.send({ op: "subscribe", sub: "r", runId: "tail-join", after: i * 40 });
       clients.push(client);
