@@ -105,7 +105,7 @@ export async function createServer(options: ServerOptions): Promise<RuntrailServ
 
   const closeWs = attachWebSocket(app.server, ctx, app.log);
   const signals: CommitSignal[] = [];
-  if (options.bus !== undefined && options.writer !== undefined) signals.push(writerCommitSignal(options.writer, hub, { bus: options.bus, tail: ctx.live.tail, live: live.mode ?? "accepted" }));
+  if (options.bus !== undefined && options.writer !== undefined) signals.push(writerCommitSignal(options.writer, hub, { bus: options.bus, tail: ctx.live.tail, live: live.mode ?? "committed" }));
   const poll = live.pollIntervalMs ?? (signals.length === 0 ? 1_000 : 0);
   if (poll > 0) signals.push(pollingCommitSignal(hub, poll));
   for (const make of live.signals ?? []) signals.push(await make(hub));
