@@ -126,7 +126,7 @@ export function registerControlRoutes(app: App, ctx: ServerContext): void {
       const { runId, ttlSeconds = 300 } = request.body ?? {};
       if (runId !== undefined && !(await runExists(ctx, who.accountId, runId))) return runNotFound(reply, runId);
       const expiresAt = Date.now() + Math.min(ttlSeconds * 1_000, ctx.auth.maxStreamTokenTtlMs);
-      const token = ctx.auth.signer.sign({ accountId: who.accountId, expiresAt, ...(runId === undefined ? {} : { runId }) });
+      const token = ctx.auth.signer.sign({ accountId: who.accountId, expiresAt, ...(runId === undefined ? {} : { runId }), ...(who.tokenId === undefined ? {} : { tokenId: who.tokenId }) });
       return reply.code(201).send({ token, expiresAt, ...(runId === undefined ? {} : { runId }) });
     },
   );

@@ -10,7 +10,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import type { OutgoingHttpHeaders } from "node:http";
 import { apiResponses, EventStream } from "../http/api-responses.js";
 import { AccountStreamQuery, RunParams, RunStreamQuery } from "../http/api-schemas.js";
-import { checkRunScope, AuthError } from "../auth/principal.js";
+import { checkRunScope, AuthError, type Principal } from "../auth/principal.js";
 import { principalOf, runExists, runNotFound } from "../http/route-guards.js";
 import { sendError } from "../http/error-responses.js";
 import type { App, ServerContext } from "../server-context.js";
@@ -33,7 +33,7 @@ function frame(id: number, data: string): string {
   return `id: ${id}\ndata: ${data}\n\n`;
 }
 
-async function serve(ctx: ServerContext, reply: FastifyReply, source: StreamSource, after: number): Promise<void> {
+async function serve(ctx: ServerContext, reply: FastifyReply, who: Principal, source: StreamSource, after: number): Promise<void> {
   reply.hijack();
   const raw = reply.raw;
   // Headers set by hooks (CORS) live on the reply; a hijacked reply must copy them.
@@ -53,6 +53,11 @@ async function serve(ctx: ServerContext, reply: FastifyReply, source: StreamSour
   raw.on("close", stop);
   ctx.shutdown.addEventListener("abort", stop, { once: true });
   if (ctx.shutdown.aborted) stop();
+  // Its token revoked, the stream says so and ends; the client's reconnect is then refused.
+  const forget = ctx.auth.watchStream(who, (message) => {
+    if (!signal.aborted) raw.write(`event: error\ndata: ${JSON.stringify({ error: "token_revoked", message })}\n\n`);
+    stop();
+  });
   const sink: StreamSink = {
     send(items) {
       let chunk = "";
@@ -73,6 +78,7 @@ async function serve(ctx: ServerContext, reply: FastifyReply, source: StreamSour
     reply.log.error({ err: error }, "stream failed");
     if (!signal.aborted) raw.write(`event: error\ndata: ${JSON.stringify({ error: "internal", message: "the stream failed; reconnect to resume" })}\n\n`);
   } finally {
+    forget();
     ctx.shutdown.removeEventListener("abort", stop);
     raw.end();
   }
@@ -112,7 +118,7 @@ export function registerSseRoutes(app: App, ctx: ServerContext): void {
       const after = resumeFrom(request, request.query.after);
       if (after === undefined) return sendError(reply, 400, "bad_request", "Last-Event-ID must be a non-negative integer", "headers.last-event-id");
       if (!(await runExists(ctx, who.accountId, runId))) return runNotFound(reply, runId);
-      await serve(ctx, reply, runSource(ctx.live, who.accountId, runId), after);
+      await serve(ctx, reply, who, runSource(ctx.live, who.accountId, runId), after);
       return reply;
     },
   );
@@ -142,7 +148,7 @@ export function registerSseRoutes(app: App, ctx: ServerContext): void {
         ...(q.workflow === undefined ? {} : { workflow: q.workflow }),
         ...(q.runId === undefined ? {} : { runId: q.runId }),
       };
-      await serve(ctx, reply, accountSource(ctx.live, who.accountId, filter), after);
+      await serve(ctx, reply, who, accountSource(ctx.live, who.accountId, filter), after);
       return reply;
     },
   );

@@ -52,6 +52,7 @@ export type WsErrorCode =
   | "unknown_subscription"
   | "too_many_subscriptions"
   | "slow_consumer"
+  | "token_revoked"
   | "internal";
 
 /** Messages the server sends. */
