@@ -62,6 +62,15 @@ function save(path: string, tokens: readonly TokenRecord[]): void {
   renameSync(temp, path);
 }
 
+/** `work()`'s value as a promise; what it throws, as a rejection (callers `await` or `.catch`). */
+function settled<T>(work: () => T): Promise<T> {
+  try {
+    return Promise.resolve(work());
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
 /**
  * Opens (or, on the first `create`, makes) a token file. A file that does not parse throws a
  * `TokenFileError` naming the file and the line and column (or the field) at fault.
@@ -158,22 +167,24 @@ export function createFileTokenStore(path: string, options: FileTokenStoreOption
   };
 
   return {
-    create(createOptions) {
-      const minted = mintToken(createOptions);
-      save(path, [...load(path), minted.record]);
-      if (watchers.size > 0) check();
-      return Promise.resolve(minted);
-    },
-    verify: (token) => Promise.resolve(checkToken(token, (id) => current().get(id))),
-    list: () => Promise.resolve([...current().values()]),
-    revoke(id) {
-      const tokens = load(path);
-      const kept = tokens.filter((record) => record.id !== id);
-      if (kept.length === tokens.length) return Promise.resolve(false);
-      save(path, kept);
-      if (watchers.size > 0) check();
-      return Promise.resolve(true);
-    },
+    create: (createOptions) =>
+      settled(() => {
+        const minted = mintToken(createOptions);
+        save(path, [...load(path), minted.record]);
+        if (watchers.size > 0) check();
+        return minted;
+      }),
+    verify: (token) => settled(() => checkToken(token, (id) => current().get(id))),
+    list: () => settled(() => [...current().values()]),
+    revoke: (id) =>
+      settled(() => {
+        const tokens = load(path);
+        const kept = tokens.filter((record) => record.id !== id);
+        if (kept.length === tokens.length) return false;
+        save(path, kept);
+        if (watchers.size > 0) check();
+        return true;
+      }),
     watch(watcher) {
       watchers.add(watcher);
       if (watchers.size === 1 && failed === undefined) {
