@@ -68,7 +68,10 @@ export interface LiveOptions {
 
 /** The HTTP server itself. */
 export interface HttpOptions {
-  /** Allowed CORS origins. Default: none (no CORS headers). */
+  /**
+   * Allowed CORS origins. Default: none (no CORS headers). In open mode, origins named here are
+   * served besides loopback ones (`true` serves none more).
+   */
   readonly cors?: { readonly origin: string | readonly string[] | true; readonly credentials?: boolean };
   /** Largest request body. Default 1 MiB. */
   readonly bodyLimit?: number;
@@ -128,7 +131,8 @@ export interface ServerOptions {
 
 /** The context the routes share, with every default applied. */
 export function contextOf(options: ServerOptions, shutdown: AbortSignal): ServerContext {
-  const { auth = {}, live = {}, ws = {} } = options;
+  const { auth = {}, live = {}, ws = {}, http = {} } = options;
+  const corsOrigin = http.cors?.origin;
   const hub = new StreamHub();
   return {
     store: options.store,
@@ -145,6 +149,8 @@ export function contextOf(options: ServerOptions, shutdown: AbortSignal): Server
       defaultAccount: auth.defaultAccount ?? "default",
       maxStreamTokenTtlMs: auth.maxStreamTokenTtlMs ?? 3_600_000,
       recheckMs: auth.recheckMs ?? 1_000,
+      // Named origins were chosen; `true` (any origin) is no choice open mode can rest on.
+      trustedOrigins: corsOrigin === undefined || corsOrigin === true ? [] : typeof corsOrigin === "string" ? [corsOrigin] : corsOrigin,
     }),
     live: {
       store: options.store,

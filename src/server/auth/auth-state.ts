@@ -23,6 +23,8 @@ export interface AuthStateOptions {
   readonly maxStreamTokenTtlMs: number;
   /** How often a store that cannot tell of changes (no `watch`) is re-listed. */
   readonly recheckMs: number;
+  /** Origins open mode serves besides loopback ones: those listed in `http.cors.origin`. */
+  readonly trustedOrigins?: readonly string[];
 }
 
 /** Where the auth state reports: notices for the log, and the failure that stops the server. */
@@ -43,6 +45,8 @@ export class AuthState implements AuthConfig {
   readonly maxStreamTokenTtlMs: number;
   /** The token file followed while in open mode, if any. */
   readonly tokenFile: string | undefined;
+  /** Origins open mode serves besides loopback ones (listed by name in the CORS option). */
+  readonly trustedOrigins: ReadonlySet<string>;
   private readonly store: TokenStore | undefined;
   private readonly recheckMs: number;
   private readonly streams = new StreamRegistry();
@@ -56,6 +60,7 @@ export class AuthState implements AuthConfig {
     this.defaultAccount = options.defaultAccount;
     this.maxStreamTokenTtlMs = options.maxStreamTokenTtlMs;
     this.recheckMs = options.recheckMs;
+    this.trustedOrigins = new Set(options.trustedOrigins ?? []);
     this.tokenFile = options.tokens === undefined ? options.tokenFile : undefined;
     this.store = options.tokens ?? (this.tokenFile === undefined ? undefined : createFileTokenStore(this.tokenFile, options.tokenFileOptions));
     this.active = options.tokens !== undefined || (this.tokenFile !== undefined && existsSync(this.tokenFile));

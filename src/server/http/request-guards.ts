@@ -4,7 +4,7 @@
  *
  * - Open mode (no API tokens) trusts whoever reaches loopback, so it serves only requests that
  *   name a loopback host (`localhost`, `127.0.0.1`, `[::1]`, any port) and, when they send an
- *   `Origin`, come from a loopback origin. That refuses DNS rebinding (a foreign name resolved to
+ *   `Origin`, come from a loopback origin (or one named in `http.cors.origin`). That refuses DNS rebinding (a foreign name resolved to
  *   127.0.0.1: its `Host` is the foreign name) and a foreign page's requests and WebSockets (their
  *   `Origin` is the page's). With tokens, a page has no credentials to send: CORS stays as configured.
  * - State-changing methods need `Content-Type: application/json` in every mode: the content
@@ -44,13 +44,13 @@ export function isLoopbackOrigin(origin: string): boolean {
 }
 
 /**
- * Open mode's check of `Host` and `Origin` (undefined: allowed). Shared by HTTP requests and the
- * WebSocket upgrade.
+ * Open mode's check of `Host` and `Origin` (undefined: allowed); `trusted` are origins served
+ * besides loopback ones. Shared by HTTP requests and the WebSocket upgrade.
  *
  * @example
  * loopbackRefusal({ host: "attacker.example" })?.body.field; // "headers.host"
  */
-export function loopbackRefusal(headers: IncomingHttpHeaders): Refusal | undefined {
+export function loopbackRefusal(headers: IncomingHttpHeaders, trusted: ReadonlySet<string> = new Set()): Refusal | undefined {
   const host = headers.host;
   if (host === undefined || !isLoopbackHost(host)) {
     const shown = host === undefined ? "no Host header" : `Host ${JSON.stringify(host)}`;
@@ -64,12 +64,12 @@ export function loopbackRefusal(headers: IncomingHttpHeaders): Refusal | undefin
     };
   }
   const origin = headers.origin;
-  if (origin !== undefined && !isLoopbackOrigin(origin)) {
+  if (origin !== undefined && !isLoopbackOrigin(origin) && !trusted.has(origin)) {
     return {
       status: 403,
       body: {
         error: "forbidden",
-        message: `refused Origin ${JSON.stringify(origin)}: without API tokens (open mode) the server answers only pages served from localhost, 127.0.0.1 or [::1], so another site open in a browser cannot read or start runs; configure API tokens (and http.cors) to serve other origins`,
+        message: `refused Origin ${JSON.stringify(origin)}: without API tokens (open mode) the server answers only pages served from localhost, 127.0.0.1 or [::1], so another site open in a browser cannot read or start runs; configure API tokens, or name the origin in http.cors.origin`,
         field: "headers.origin",
       },
     };
@@ -106,7 +106,7 @@ function hasNoBody(headers: IncomingHttpHeaders): boolean {
 export function registerRequestGuards(app: App, ctx: ServerContext): void {
   app.addHook("onRequest", async (request, reply) => {
     const headers = request.raw.headers;
-    const refused = (ctx.auth.tokens === undefined ? loopbackRefusal(headers) : undefined) ?? (request.is404 ? undefined : contentTypeRefusal(request.method, headers));
+    const refused = (ctx.auth.tokens === undefined ? loopbackRefusal(headers, ctx.auth.trustedOrigins) : undefined) ?? (request.is404 ? undefined : contentTypeRefusal(request.method, headers));
     if (refused !== undefined) return sendError(reply, refused.status, refused.body.error, refused.body.message, refused.body.field);
     // An empty JSON body means "no options", as a bodyless POST always did; Fastify's JSON parser
     // refuses an empty body, so once checked the request goes on as the bodyless one it is.

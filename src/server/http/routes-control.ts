@@ -15,7 +15,8 @@ import type { App, ServerContext } from "../server-context.js";
 const FIRST_EVENT_TIMEOUT_MS = 10_000;
 
 /**
- * Every field of these bodies is optional, so a POST without a body (`curl -X POST …/cancel`), or
+ * Every field of these bodies is optional, so a POST with an empty body (`curl -X POST -H
+ * 'content-type: application/json' …/cancel`; the type is required, see request-guards.ts), or
  * with JSON `null`, means "no options": validate it as `{}` rather than refuse it as "body must be
  * object".
  */

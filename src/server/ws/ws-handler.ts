@@ -82,7 +82,7 @@ export function attachWebSocket(
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const url = new URL(request.url ?? "/", "http://localhost");
     if (url.pathname !== "/api/ws") return refuse(socket, 404, "Not Found", { error: "not_found", message: "no WebSocket endpoint here; use /api/ws" });
-    const foreign = ctx.auth.tokens === undefined ? loopbackRefusal(request.headers) : undefined;
+    const foreign = ctx.auth.tokens === undefined ? loopbackRefusal(request.headers, ctx.auth.trustedOrigins) : undefined;
     if (foreign !== undefined) return refuse(socket, foreign.status, "Forbidden", foreign.body);
     const token = url.searchParams.get("token") ?? undefined;
     authenticate(ctx.auth, request.headers, token, "stream").then(
