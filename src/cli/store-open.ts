@@ -30,7 +30,7 @@ export interface StoreFlags {
 export function storeOptions(command: Command): Command {
   return command
     .option("--db <path>", "SQLite database file", DEFAULT_DB)
-    .option("--postgres <url>", "PostgreSQL connection string (instead of --db)")
+    .option("--postgres <url>", "PostgreSQL connection string (instead of --db); ?schema=NAME picks the schema (default runtrail)")
     .option("--account <name>", "the account (tenant) to act for", DEFAULT_ACCOUNT);
 }
 
@@ -55,14 +55,19 @@ function redactUrl(url: string): string {
 export async function openStore(flags: Pick<StoreFlags, "db" | "postgres">, options: { readonly mustExist?: boolean } = {}): Promise<EventStore> {
   if (flags.postgres !== undefined) {
     const url = flags.postgres;
+    let parsed: URL;
     try {
-      new URL(url);
+      parsed = new URL(url);
     } catch {
       throw new CliError(`--postgres ${redactUrl(url)}: not a connection URL (expected postgres://user@host:5432/database)`);
     }
+    // `schema` is the store's, not a libpq parameter: take it out before pg reads the URL.
+    const schema = parsed.searchParams.get("schema") ?? undefined;
+    if (schema === "") throw new CliError(`--postgres ${redactUrl(url)}: ?schema= names no schema`);
+    parsed.searchParams.delete("schema");
     const { openPostgresStore } = await importAdapter("../store/postgres/index.js", "pg and pg-copy-streams", "--postgres");
     try {
-      return await openPostgresStore({ connectionString: url });
+      return await openPostgresStore(schema === undefined ? { connectionString: url } : { connectionString: parsed.toString(), schema });
     } catch (error) {
       throw new CliError(`cannot open the PostgreSQL store at ${redactUrl(url)}: ${messageOf(error)}`);
     }

@@ -9,6 +9,7 @@
 export { workflow, WorkflowBuilder, type StepOptions } from "./workflow-builder.js";
 export { Workflow, type RunHandle, type RunStream, type StreamOptions } from "./workflow.js";
 export type { RunOptions } from "./run/run-executor.js";
+export type { ParentStep } from "./run/run-host.js";
 export type {
   Condition,
   ExpressionScope,

@@ -34,8 +34,8 @@ const inputs: EventInput[] = [
   { type: "run.suspended", runId: "r", accountId: "acme", workflow, reason: "approval" },
   { type: "run.resumed", runId: "r", accountId: "acme", workflow },
   { type: "run.failed", runId: "r", accountId: "acme", workflow, error, durationMs: 10 },
-  { type: "run.started", runId: "child", workflow: { name: "sub" }, parentRunId: "r" },
-  { type: "run.completed", runId: "child", workflow: { name: "sub" }, parentRunId: "r", output: 1, durationMs: 1 },
+  { type: "run.started", runId: "child", workflow: { name: "sub" }, parentRunId: "r", parentStepId: "each", parentAttempt: 2, parentPath: [0, 3], ...trace },
+  { type: "run.completed", runId: "child", workflow: { name: "sub" }, parentRunId: "r", parentStepId: "each", parentAttempt: 2, parentPath: [0, 3], output: 1, durationMs: 1 },
   { type: "run.cancelled", runId: "gone", workflow, reason: "user", durationMs: 1 },
 ];
 

@@ -13,6 +13,14 @@ import type { RunOutcome } from "./run-outcome.js";
 import type { Semaphore } from "./run-semaphore.js";
 import type { StepContextImpl, StepEventBody, StepHost } from "./step-context.js";
 
+/** The attempt of a parent run's step that started a sub-workflow run. */
+export interface ParentStep {
+  readonly stepId: string;
+  readonly attempt: number;
+  /** The step's loop iteration path in the parent run, when it runs inside a loop. */
+  readonly path?: readonly number[];
+}
+
 /** A workflow as a run needs it: its compiled graph. */
 export interface RunnableWorkflow {
   readonly name: string;
@@ -51,6 +59,6 @@ export interface RunHost extends StepHost {
   /** Marks an attempt as running, so a stop from elsewhere can abandon it. */
   track(ctx: StepContextImpl): void;
   untrack(ctx: StepContextImpl): void;
-  /** Starts a sub-workflow run: its own runId and seq, this run as its parent. */
-  child(workflow: RunnableWorkflow, input: unknown, signal: AbortSignal): Promise<unknown>;
+  /** Starts a sub-workflow run: its own runId and seq, this run and the step attempt that started it as its parent. */
+  child(workflow: RunnableWorkflow, input: unknown, signal: AbortSignal, parentStep: ParentStep): Promise<unknown>;
 }
