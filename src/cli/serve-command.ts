@@ -7,7 +7,7 @@
  * takes effect at once (revoked tokens' streams end), the file appearing ends open mode, and a
  * file that no longer parses stops the server (exit 1, naming the file and the position).
  */
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { integerIn } from "./cli-input.js";
 import { connectNats, natsOptions, type NatsFlags } from "./nats-flags.js";
 import { openStore, storeOptions, type StoreFlags } from "./store-open.js";
@@ -23,7 +23,13 @@ interface ServeOptions extends StoreFlags, Partial<Omit<NatsFlags, "nats">> {
   readonly workflows?: string;
   /** `--nats [url]`: streams also wake on the commits NATS collectors announce; `true` is the default URL. */
   readonly nats?: string | true;
+  /** Fastify's log level (JSON lines on stdout); `silent` for none. Default `warn`. */
+  readonly logLevel?: LogLevel;
 }
+
+/** The levels of Fastify's logger (pino), most severe first. */
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /**
  * The `serve` command.
@@ -37,10 +43,11 @@ export function serveCommand(): Command {
     .option("--port <port>", "port (0: any free port)", integerIn(0, 65_535, "the port"), 8080)
     .option("--tokens <path>", "token file, followed while serving (absent file: open mode, loopback only, until it appears)", DEFAULT_TOKEN_FILE)
     .option("--poll <ms>", "re-read interval of live streams (0: off, PostgreSQL NOTIFY only)", integerIn(0, 3_600_000, "the poll interval"), 500)
-    .option("--workflows <dir>", "register the workflows of this folder's files, so the API can start them"), "optional")
+    .option("--workflows <dir>", "register the workflows of this folder's files, so the API can start them")
+    .addOption(new Option("--log-level <level>", "the server's log (JSON lines on stdout): requests at info, failures at error").choices(LOG_LEVELS).default("warn")), "optional")
     .addHelpText(
       "after",
-      "\n--account is the account of open mode (no token file); with tokens, each token names its account.\n\nExamples:\n  $ runtrail serve\n  $ runtrail serve --workflows ./examples --port 0\n  $ runtrail serve --postgres postgres://localhost/runtrail --host 0.0.0.0 --tokens ./tokens.json\n  $ runtrail serve --postgres postgres://localhost/runtrail --nats   # runs that NATS workers publish and collectors store",
+      "\n--account is the account of open mode (no token file); with tokens, each token names its account.\n\nExamples:\n  $ runtrail serve\n  $ runtrail serve --workflows ./examples --port 0 --log-level info\n  $ runtrail serve --postgres postgres://localhost/runtrail --host 0.0.0.0 --tokens ./tokens.json\n  $ runtrail serve --postgres postgres://localhost/runtrail --nats   # runs that NATS workers publish and collectors store",
     )
     .action(serve);
 }
@@ -90,6 +97,7 @@ export async function startServer(
           ...(nats === undefined || natsCommitSignal === undefined ? [] : [(hub: Parameters<typeof natsCommitSignal>[1]) => natsCommitSignal(nats, hub, options.commitSubject === undefined ? {} : { subject: options.commitSubject })]),
         ],
       },
+      http: { logger: { level: options.logLevel ?? "warn" } },
       onNotice: (message) => print(`[runtrail] ${message}`),
       onFatal: (error) => {
         console.error(`[runtrail] stopping: ${error.message}`);

@@ -28,6 +28,6 @@ export {
   type TraceContext,
 } from "./trace-context.js";
 export { eventJsonSchema } from "./json-schema.js";
-export { DEFAULT_MAX_DEPTH, toJsonSafe, type JsonFault, type JsonSafe, type JsonSafeOptions, type UnserializableKind, type UnserializableMarker } from "./json-safe.js";
+export { DEFAULT_MAX_DEPTH, MAX_DEPTH_LIMIT, toJsonSafe, type JsonFault, type JsonSafe, type JsonSafeOptions, type UnserializableKind, type UnserializableMarker } from "./json-safe.js";
 export { EventValidationError, parseEvent, validateEvent, type ValidationIssue } from "./validate.js";
 export * from "./mappings/index.js";

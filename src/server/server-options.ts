@@ -75,6 +75,8 @@ export interface HttpOptions {
   readonly cors?: { readonly origin: string | readonly string[] | true; readonly credentials?: boolean };
   /** Largest request body. Default 1 MiB. */
   readonly bodyLimit?: number;
+  /** Deepest nesting of a JSON request body (`{"input":[1]}` is 2); deeper is a 400. Default 32. */
+  readonly maxBodyDepth?: number;
   /** Longest request URL (path and query). Default 8 KiB. */
   readonly maxUrlLength?: number;
   /** Fastify's logger option. Default off. */

@@ -12,7 +12,7 @@ import { apiResponses, EventStream } from "../http/api-responses.js";
 import { AccountStreamQuery, RunParams, RunStreamQuery } from "../http/api-schemas.js";
 import { checkRunScope, AuthError, type Principal } from "../auth/principal.js";
 import { principalOf, runExists, runNotFound } from "../http/route-guards.js";
-import { sendError } from "../http/error-responses.js";
+import { badTypePattern, sendError } from "../http/error-responses.js";
 import type { App, ServerContext } from "../server-context.js";
 import { waitForDrain } from "./stream-drain.js";
 import { pumpStream, type StreamSink } from "./stream-pump.js";
@@ -143,6 +143,8 @@ export function registerSseRoutes(app: App, ctx: ServerContext): void {
       if (who.runId !== undefined) return sendError(reply, 403, "forbidden", "this stream token is bound to one run's stream");
       const after = resumeFrom(request, q.after);
       if (after === undefined) return sendError(reply, 400, "bad_request", "Last-Event-ID must be a non-negative integer", "headers.last-event-id");
+      const bad = badTypePattern(q.types);
+      if (bad !== undefined) return sendError(reply, 400, "bad_request", bad.message, bad.field);
       const filter = {
         ...(q.types === undefined ? {} : { types: q.types }),
         ...(q.workflow === undefined ? {} : { workflow: q.workflow }),
