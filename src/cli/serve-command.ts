@@ -3,9 +3,10 @@
  * `--workflows DIR` the workflows `POST /api/workflows/:name/runs` starts (run in this process,
  * through its own store writer). Streams re-read the store every `--poll` ms (and on PostgreSQL
  * NOTIFY, when the writers send it). SIGINT or SIGTERM closes the server and the store, then
- * exits 0.
+ * exits 0. The token file is followed while the server runs: a token created or revoked there
+ * takes effect at once (revoked tokens' streams end), the file appearing ends open mode, and a
+ * file that no longer parses stops the server (exit 1, naming the file and the position).
  */
-import { existsSync } from "node:fs";
 import { Command, Option } from "commander";
 import { integerIn } from "./cli-input.js";
 import { connectNats, natsOptions, type NatsFlags } from "./nats-flags.js";
@@ -40,7 +41,7 @@ export function serveCommand(): Command {
   return natsOptions(storeOptions(new Command("serve").description("serve the HTTP API, SSE and WebSocket streams over a store"))
     .option("--host <host>", "interface to listen on (other than loopback only with a token file)", "127.0.0.1")
     .option("--port <port>", "port (0: any free port)", integerIn(0, 65_535, "the port"), 8080)
-    .option("--tokens <path>", "token file (absent file: open mode, loopback only)", DEFAULT_TOKEN_FILE)
+    .option("--tokens <path>", "token file, followed while serving (absent file: open mode, loopback only, until it appears)", DEFAULT_TOKEN_FILE)
     .option("--poll <ms>", "re-read interval of live streams (0: off, PostgreSQL NOTIFY only)", integerIn(0, 3_600_000, "the poll interval"), 500)
     .option("--workflows <dir>", "register the workflows of this folder's files, so the API can start them")
     .addOption(new Option("--log-level <level>", "the server's log (JSON lines on stdout): requests at info, failures at error").choices(LOG_LEVELS).default("warn")), "optional")
@@ -58,10 +59,18 @@ export function serveCommand(): Command {
  * @example
  * const { url, close } = await startServer({ db: "./runtrail.db", account: "default", host: "127.0.0.1", port: 0, tokens: "none", poll: 500 });
  */
-export async function startServer(options: ServeOptions, extra: { readonly found?: readonly FoundWorkflow[]; readonly print?: (line: string) => void } = {}): Promise<{ readonly url: string; close(): Promise<void> }> {
+export async function startServer(
+  options: ServeOptions,
+  extra: {
+    readonly found?: readonly FoundWorkflow[];
+    readonly print?: (line: string) => void;
+    /** The server stopped itself (a token file that no longer parses), and the store is closed. */
+    readonly onStopped?: (error: Error) => void;
+  } = {},
+): Promise<{ readonly url: string; close(): Promise<void> }> {
   const print = extra.print ?? ((line: string) => console.log(line));
   const found = extra.found ?? (options.workflows === undefined ? [] : await (await import("./workflow-dir.js")).loadWorkflowDir(options.workflows, print));
-  const { createServer, createFileTokenStore, postgresCommitSignal } = await import("../server/index.js");
+  const { createServer, postgresCommitSignal } = await import("../server/index.js");
   const { createBus } = await import("../bus/index.js");
   const { createStoreWriter } = await import("../store/index.js");
   const { postgres } = options;
@@ -73,12 +82,13 @@ export async function startServer(options: ServeOptions, extra: { readonly found
   const writer = bus === undefined ? undefined : createStoreWriter(bus, store);
   let server: Awaited<ReturnType<typeof createServer>> | undefined;
   let url: string;
+  let closeAll = (): Promise<void> => Promise.resolve();
   try {
     server = await createServer({
       store,
       auth: {
         defaultAccount: options.account,
-        ...(options.tokens !== undefined && existsSync(options.tokens) ? { tokens: createFileTokenStore(options.tokens) } : {}),
+        ...(options.tokens === undefined ? {} : { tokenFile: options.tokens }),
       },
       live: {
         pollIntervalMs: options.poll,
@@ -89,6 +99,10 @@ export async function startServer(options: ServeOptions, extra: { readonly found
       },
       http: { logger: { level: options.logLevel ?? "warn" } },
       onNotice: (message) => print(`[runtrail] ${message}`),
+      onFatal: (error) => {
+        console.error(`[runtrail] stopping: ${error.message}`);
+        void closeAll().then(() => extra.onStopped?.(error));
+      },
       ...(bus === undefined || writer === undefined ? {} : { bus, writer, workflows: found.map((f) => f.workflow) }),
     });
     url = await server.listen({ host: options.host, port: options.port });
@@ -109,22 +123,20 @@ export async function startServer(options: ServeOptions, extra: { readonly found
   for (const { workflow, file } of found) print(`[runtrail] workflow ${workflow.name} (${file}): POST ${url}/api/workflows/${encodeURIComponent(workflow.name)}/runs`);
   const running = server;
   let closing: Promise<void> | undefined;
-  return {
-    url,
-    close() {
-      // server.close() ends open streams (their clients resume elsewhere from their cursor).
-      closing ??= running
-        .close()
-        .then(() => writer?.close())
-        .then(() => store.close())
-        .then(() => nats?.close());
-      return closing;
-    },
+  closeAll = () => {
+    // server.close() ends open streams (their clients resume elsewhere from their cursor).
+    closing ??= running
+      .close()
+      .then(() => writer?.close())
+      .then(() => store.close())
+      .then(() => nats?.close());
+    return closing;
   };
+  return { url, close: closeAll };
 }
 
 async function serve(options: ServeOptions): Promise<void> {
-  const { close } = await startServer(options);
+  const { close } = await startServer(options, { onStopped: () => process.exit(1) });
   const stop = (): void => {
     // Everything committed is already durable; a close that hangs (a known case with a run
     // still executing after tail clients left) must not keep the process alive for ever.

@@ -10,8 +10,9 @@
 export { createServer, type RuntrailServer } from "./server-create.js";
 export type { AuthOptions, HttpOptions, LiveOptions, ServerOptions, WsOptions } from "./server-options.js";
 export type { StartableWorkflow } from "./server-context.js";
-export { createMemoryTokenStore, hashToken, type CreateTokenOptions, type TokenGrant, type TokenRecord, type TokenStore } from "./auth/token-store.js";
-export { createFileTokenStore } from "./auth/token-file-store.js";
+export { createMemoryTokenStore, hashToken, type CreateTokenOptions, type TokenGrant, type TokenRecord, type TokenStore, type TokenStoreWatcher } from "./auth/token-store.js";
+export { createFileTokenStore, type FileTokenStoreOptions } from "./auth/token-file-store.js";
+export { TokenFileError } from "./auth/token-file-parse.js";
 export { createStreamTokenSigner, type StreamGrant, type StreamTokenSigner } from "./auth/stream-token.js";
 export { pollingCommitSignal, writerCommitSignal, type LiveMode, type WriterSignalOptions } from "./live/commit-signals.js";
 export type { CommitListener, CommitNotice, CommitSignal, CommitSignalFactory } from "../store/index.js";

@@ -9,7 +9,7 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { EventBus } from "../bus/index.js";
 import type { RunHandle, RunOptions } from "../engine/index.js";
 import type { EventStore, StoreWriter } from "../store/index.js";
-import type { AuthConfig } from "./auth/principal.js";
+import type { AuthState } from "./auth/auth-state.js";
 import type { StreamHub } from "./live/stream-hub.js";
 import type { StreamLimits } from "./live/stream-limits.js";
 import type { StreamFeed } from "./live/stream-source.js";
@@ -26,10 +26,11 @@ export interface StartableWorkflow {
   start(input: unknown, options: RunOptions): RunHandle<unknown>;
 }
 
-/** The auth wing: what requests are checked against, and the stream tokens' longest life. */
-export interface AuthContext extends AuthConfig {
-  readonly maxStreamTokenTtlMs: number;
-}
+/**
+ * The auth wing: what requests are checked against (the tokens in force now, or open mode), the
+ * stream tokens' longest life, and the open streams it ends when their token is revoked.
+ */
+export type AuthContext = AuthState;
 
 /** The live wing: what stream sources read from, what wakes them, and how often they beat. */
 export interface LiveContext extends StreamFeed {

@@ -19,6 +19,7 @@ import type { App } from "./server-context.js";
 import { contextOf, type ServerOptions } from "./server-options.js";
 import { handleClientError, handleError, sendError, sendUnavailable } from "./http/error-responses.js";
 import { bodyDepthGuard, DEFAULT_MAX_BODY_DEPTH } from "./http/body-depth.js";
+import { registerRequestGuards } from "./http/request-guards.js";
 import { attachWebSocket } from "./ws/ws-handler.js";
 import { registerDashboard } from "./dashboard/index.js";
 import { asyncApiDocument } from "../asyncapi/index.js";
@@ -93,6 +94,7 @@ export async function createServer(options: ServerOptions): Promise<RuntrailServ
     return undefined;
   });
   app.addHook("preValidation", bodyDepthGuard(http.maxBodyDepth ?? DEFAULT_MAX_BODY_DEPTH));
+  registerRequestGuards(app, ctx);
   registerRunRoutes(app, ctx);
   registerControlRoutes(app, ctx);
   registerSseRoutes(app, ctx);
@@ -102,6 +104,31 @@ export async function createServer(options: ServerOptions): Promise<RuntrailServ
   app.get("/api/asyncapi.json", { schema: { hide: true } }, () => asyncApiDocument());
   if (options.dashboard !== false) await registerDashboard(app, options.dashboard);
   await app.ready();
+  let closed: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closed ??= (async () => {
+      ctx.auth.close();
+      for (const signal of signals) await signal.close();
+      for (const { handle } of ctx.handles.values()) handle.cancel("the server is closing");
+      // Live SSE responses never end by themselves; without this, app.close() waits for clients.
+      shutdown.abort();
+      await closeWs();
+      await app.close();
+    })();
+    return closed;
+  };
+  const onFatal = options.onFatal ?? ((error: Error) => console.error(`[runtrail] the server stopped: ${error.message}`));
+  try {
+    // A token file that does not parse stops the start here, naming the file and the position.
+    await ctx.auth.start({
+      notice,
+      // Refusing every request with an error would be a server in name only: it stops, and says why.
+      fatal: (error) => void close().then(() => onFatal(error)),
+    });
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
 
   const closeWs = attachWebSocket(app.server, ctx, app.log);
   const signals: CommitSignal[] = [];
@@ -110,7 +137,6 @@ export async function createServer(options: ServerOptions): Promise<RuntrailServ
   if (poll > 0) signals.push(pollingCommitSignal(hub, poll));
   for (const make of live.signals ?? []) signals.push(await make(hub));
 
-  let closed: Promise<void> | undefined;
   return {
     app,
     hub,
@@ -119,20 +145,11 @@ export async function createServer(options: ServerOptions): Promise<RuntrailServ
       if (ctx.auth.tokens === undefined) {
         if (!LOOPBACK.has(host)) throw new Error(`refusing to listen on ${host} without API tokens: configure tokens, or listen on 127.0.0.1`);
         notice(`no API tokens configured: listening on loopback (${host}) only; every request acts for account "${ctx.auth.defaultAccount}"`);
+        if (ctx.auth.tokenFile !== undefined) notice(`following the token file ${ctx.auth.tokenFile}: open mode ends when it appears`);
       }
       const address = await app.listen({ host, port: listenOptions.port ?? 0 });
       return address;
     },
-    close() {
-      closed ??= (async () => {
-        for (const signal of signals) await signal.close();
-        for (const { handle } of ctx.handles.values()) handle.cancel("the server is closing");
-        // Live SSE responses never end by themselves; without this, app.close() waits for clients.
-        shutdown.abort();
-        await closeWs();
-        await app.close();
-      })();
-      return closed;
-    },
+    close,
   };
 }

@@ -5,7 +5,9 @@
 import type { FastifyServerOptions } from "fastify";
 import type { EventBus } from "../bus/index.js";
 import type { CommitSignalFactory, EventStore, StoreWriter } from "../store/index.js";
+import { AuthState } from "./auth/auth-state.js";
 import { createStreamTokenSigner } from "./auth/stream-token.js";
+import type { FileTokenStoreOptions } from "./auth/token-file-store.js";
 import type { TokenStore } from "./auth/token-store.js";
 import type { DashboardOptions } from "./dashboard/index.js";
 import type { LiveMode } from "./live/commit-signals.js";
@@ -15,10 +17,25 @@ import { StreamLimits } from "./live/stream-limits.js";
 import { SharedReads } from "./live/stream-reads.js";
 import type { ServerContext, StartableWorkflow } from "./server-context.js";
 
-/** Who may ask, and for which account: API tokens and stream tokens. */
+/**
+ * Who may ask, and for which account: API tokens and stream tokens. A token that is revoked
+ * while the server runs ends the streams it opened (and those of the stream tokens it minted)
+ * with a `token_revoked` error.
+ */
 export interface AuthOptions {
-  /** API tokens. Absent: open mode (loopback only, every request is `defaultAccount`). */
+  /** API tokens. Absent (and no `tokenFile`): open mode (loopback only, every request is `defaultAccount`). */
   readonly tokens?: TokenStore;
+  /**
+   * A token file to follow, as `runtrail serve --tokens` does (ignored when `tokens` is given):
+   * while it does not exist the server is in open mode; once it appears, it is in token mode for
+   * good (said through `onNotice`). A file that does not parse keeps the server from starting,
+   * and stops a running one (`onFatal`).
+   */
+  readonly tokenFile?: string;
+  /** How `tokenFile` is followed (stat interval, `fs.watch`). */
+  readonly tokenFileOptions?: FileTokenStoreOptions;
+  /** How often a token store without `watch` is re-listed, to end the streams of revoked tokens. Default 1,000 ms. */
+  readonly recheckMs?: number;
   /** Account of open mode. Default `default`. */
   readonly defaultAccount?: string;
   /** Signs stream tokens (≥ 32 bytes); share it between servers behind one load balancer. Default: random. */
@@ -64,7 +81,10 @@ export interface LiveOptions {
 
 /** The HTTP server itself. */
 export interface HttpOptions {
-  /** Allowed CORS origins. Default: none (no CORS headers). */
+  /**
+   * Allowed CORS origins. Default: none (no CORS headers). In open mode, origins named here are
+   * served besides loopback ones (`true` serves none more).
+   */
   readonly cors?: { readonly origin: string | readonly string[] | true; readonly credentials?: boolean };
   /** Largest request body. Default 1 MiB. */
   readonly bodyLimit?: number;
@@ -123,11 +143,17 @@ export interface ServerOptions {
   readonly dashboard?: DashboardOptions | false;
   /** Where start-up notices go. Default `console.log`. */
   readonly onNotice?: (message: string) => void;
+  /**
+   * Called when the server stopped itself, after it closed: its token file no longer parses
+   * (`error` names the file and the position). Default: the message goes to `console.error`.
+   */
+  readonly onFatal?: (error: Error) => void;
 }
 
 /** The context the routes share, with every default applied. */
 export function contextOf(options: ServerOptions, shutdown: AbortSignal): ServerContext {
-  const { auth = {}, live = {}, ws = {} } = options;
+  const { auth = {}, live = {}, ws = {}, http = {} } = options;
+  const corsOrigin = http.cors?.origin;
   const hub = new StreamHub();
   return {
     store: options.store,
@@ -136,12 +162,17 @@ export function contextOf(options: ServerOptions, shutdown: AbortSignal): Server
     workflows: new Map((options.workflows ?? []).map((wf) => [wf.name, wf])),
     handles: new Map(),
     shutdown,
-    auth: {
+    auth: new AuthState({
       tokens: auth.tokens,
+      tokenFile: auth.tokenFile,
+      ...(auth.tokenFileOptions === undefined ? {} : { tokenFileOptions: auth.tokenFileOptions }),
       signer: createStreamTokenSigner(auth.streamTokenSecret),
       defaultAccount: auth.defaultAccount ?? "default",
       maxStreamTokenTtlMs: auth.maxStreamTokenTtlMs ?? 3_600_000,
-    },
+      recheckMs: auth.recheckMs ?? 1_000,
+      // Named origins were chosen; `true` (any origin) is no choice open mode can rest on.
+      trustedOrigins: corsOrigin === undefined || corsOrigin === true ? [] : typeof corsOrigin === "string" ? [corsOrigin] : corsOrigin,
+    }),
     live: {
       store: options.store,
       hub,

@@ -176,8 +176,8 @@ describe("real answers match the document", () => {
     expect(cancelled).toEqual({ runId, cancelled: true });
     const bound = await expectDocumented("post /api/stream-tokens", 201, `${h.url}/api/stream-tokens`, { token: h.tokens.acme, body: { runId: "r1" } });
     expect(bound).toEqual({ token: expect.any(String), expiresAt: expect.any(Number), runId: "r1" });
-    // Without a body, or with JSON null (the cancel body allows it): every field is optional.
-    await expectDocumented("post /api/stream-tokens", 201, `${h.url}/api/stream-tokens`, { token: h.tokens.acme });
+    // With an empty body (still as application/json, as every state-changing request), or with JSON null (the cancel body allows it): every field is optional.
+    await expectDocumented("post /api/stream-tokens", 201, `${h.url}/api/stream-tokens`, { token: h.tokens.acme, rawBody: "" });
     await expectDocumented("post /api/runs/{runId}/cancel", 409, `${h.url}/api/runs/r2/cancel`, { token: h.tokens.acme, rawBody: "null" });
   });
 
@@ -224,8 +224,8 @@ describe("real answers match the document", () => {
     await expectDocumented("get /api/runs/{runId}/stream", 403, `${h.url}/api/runs/r2/stream?token=${bound}`);
     await expectDocumented("get /api/stream", 403, `${h.url}/api/stream?token=${bound}`);
 
-    // Without a body: every field of the body is optional.
-    expect(await expectDocumented("post /api/runs/{runId}/cancel", 409, `${h.url}/api/runs/r2/cancel`, { token: acme })).toEqual({
+    // With an empty body (as application/json): every field of the body is optional.
+    expect(await expectDocumented("post /api/runs/{runId}/cancel", 409, `${h.url}/api/runs/r2/cancel`, { token: acme, rawBody: "" })).toEqual({
       error: "conflict",
       message: 'run "r2" is not executing in this server',
     });

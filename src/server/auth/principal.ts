@@ -14,6 +14,8 @@ export interface Principal {
   /** Set for a stream token bound to one run: only that run's stream. */
   readonly runId?: string;
   readonly via: "api-token" | "stream-token" | "open";
+  /** The API token it rests on (for a stream token, the one that minted it): its revocation ends what it opened. */
+  readonly tokenId?: string;
 }
 
 /** What a route needs. */
@@ -60,13 +62,19 @@ export async function authenticate(config: AuthConfig, headers: IncomingHttpHead
     const grant = await config.tokens.verify(token);
     if (grant === undefined) throw new AuthError(401, "unauthorized", "invalid API token");
     if (access === "write" && grant.readOnly) throw new AuthError(403, "forbidden", "this token is read-only");
-    return { accountId: grant.accountId, readOnly: grant.readOnly, via: "api-token" };
+    return { accountId: grant.accountId, readOnly: grant.readOnly, via: "api-token", tokenId: grant.tokenId };
   }
   if (queryToken !== undefined) {
     if (access !== "stream") throw new AuthError(401, "unauthorized", "a stream token is accepted on stream routes only; send `Authorization: Bearer <api token>`");
     const grant = config.signer.verify(queryToken);
     if (grant === undefined) throw new AuthError(401, "unauthorized", "invalid or expired stream token");
-    return { accountId: grant.accountId, readOnly: true, via: "stream-token", ...(grant.runId === undefined ? {} : { runId: grant.runId }) };
+    // A stream token lives no longer than the API token that minted it.
+    if (grant.tokenId === undefined) throw new AuthError(401, "unauthorized", "this stream token was minted without an API token (in open mode); mint a new one with `POST /api/stream-tokens`");
+    const mintedBy = grant.tokenId;
+    if (!(await config.tokens.list()).some((record) => record.id === mintedBy)) {
+      throw new AuthError(401, "unauthorized", `the API token ${mintedBy} that minted this stream token has been revoked`);
+    }
+    return { accountId: grant.accountId, readOnly: true, via: "stream-token", tokenId: mintedBy, ...(grant.runId === undefined ? {} : { runId: grant.runId }) };
   }
   throw new AuthError(401, "unauthorized", "missing credentials: send `Authorization: Bearer <api token>`");
 }

@@ -2,7 +2,8 @@
  * Stream tokens: browsers' EventSource cannot send an `Authorization` header, so a client trades
  * its API token for a short-lived token it may put in a URL. The token is self-contained and
  * HMAC-SHA256 signed with the server's secret: `<base64url payload>.<base64url mac>`, bound to an
- * account, optionally to one run, and to an expiry.
+ * account, optionally to one run, to an expiry, and to the API token that minted it (so revoking
+ * that token refuses it too).
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 
@@ -13,6 +14,8 @@ export interface StreamGrant {
   readonly runId?: string;
   /** Epoch ms. */
   readonly expiresAt: number;
+  /** The id of the API token that minted it; absent when minted in open mode. */
+  readonly tokenId?: string;
 }
 
 /**
@@ -36,7 +39,7 @@ export function createStreamTokenSigner(secret: Uint8Array = randomBytes(32)): S
   const mac = (payload: string): Buffer => createHmac("sha256", key).update(payload).digest();
   return {
     sign(grant) {
-      const body = { a: grant.accountId, e: grant.expiresAt, ...(grant.runId === undefined ? {} : { r: grant.runId }) };
+      const body = { a: grant.accountId, e: grant.expiresAt, ...(grant.runId === undefined ? {} : { r: grant.runId }), ...(grant.tokenId === undefined ? {} : { t: grant.tokenId }) };
       const payload = Buffer.from(JSON.stringify(body)).toString("base64url");
       return `${payload}.${mac(payload).toString("base64url")}`;
     },
@@ -54,10 +57,10 @@ export function createStreamTokenSigner(secret: Uint8Array = randomBytes(32)): S
       } catch {
         return undefined;
       }
-      const { a, e, r } = body as { a?: unknown; e?: unknown; r?: unknown };
-      if (typeof a !== "string" || typeof e !== "number" || (r !== undefined && typeof r !== "string")) return undefined;
+      const { a, e, r, t } = body as { a?: unknown; e?: unknown; r?: unknown; t?: unknown };
+      if (typeof a !== "string" || typeof e !== "number" || (r !== undefined && typeof r !== "string") || (t !== undefined && typeof t !== "string")) return undefined;
       if (e <= now) return undefined;
-      return { accountId: a, expiresAt: e, ...(r === undefined ? {} : { runId: r }) };
+      return { accountId: a, expiresAt: e, ...(r === undefined ? {} : { runId: r }), ...(t === undefined ? {} : { tokenId: t }) };
     },
   };
 }

@@ -40,6 +40,20 @@ export interface TokenStore {
   list(): Promise<readonly TokenRecord[]>;
   /** Deletes a token by id; false when there was none. */
   revoke(id: string): Promise<boolean>;
+  /**
+   * Tells `watcher` when the tokens may have changed (a token created or revoked, here or by
+   * another process), so a server can end the streams of a revoked token; returns what stops it.
+   * A store without it is re-listed by the server every `auth.recheckMs`.
+   */
+  watch?(watcher: TokenStoreWatcher): () => void;
+}
+
+/** What {@link TokenStore.watch} tells. */
+export interface TokenStoreWatcher {
+  /** The tokens may have changed: re-check what was opened with them. */
+  changed(): void;
+  /** The store can no longer be read (a token file that does not parse): the server stops. */
+  failed(error: Error): void;
 }
 
 /** Options of {@link TokenStore.create}. */
@@ -94,14 +108,27 @@ export function checkToken(token: string, find: (id: string) => TokenRecord | un
  */
 export function createMemoryTokenStore(initial: readonly TokenRecord[] = []): TokenStore {
   const records = new Map(initial.map((record) => [record.id, record]));
+  const watchers = new Set<TokenStoreWatcher>();
+  const changed = (): void => {
+    for (const watcher of watchers) watcher.changed();
+  };
   return {
     create(options) {
       const minted = mintToken(options);
       records.set(minted.record.id, minted.record);
+      changed();
       return Promise.resolve(minted);
     },
     verify: (token) => Promise.resolve(checkToken(token, (id) => records.get(id))),
     list: () => Promise.resolve([...records.values()]),
-    revoke: (id) => Promise.resolve(records.delete(id)),
+    revoke(id) {
+      const deleted = records.delete(id);
+      if (deleted) changed();
+      return Promise.resolve(deleted);
+    },
+    watch(watcher) {
+      watchers.add(watcher);
+      return () => watchers.delete(watcher);
+    },
   };
 }

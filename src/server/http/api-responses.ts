@@ -171,7 +171,7 @@ const ERROR_MEANINGS = {
   409: "Conflict.",
   413: "The body is larger than the server's `bodyLimit`.",
   414: "The URL is longer than the server's `maxUrlLength`.",
-  415: "The body is not `application/json`.",
+  415: "The request is not sent as `Content-Type: application/json` (every state-changing request must be, even with an empty body).",
   429: "Too many open streams: `message` names the cap (per token or per server); `field` the credential counted.",
   500: "Internal error.",
 } as const;

@@ -15,7 +15,8 @@ import type { App, ServerContext } from "../server-context.js";
 const FIRST_EVENT_TIMEOUT_MS = 10_000;
 
 /**
- * Every field of these bodies is optional, so a POST without a body (`curl -X POST …/cancel`), or
+ * Every field of these bodies is optional, so a POST with an empty body (`curl -X POST -H
+ * 'content-type: application/json' …/cancel`; the type is required, see request-guards.ts), or
  * with JSON `null`, means "no options": validate it as `{}` rather than refuse it as "body must be
  * object".
  */
@@ -142,7 +143,7 @@ export function registerControlRoutes(app: App, ctx: ServerContext): void {
       const { runId, ttlSeconds = 300 } = request.body ?? {};
       if (runId !== undefined && !(await runExists(ctx, who.accountId, runId))) return runNotFound(reply, runId);
       const expiresAt = Date.now() + Math.min(ttlSeconds * 1_000, ctx.auth.maxStreamTokenTtlMs);
-      const token = ctx.auth.signer.sign({ accountId: who.accountId, expiresAt, ...(runId === undefined ? {} : { runId }) });
+      const token = ctx.auth.signer.sign({ accountId: who.accountId, expiresAt, ...(runId === undefined ? {} : { runId }), ...(who.tokenId === undefined ? {} : { tokenId: who.tokenId }) });
       return reply.code(201).send({ token, expiresAt, ...(runId === undefined ? {} : { runId }) });
     },
   );

@@ -13,7 +13,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import type { OutgoingHttpHeaders } from "node:http";
 import { apiResponses, EventStream } from "../http/api-responses.js";
 import { AccountStreamQuery, RunParams, RunStreamQuery } from "../http/api-schemas.js";
-import { checkRunScope, AuthError } from "../auth/principal.js";
+import { checkRunScope, AuthError, type Principal } from "../auth/principal.js";
 import { principalOf, runExists, runNotFound } from "../http/route-guards.js";
 import { badTypePattern, sendError } from "../http/error-responses.js";
 import type { App, ServerContext } from "../server-context.js";
@@ -51,7 +51,7 @@ function takeSlot(ctx: ServerContext, request: FastifyRequest, reply: FastifyRep
   return undefined;
 }
 
-async function serve(ctx: ServerContext, reply: FastifyReply, source: StreamSource, after: number, slot: StreamSlot): Promise<void> {
+async function serve(ctx: ServerContext, reply: FastifyReply, who: Principal, source: StreamSource, after: number, slot: StreamSlot): Promise<void> {
   reply.hijack();
   const raw = reply.raw;
   raw.once("close", () => slot.release());
@@ -84,6 +84,11 @@ async function serve(ctx: ServerContext, reply: FastifyReply, source: StreamSour
   };
   // When the socket was first seen not drained while the stream was idle (heartbeats only).
   let stalledSince: number | undefined;
+  // Its token revoked, the stream says so and ends; the client's reconnect is then refused.
+  const forget = ctx.auth.watchStream(who, (message) => {
+    if (!signal.aborted) raw.write(`event: error\ndata: ${JSON.stringify({ error: "token_revoked", message })}\n\n`);
+    stop();
+  });
   const sink: StreamSink = {
     send(items) {
       let chunk = "";
@@ -113,6 +118,7 @@ async function serve(ctx: ServerContext, reply: FastifyReply, source: StreamSour
     reply.log.error({ err: error }, "stream failed");
     if (!signal.aborted) raw.write(`event: error\ndata: ${JSON.stringify({ error: "internal", message: "the stream failed; reconnect to resume" })}\n\n`);
   } finally {
+    forget();
     ctx.shutdown.removeEventListener("abort", stop);
     raw.end();
   }
@@ -154,7 +160,7 @@ export function registerSseRoutes(app: App, ctx: ServerContext): void {
       if (!(await runExists(ctx, who.accountId, runId))) return runNotFound(reply, runId);
       const slot = takeSlot(ctx, request, reply, request.query.token);
       if (slot === undefined) return reply;
-      await serve(ctx, reply, runSource(ctx.live, who.accountId, runId), after, slot);
+      await serve(ctx, reply, who, runSource(ctx.live, who.accountId, runId), after, slot);
       return reply;
     },
   );
@@ -188,7 +194,7 @@ export function registerSseRoutes(app: App, ctx: ServerContext): void {
       };
       const slot = takeSlot(ctx, request, reply, q.token);
       if (slot === undefined) return reply;
-      await serve(ctx, reply, accountSource(ctx.live, who.accountId, filter), after, slot);
+      await serve(ctx, reply, who, accountSource(ctx.live, who.accountId, filter), after, slot);
       return reply;
     },
   );

@@ -20,6 +20,7 @@ import type { Duplex } from "node:stream";
 import { WebSocketServer, type RawData, type ServerOptions, type WebSocket } from "ws";
 import { authenticate, AuthError, type Principal } from "../auth/principal.js";
 import { runExists } from "../http/route-guards.js";
+import { loopbackRefusal } from "../http/request-guards.js";
 import type { ServerContext } from "../server-context.js";
 import { waitForDrain } from "../live/stream-drain.js";
 import { cursorAheadMessage, pumpStream, type StreamSink } from "../live/stream-pump.js";
@@ -29,6 +30,10 @@ import { wirePage } from "./ws-frames.js";
 import { parseClientMessage, type ServerMessage, type SubscribeMessage, type WsErrorCode } from "./ws-protocol.js";
 
 const SLOW_CLOSE_CODE = 4008;
+const REVOKED_CLOSE_CODE = 1008;
+/** A revoked client that does not answer the close handshake is cut after this long. */
+const TERMINATE_AFTER_MS = 5_000;
+
 interface Subscription {
   readonly controller: AbortController;
   /** The last position handed to `ws.send`. */
@@ -60,6 +65,8 @@ export function attachWebSocket(
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const url = new URL(request.url ?? "/", "http://localhost");
     if (url.pathname !== "/api/ws") return refuse(socket, 404, "Not Found", { error: "not_found", message: "no WebSocket endpoint here; use /api/ws" });
+    const foreign = ctx.auth.tokens === undefined ? loopbackRefusal(request.headers, ctx.auth.trustedOrigins) : undefined;
+    if (foreign !== undefined) return refuse(socket, foreign.status, "Forbidden", foreign.body);
     const token = url.searchParams.get("token") ?? undefined;
     authenticate(ctx.auth, request.headers, token, "stream").then(
       (principal) => {
@@ -209,7 +216,18 @@ function connection(ws: WebSocket, socket: Duplex, principal: Principal, ctx: Se
         error("internal", "the request failed");
       });
   });
+  // Its token revoked, the client is told (`token_revoked`) and closed (1008, policy violation).
+  const forget = ctx.auth.watchStream(principal, (message) => {
+    if (closing) return;
+    error("token_revoked", message);
+    closing = true;
+    for (const state of subs.values()) state.controller.abort();
+    subs.clear();
+    ws.close(REVOKED_CLOSE_CODE, "token_revoked");
+    setTimeout(() => ws.terminate(), TERMINATE_AFTER_MS).unref();
+  });
   ws.on("close", () => {
+    forget();
     closing = true;
     for (const state of subs.values()) state.controller.abort();
     subs.clear();

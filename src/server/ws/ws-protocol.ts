@@ -53,6 +53,7 @@ export type WsErrorCode =
   | "too_many_subscriptions"
   | "slow_consumer"
   | "cursor_ahead"
+  | "token_revoked"
   | "internal";
 
 /** Messages the server sends. */
