@@ -29,7 +29,28 @@ export interface RuntrailServer {
   readonly hub: StreamHub;
   /** Starts listening; returns the base URL. Refuses a non-loopback host in open mode. */
   listen(options?: { readonly host?: string; readonly port?: number }): Promise<string>;
+  /**
+   * The first half of a graceful shutdown: from now on `POST /api/workflows/:name/runs` answers
+   * 503 `draining` (reads and streams go on); waits up to `graceMs` for the runs this server
+   * executes to end, then cancels the rest with `reason` (stored in their `run.cancelled`) and
+   * waits for those to end. Then `close()`.
+   */
+  drain(options: DrainOptions): Promise<DrainResult>;
   close(): Promise<void>;
+}
+
+/** Options of {@link RuntrailServer.drain}. */
+export interface DrainOptions {
+  /** How long executing runs may go on before they are cancelled. */
+  readonly graceMs: number;
+  /** The cancelled runs' reason. Default: says the server shut down and how long it waited. */
+  readonly reason?: string;
+}
+
+/** What {@link RuntrailServer.drain} did: runs that ended by themselves within the grace, and the ones it cancelled. */
+export interface DrainResult {
+  readonly finished: number;
+  readonly cancelled: readonly string[];
 }
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
@@ -112,6 +133,20 @@ export async function createServer(options: ServerOptions): Promise<RuntrailServ
       }
       const address = await app.listen({ host, port: listenOptions.port ?? 0 });
       return address;
+    },
+    async drain({ graceMs, reason }) {
+      ctx.lifecycle.draining = true;
+      const ended = (): Promise<unknown> => Promise.all([...ctx.handles.values()].map(({ handle }) => handle.result.catch(() => undefined)));
+      const before = ctx.handles.size;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([ended(), new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, graceMs))))]);
+      clearTimeout(timer);
+      const left = [...ctx.handles.values()];
+      const why = reason ?? `the server shut down; the run had not ended within the ${graceMs / 1000} s grace`;
+      for (const { handle } of left) handle.cancel(why);
+      // A cancelled run ends at once (its running steps are abandoned, run.cancelled is emitted).
+      await ended();
+      return { finished: before - left.length, cancelled: left.map(({ handle }) => handle.runId) };
     },
     close() {
       closed ??= (async () => {

@@ -115,6 +115,7 @@ export function contextOf(options: ServerOptions, shutdown: AbortSignal): Server
     workflows: new Map((options.workflows ?? []).map((wf) => [wf.name, wf])),
     handles: new Map(),
     shutdown,
+    lifecycle: { draining: false },
     auth: {
       tokens: auth.tokens,
       signer: createStreamTokenSigner(auth.streamTokenSecret),

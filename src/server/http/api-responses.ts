@@ -173,6 +173,7 @@ const ERROR_MEANINGS = {
   414: "The URL is longer than the server's `maxUrlLength`.",
   415: "The body is not `application/json`.",
   500: "Internal error.",
+  503: "Unavailable.",
 } as const;
 type ErrorStatus = keyof typeof ERROR_MEANINGS;
 
