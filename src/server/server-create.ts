@@ -19,6 +19,7 @@ import type { App } from "./server-context.js";
 import { contextOf, type ServerOptions } from "./server-options.js";
 import { handleError, sendError } from "./http/error-responses.js";
 import { attachWebSocket } from "./ws/ws-handler.js";
+import { trackConnections } from "./server-connections.js";
 import { registerDashboard } from "./dashboard/index.js";
 import { asyncApiDocument } from "../asyncapi/index.js";
 
@@ -114,6 +115,7 @@ export async function createServer(options: ServerOptions): Promise<RuntrailServ
   if (options.dashboard !== false) await registerDashboard(app, options.dashboard);
   await app.ready();
 
+  const connections = trackConnections(app.server);
   const closeWs = attachWebSocket(app.server, ctx, app.log);
   const signals: CommitSignal[] = [];
   if (options.bus !== undefined && options.writer !== undefined) signals.push(writerCommitSignal(options.writer, hub, { bus: options.bus, tail: ctx.live.tail, live: live.mode ?? "accepted" }));
@@ -155,7 +157,9 @@ export async function createServer(options: ServerOptions): Promise<RuntrailServ
         // Live SSE responses never end by themselves; without this, app.close() waits for clients.
         shutdown.abort();
         await closeWs();
-        await app.close();
+        const stopped = app.close();
+        connections.closeIdle();
+        await stopped;
       })();
       return closed;
     },
