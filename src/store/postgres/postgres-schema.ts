@@ -109,8 +109,10 @@ export const POSTGRES_SCHEMA_VERSION = MIGRATIONS.length;
 export async function migratePostgres(client: PgQueryable, schema: string, target = MIGRATIONS.length): Promise<void> {
   await client.query("BEGIN");
   try {
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+    // The lock first: two processes starting at once on a new schema would otherwise race in
+    // CREATE SCHEMA IF NOT EXISTS, and one fail on pg_namespace's unique index.
     await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`runtrail-migrate:${schema}`]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
     await client.query(`CREATE TABLE IF NOT EXISTS runtrail_schema_version (
       version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
     const { rows } = await client.query<{ version: number | null }>("SELECT MAX(version) AS version FROM runtrail_schema_version");
