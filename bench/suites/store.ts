@@ -14,6 +14,12 @@
  *   beforehand, a COPY (and commit) per 5,000 rows, as the writer commits by default; COPYs of
  *   1,000 and 10,000 rows are shown beside it.
  * The writer runs with its defaults, and with batches of 1,000 beside it.
+ *
+ * Catch-up, on each store: an account's stream read from cursor 0 in pages of 500 (what a resumed
+ * account stream does) against the same events read run by run (`readRun`), the account's events
+ * being the newest twentieth of the table, after another account's. Target: the account stream at
+ * least 50% of the run streams' rate. `RUNTRAIL_BENCH_CATCHUP` sets the account's event count
+ * (default 100,000; a small one checks the rows run), `RUNTRAIL_BENCH_ONLY=catchup` runs only these.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -296,8 +302,87 @@ async function pagedRead(): Promise<BenchRow> {
   };
 }
 
+const CATCHUP = Number(process.env.RUNTRAIL_BENCH_CATCHUP ?? 100_000);
+const CATCHUP_RUNS = 20;
+
+/** Writes another account's 19 × CATCHUP events, then the account's CATCHUP in CATCHUP_RUNS interleaved runs. */
+async function fillCatchUp(store: EventStore): Promise<void> {
+  const bus = createBus();
+  const writer = createStoreWriter(bus, store);
+  const emit = async (input: EventInput): Promise<void> => {
+    const pressure = bus.emit(input);
+    if (pressure !== undefined) await pressure;
+  };
+  for (let i = 0; i < CATCHUP * 19; i++) await emit({ type: "step.completed", runId: `other-${i % 200}`, accountId: "other", workflow, stepId: "s", durationMs: 1, output: payload });
+  for (let i = 0; i < CATCHUP; i++) await emit({ type: "step.completed", runId: `acme-${i % CATCHUP_RUNS}`, accountId: "acme", workflow, stepId: "s", durationMs: 1, output: payload });
+  await writer.close();
+}
+
+/** Events/s reading the account's events run by run, and as one account stream by cursor. */
+async function catchUpRates(store: EventStore): Promise<{ run: number; account: number }> {
+  const runs: number[] = [];
+  const accounts: number[] = [];
+  for (let s = 0; s < 3; s++) {
+    let start = process.hrtime.bigint();
+    let read = 0;
+    for (let r = 0; r < CATCHUP_RUNS; r++) {
+      for (let after = 0; ; ) {
+        const page = await store.readRun("acme", `acme-${r}`, { after, limit: 500 });
+        read += page.items.length;
+        if (page.next === undefined) break;
+        after = page.next;
+      }
+    }
+    if (read !== CATCHUP) throw new Error(`run streams read ${read} of ${CATCHUP}`);
+    runs.push(read / (Number(process.hrtime.bigint() - start) / 1e9));
+    start = process.hrtime.bigint();
+    read = 0;
+    for (let afterCursor = 0; ; ) {
+      const page = await store.findEvents("acme", { afterCursor, limit: 500 });
+      read += page.items.length;
+      if (page.next === undefined) break;
+      afterCursor = page.next;
+    }
+    if (read !== CATCHUP) throw new Error(`the account stream read ${read} of ${CATCHUP}`);
+    accounts.push(read / (Number(process.hrtime.bigint() - start) / 1e9));
+  }
+  return { run: median(runs), account: median(accounts) };
+}
+
+async function catchUp(): Promise<BenchRow[]> {
+  const row = (name: string, rates: { run: number; account: number }): BenchRow => ({
+    case: `${name}, account-stream catch-up (${CATCHUP.toLocaleString("en")} events, the newest twentieth of the table)`,
+    metric: "events/s",
+    unit: "events/s",
+    runtrail: rates.account,
+    peers: { "run streams, same events": rates.run },
+    higherIsBetter: true,
+    note: `pages of 500 by cursor vs readRun pages of 500 over ${CATCHUP_RUNS} runs; median of 3; account stream at ${Math.round((rates.account / rates.run) * 100)}% of the run streams (target ≥ 50%)`,
+  });
+  const db = tempDb();
+  const sqlite = await openSqliteStore({ path: db.path });
+  await fillCatchUp(sqlite);
+  const result = [row("sqlite", await catchUpRates(sqlite))];
+  await sqlite.close();
+  db.done();
+  const schema = `rt_bench_catchup_${process.pid}`;
+  const postgres = await openPostgresStore({ connectionString: PG_URL, schema });
+  try {
+    await fillCatchUp(postgres);
+    result.push(row("postgres", await catchUpRates(postgres)));
+  } finally {
+    await postgres.close();
+    const admin = new pg.Client({ connectionString: PG_URL });
+    await admin.connect();
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await admin.end();
+  }
+  return result;
+}
+
 export default async function (): Promise<BenchRow[]> {
-  const result: BenchRow[] = [];
+  if (process.env.RUNTRAIL_BENCH_ONLY === "catchup") return catchUp();
+  const result: BenchRow[] = [...(await catchUp())];
   for (const mix of MIXES) {
     const rows = stampedRows(mix);
     result.push(await sqliteRows(mix, rows));

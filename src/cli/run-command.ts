@@ -44,7 +44,7 @@ export function runCommand(): Command {
 
 async function run(file: string, flags: RunFlags): Promise<void> {
   // Loaded here, not at the top: `--help` and a bad flag answer without loading the engine.
-  const [{ createBus }, { createControl }, { createStoreWriter }, { loadWorkflowFile, pickWorkflow }] = await Promise.all([
+  const [{ createBus }, { createControl }, { createStoreWriter, createRunLease }, { loadWorkflowFile, pickWorkflow }] = await Promise.all([
     import("../bus/index.js"),
     import("../control/index.js"),
     import("../store/index.js"),
@@ -58,7 +58,13 @@ async function run(file: string, flags: RunFlags): Promise<void> {
   const mode = resolveMode(flags.progress, { json: flags.json === true, isTTY: out.isTTY, env: process.env });
   const display = createDisplay(mode, { out, colors: colorsOn(process.env) });
   const bus = createBus();
-  const writer = createStoreWriter(bus, store);
+  // A run lease, as every process that executes runs holds: if this process is killed, the next
+  // one on the store (a serve, another run) ends the run as RunAbandoned instead of leaving it running.
+  const lease = await createRunLease(store, { onError: (error) => process.stderr.write(`[runtrail] run lease: ${error.message}\n`) }).catch(async (error: unknown) => {
+    await store.close();
+    throw error;
+  });
+  const writer = createStoreWriter(bus, store, { lease });
   bus.onEvent((event) => display.event(event));
   writer.onCommit((batch) => {
     for (const { body } of batch.events) display.stored(body);
@@ -76,6 +82,7 @@ async function run(file: string, flags: RunFlags): Promise<void> {
   } finally {
     process.off("SIGINT", onSigint);
     display.close();
+    await lease.close();
     await store.close();
   }
   const state = handle.state();

@@ -2,13 +2,20 @@
  * `runtrail serve`: the API and live streams over a store that other processes write, and with
  * `--workflows DIR` the workflows `POST /api/workflows/:name/runs` starts (run in this process,
  * through its own store writer). Streams re-read the store every `--poll` ms (and on PostgreSQL
- * NOTIFY, when the writers send it). SIGINT or SIGTERM closes the server and the store, then
- * exits 0. The token file is followed while the server runs: a token created or revoked there
+ * NOTIFY, when the writers send it).
+ *
+ * The process holds a run lease in the store (`store/lease`): the runs it executes are tied to it,
+ * and on start and every third of `--lease-ttl` it ends the runs of leases that expired (processes
+ * that died) with a stored `run.failed` (`RunAbandoned`). SIGINT or SIGTERM drains: new runs are
+ * refused (503 `draining`), executing runs get `--grace` seconds to end and are then cancelled
+ * with a stored reason; then the server, the writer, the lease and the store close and the
+ * process exits 0. A second signal exits at once (what is committed is stored; the lease expires).
+ * The token file is followed while the server runs: a token created or revoked there
  * takes effect at once (revoked tokens' streams end), the file appearing ends open mode, and a
  * file that no longer parses stops the server (exit 1, naming the file and the position).
  */
 import { Command, Option } from "commander";
-import { integerIn } from "./cli-input.js";
+import { integerIn, positiveNumber } from "./cli-input.js";
 import { connectNats, natsOptions, type NatsFlags } from "./nats-flags.js";
 import { openStore, storeOptions, type StoreFlags } from "./store-open.js";
 import { DEFAULT_TOKEN_FILE } from "./token-command.js";
@@ -25,6 +32,22 @@ interface ServeOptions extends StoreFlags, Partial<Omit<NatsFlags, "nats">> {
   readonly nats?: string | true;
   /** Fastify's log level (JSON lines on stdout); `silent` for none. Default `warn`. */
   readonly logLevel?: LogLevel;
+  /** Seconds executing runs get to end after SIGTERM before they are cancelled. Default {@link DEFAULT_GRACE_S}. */
+  readonly grace?: number;
+  /** Seconds the run lease lives without renewal. Default {@link DEFAULT_LEASE_TTL_S}. */
+  readonly leaseTtl?: number;
+}
+
+/** `--grace`: how long a SIGTERM waits for executing runs before it cancels them. */
+export const DEFAULT_GRACE_S = 30;
+/** `--lease-ttl`: how long a dead process's runs may stay `running` (plus a third of it, the sweep interval). */
+export const DEFAULT_LEASE_TTL_S = 30;
+
+/** A started server: its URL, and how it stops. */
+export interface StartedServer {
+  readonly url: string;
+  /** Drains (refuses new runs, waits up to `graceMs` for executing ones, cancels the rest), then closes everything. */
+  close(options?: { readonly graceMs?: number }): Promise<void>;
 }
 
 /** The levels of Fastify's logger (pino), most severe first. */
@@ -44,7 +67,9 @@ export function serveCommand(): Command {
     .option("--tokens <path>", "token file, followed while serving (absent file: open mode, loopback only, until it appears)", DEFAULT_TOKEN_FILE)
     .option("--poll <ms>", "re-read interval of live streams (0: off, PostgreSQL NOTIFY only)", integerIn(0, 3_600_000, "the poll interval"), 500)
     .option("--workflows <dir>", "register the workflows of this folder's files, so the API can start them")
-    .addOption(new Option("--log-level <level>", "the server's log (JSON lines on stdout): requests at info, failures at error").choices(LOG_LEVELS).default("warn")), "optional")
+    .addOption(new Option("--log-level <level>", "the server's log (JSON lines on stdout): requests at info, failures at error").choices(LOG_LEVELS).default("warn"))
+    .option("--grace <seconds>", "on SIGTERM/SIGINT, how long executing runs may go on before they are cancelled", integerIn(0, 86_400, "the grace"), DEFAULT_GRACE_S)
+    .option("--lease-ttl <seconds>", "run lease lifetime: how long runs of a process that died stay running before they are ended as abandoned", positiveNumber("the lease ttl"), DEFAULT_LEASE_TTL_S), "optional")
     .addHelpText(
       "after",
       "\n--account is the account of open mode (no token file); with tokens, each token names its account.\n\nExamples:\n  $ runtrail serve\n  $ runtrail serve --workflows ./examples --port 0 --log-level info\n  $ runtrail serve --postgres postgres://localhost/runtrail --host 0.0.0.0 --tokens ./tokens.json\n  $ runtrail serve --postgres postgres://localhost/runtrail --nats   # runs that NATS workers publish and collectors store",
@@ -67,19 +92,35 @@ export async function startServer(
     /** The server stopped itself (a token file that no longer parses), and the store is closed. */
     readonly onStopped?: (error: Error) => void;
   } = {},
-): Promise<{ readonly url: string; close(): Promise<void> }> {
+): Promise<StartedServer> {
   const print = extra.print ?? ((line: string) => console.log(line));
   const found = extra.found ?? (options.workflows === undefined ? [] : await (await import("./workflow-dir.js")).loadWorkflowDir(options.workflows, print));
   const { createServer, postgresCommitSignal } = await import("../server/index.js");
   const { createBus } = await import("../bus/index.js");
-  const { createStoreWriter } = await import("../store/index.js");
+  const { createStoreWriter, createRunLease } = await import("../store/index.js");
   const { postgres } = options;
   const store = await openStore(options);
+  // Taken even with nothing to execute: every server sweeps the runs of processes that died.
+  const lease = await createRunLease(store, {
+    ttlMs: (options.leaseTtl ?? DEFAULT_LEASE_TTL_S) * 1_000,
+    onError: (error) => print(`[runtrail] run lease: ${error.message}`),
+    onAbandoned: (run) => print(`[runtrail] run ${run.runId} (${run.workflow.name}, account ${run.accountId}) had lost its process; ended as failed (RunAbandoned) after seq ${run.lastSeq}`),
+  }).catch(async (error: unknown) => {
+    await store.close();
+    throw error;
+  });
   const { DEFAULT_NATS } = await import("./nats-flags.js");
-  const nats = options.nats === undefined ? undefined : await connectNats(options.nats === true ? DEFAULT_NATS : options.nats);
+  const nats =
+    options.nats === undefined
+      ? undefined
+      : await connectNats(options.nats === true ? DEFAULT_NATS : options.nats).catch(async (error: unknown) => {
+          await lease.close();
+          await store.close();
+          throw error;
+        });
   const { natsCommitSignal } = nats === undefined ? { natsCommitSignal: undefined } : await import("../bridges/nats/index.js");
   const bus = found.length === 0 ? undefined : createBus();
-  const writer = bus === undefined ? undefined : createStoreWriter(bus, store);
+  const writer = bus === undefined ? undefined : createStoreWriter(bus, store, { lease });
   let server: Awaited<ReturnType<typeof createServer>> | undefined;
   let url: string;
   let closeAll = (): Promise<void> => Promise.resolve();
@@ -110,6 +151,7 @@ export async function startServer(
     // A refused bind (no tokens, port taken) must not leave the database open behind the error.
     await server?.close();
     await writer?.close();
+    await lease.close();
     await store.close();
     await nats?.close();
     throw error;
@@ -123,27 +165,37 @@ export async function startServer(
   for (const { workflow, file } of found) print(`[runtrail] workflow ${workflow.name} (${file}): POST ${url}/api/workflows/${encodeURIComponent(workflow.name)}/runs`);
   const running = server;
   let closing: Promise<void> | undefined;
-  closeAll = () => {
-    // server.close() ends open streams (their clients resume elsewhere from their cursor).
-    closing ??= running
-      .close()
-      .then(() => writer?.close())
-      .then(() => store.close())
-      .then(() => nats?.close());
+  const close = ({ graceMs = (options.grace ?? DEFAULT_GRACE_S) * 1_000 }: { readonly graceMs?: number } = {}): Promise<void> => {
+    closing ??= (async () => {
+      if (writer !== undefined) {
+        print(`[runtrail] draining: new runs are refused (503); executing runs have ${graceMs / 1_000} s to end`);
+        const { finished, cancelled } = await running.drain({ graceMs });
+        print(`[runtrail] drained: ${finished} run(s) ended, ${cancelled.length} cancelled${cancelled.length === 0 ? "" : ` (${cancelled.join(", ")})`}`);
+      }
+      // server.close() ends open streams (their clients resume elsewhere from their cursor).
+      await running.close();
+      await writer?.close();
+      // After the writer: every run it tied to the lease has its terminal event stored.
+      await lease.close();
+      await store.close();
+      await nats?.close();
+    })();
     return closing;
   };
-  return { url, close: closeAll };
+  // A server that stopped itself (a token file that no longer parses) closes at once, with no grace.
+  closeAll = () => close({ graceMs: 0 });
+  return { url, close };
 }
 
 async function serve(options: ServeOptions): Promise<void> {
   const { close } = await startServer(options, { onStopped: () => process.exit(1) });
-  const stop = (): void => {
-    // Everything committed is already durable; a close that hangs (a known case with a run
-    // still executing after tail clients left) must not keep the process alive for ever.
-    setTimeout(() => {
-      console.error("[runtrail] shutdown did not finish within 10 s; exiting (committed events are stored)");
-      process.exit(0);
-    }, 10_000).unref();
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      console.error(`[runtrail] ${signal} again: exiting now (committed events are stored; runs still executing will be ended as abandoned once the lease expires)`);
+      process.exit(1);
+    }
+    stopping = true;
     close().then(
       () => process.exit(0),
       (error: unknown) => {
@@ -152,6 +204,6 @@ async function serve(options: ServeOptions): Promise<void> {
       },
     );
   };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
 }

@@ -7,7 +7,7 @@
  * sources, pump, SSE routes, this process's commit signals), `ws/` (the WebSocket endpoint) and
  * `dashboard/` (the web app's static files at `/`, when built; needs `@fastify/static`).
  */
-export { createServer, type RuntrailServer } from "./server-create.js";
+export { createServer, type DrainOptions, type DrainResult, type RuntrailServer } from "./server-create.js";
 export type { AuthOptions, HttpOptions, LiveOptions, ServerOptions, WsOptions } from "./server-options.js";
 export type { StartableWorkflow } from "./server-context.js";
 export { createMemoryTokenStore, hashToken, type CreateTokenOptions, type TokenGrant, type TokenRecord, type TokenStore, type TokenStoreWatcher } from "./auth/token-store.js";

@@ -61,6 +61,8 @@ export interface ServerContext {
   readonly handles: Map<string, { readonly accountId: string; readonly handle: RunHandle<unknown> }>;
   /** Aborted when the server closes: open SSE streams end (their clients resume elsewhere by Last-Event-ID). */
   readonly shutdown: AbortSignal;
+  /** Set by `drain()`: the server starts no more runs (503 `draining`). */
+  readonly lifecycle: { draining: boolean };
   readonly auth: AuthContext;
   readonly live: LiveContext;
   readonly ws: WsContext;

@@ -21,6 +21,7 @@ import { handleClientError, handleError, sendError, sendUnavailable } from "./ht
 import { bodyDepthGuard, DEFAULT_MAX_BODY_DEPTH } from "./http/body-depth.js";
 import { registerRequestGuards } from "./http/request-guards.js";
 import { attachWebSocket } from "./ws/ws-handler.js";
+import { trackConnections } from "./server-connections.js";
 import { registerDashboard } from "./dashboard/index.js";
 import { asyncApiDocument } from "../asyncapi/index.js";
 
@@ -31,7 +32,28 @@ export interface RuntrailServer {
   readonly hub: StreamHub;
   /** Starts listening; returns the base URL. Refuses a non-loopback host in open mode. */
   listen(options?: { readonly host?: string; readonly port?: number }): Promise<string>;
+  /**
+   * The first half of a graceful shutdown: from now on `POST /api/workflows/:name/runs` answers
+   * 503 `draining` (reads and streams go on); waits up to `graceMs` for the runs this server
+   * executes to end, then cancels the rest with `reason` (stored in their `run.cancelled`) and
+   * waits for those to end. Then `close()`.
+   */
+  drain(options: DrainOptions): Promise<DrainResult>;
   close(): Promise<void>;
+}
+
+/** Options of {@link RuntrailServer.drain}. */
+export interface DrainOptions {
+  /** How long executing runs may go on before they are cancelled. */
+  readonly graceMs: number;
+  /** The cancelled runs' reason. Default: says the server shut down and how long it waited. */
+  readonly reason?: string;
+}
+
+/** What {@link RuntrailServer.drain} did: runs that ended by themselves within the grace, and the ones it cancelled. */
+export interface DrainResult {
+  readonly finished: number;
+  readonly cancelled: readonly string[];
 }
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
@@ -105,6 +127,7 @@ export async function createServer(options: ServerOptions): Promise<RuntrailServ
   if (options.dashboard !== false) await registerDashboard(app, options.dashboard);
   await app.ready();
   let closed: Promise<void> | undefined;
+  const connections = trackConnections(app.server);
   const close = (): Promise<void> => {
     closed ??= (async () => {
       ctx.auth.close();
@@ -113,7 +136,10 @@ export async function createServer(options: ServerOptions): Promise<RuntrailServ
       // Live SSE responses never end by themselves; without this, app.close() waits for clients.
       shutdown.abort();
       await closeWs();
-      await app.close();
+      const stopped = app.close();
+      // Node's server.close() leaves a socket that never sent a request open; it would hold the close for a minute.
+      connections.closeIdle();
+      await stopped;
     })();
     return closed;
   };
@@ -149,6 +175,20 @@ export async function createServer(options: ServerOptions): Promise<RuntrailServ
       }
       const address = await app.listen({ host, port: listenOptions.port ?? 0 });
       return address;
+    },
+    async drain({ graceMs, reason }) {
+      ctx.lifecycle.draining = true;
+      const ended = (): Promise<unknown> => Promise.all([...ctx.handles.values()].map(({ handle }) => handle.result.catch(() => undefined)));
+      const before = ctx.handles.size;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([ended(), new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, graceMs))))]);
+      clearTimeout(timer);
+      const left = [...ctx.handles.values()];
+      const why = reason ?? `the server shut down; the run had not ended within the ${graceMs / 1000} s grace`;
+      for (const { handle } of left) handle.cancel(why);
+      // A cancelled run ends at once (its running steps are abandoned, run.cancelled is emitted).
+      await ended();
+      return { finished: before - left.length, cancelled: left.map(({ handle }) => handle.runId) };
     },
     close,
   };

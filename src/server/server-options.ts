@@ -162,6 +162,7 @@ export function contextOf(options: ServerOptions, shutdown: AbortSignal): Server
     workflows: new Map((options.workflows ?? []).map((wf) => [wf.name, wf])),
     handles: new Map(),
     shutdown,
+    lifecycle: { draining: false },
     auth: new AuthState({
       tokens: auth.tokens,
       tokenFile: auth.tokenFile,

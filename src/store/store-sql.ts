@@ -151,6 +151,7 @@ const RUN_MERGE: readonly (readonly [string, Merge])[] = [
   ["steps_skipped", "add"],
   ["retries", "add"],
   ["issue_count", "add"],
+  ["lease_owner", "incoming-first"],
 ];
 
 const STEP_MERGE: readonly (readonly [string, Merge])[] = [

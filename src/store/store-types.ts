@@ -204,7 +204,49 @@ export interface EventStore {
   deleteRunsBefore(accountId: string, before: number): Promise<RetentionResult>;
   /** The highest stored seq of a run (0 if none): where a restarted producer resumes. */
   lastSeq(accountId: string, runId: string): Promise<number>;
+  /**
+   * Creates or renews the lease `ownerId` (a process that executes runs) until `ttlMs` from now,
+   * on the database's clock where there is one (PostgreSQL), so processes on machines whose
+   * clocks disagree still agree on expiry. Used by `createRunLease`.
+   */
+  renewLease(ownerId: string, holder: string, ttlMs: number): Promise<LeaseRenewal>;
+  /** Deletes the lease (its process stopped cleanly); a run it still held is then abandoned. */
+  releaseLease(ownerId: string): Promise<void>;
+  /**
+   * Runs that have not ended whose lease expired or is gone, in every account, oldest expiry
+   * first: their process died. At most `limit`.
+   */
+  abandonedRuns(limit: number): Promise<readonly AbandonedRun[]>;
+  /** Deletes expired leases that no unfinished run names any more; returns how many. */
+  dropExpiredLeases(): Promise<number>;
   close(): Promise<void>;
+}
+
+/** What {@link EventStore.renewLease} found and did. */
+export interface LeaseRenewal {
+  /** The new expiry (epoch ms). */
+  readonly expiresAt: number;
+  /**
+   * The lease had expired before this renewal, or was gone (a sweep drops an expired lease once
+   * its runs are ended): for that while its runs counted as abandoned, and another process may
+   * have ended them. Always true for a lease's first renewal, which creates it.
+   */
+  readonly lapsed: boolean;
+}
+
+/** A run whose executing process's lease expired before the run ended. */
+export interface AbandonedRun {
+  readonly accountId: string;
+  readonly runId: string;
+  readonly workflow: { readonly name: string; readonly version?: string };
+  readonly parentRunId?: string;
+  readonly startedAt: number;
+  readonly lastSeq: number;
+  readonly leaseOwner: string;
+  /** Who held the lease (host and pid), when the lease row is still there. */
+  readonly holder?: string;
+  /** When the lease expired (epoch ms); absent when it was released. */
+  readonly expiredAt?: number;
 }
 
 /** How one batch changes one run's row. `statusSeq` 0 means the batch did not change its status. */
@@ -232,6 +274,12 @@ export interface RunDelta {
   stepsSkipped: number;
   retries: number;
   issues: number;
+  /**
+   * The lease of the process that executes the run (`store/lease`), set by a writer created with
+   * `lease`: stored with the batch, so a run is never stored without the lease that answers for it.
+   * Absent or null: the stored tie is kept.
+   */
+  leaseOwner?: string | null;
 }
 
 /** How one batch changes one step's row (a step is keyed by run, step id and loop path). */

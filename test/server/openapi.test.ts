@@ -11,6 +11,8 @@ import type { EventInput } from "runtrail";
 import { workflow } from "../../src/engine/index.js";
 import type { EventBody, RunBody, StepAnalytics, StepBody } from "../../src/server/http/api-responses.js";
 import { createServer } from "../../src/server/index.js";
+import { createBus } from "../../src/bus/index.js";
+import { createStoreWriter } from "../../src/store/index.js";
 import type { RunRecord, StepDurationStat, StepFailureStat, StepRecord } from "../../src/store/index.js";
 import type { RuntrailEvent } from "../../src/events/catalog.js";
 import { emitCommitted, runEvents, startHarness, type Harness } from "./server-fixtures.js";
@@ -58,7 +60,7 @@ const DOCUMENTED: Record<string, readonly number[]> = {
   "get /api/runs/{runId}": [200, 400, 401, 404, 414, 500],
   "get /api/runs/{runId}/events": [200, 400, 401, 404, 414, 500],
   "get /api/analytics/steps": [200, 400, 401, 414, 500],
-  "post /api/workflows/{name}/runs": [202, 400, 401, 403, 404, 409, 413, 414, 415, 500],
+  "post /api/workflows/{name}/runs": [202, 400, 401, 403, 404, 409, 413, 414, 415, 500, 503],
   "post /api/runs/{runId}/cancel": [202, 400, 401, 403, 404, 409, 413, 414, 415, 500],
   "post /api/stream-tokens": [201, 400, 401, 404, 413, 414, 415, 500],
   "get /api/runs/{runId}/stream": [200, 400, 401, 403, 404, 414, 429, 500],
@@ -245,6 +247,18 @@ describe("real answers match the document", () => {
       expect(await expectDocumented("get /api/stream", 429, `${fullUrl}/api/stream`)).toMatchObject({ error: "too_many_streams" });
     } finally {
       await full.close();
+    }
+    // A draining server starts no runs.
+    const bus = createBus();
+    const writer = createStoreWriter(bus, h.store);
+    const draining = await createServer({ store: h.store, bus, writer, workflows: [double], onNotice: () => undefined });
+    const drainingUrl = await draining.listen();
+    try {
+      await draining.drain({ graceMs: 0 });
+      expect(await expectDocumented("post /api/workflows/{name}/runs", 503, `${drainingUrl}/api/workflows/double/runs`, { body: {} })).toMatchObject({ error: "draining" });
+    } finally {
+      await draining.close();
+      await writer.close();
     }
   });
 

@@ -15,7 +15,7 @@ import { migrateSqlite } from "../../src/store/sqlite/sqlite-schema.js";
 import type { SqliteDatabase } from "../../src/store/sqlite/sqlite-driver.js";
 import { PG_URL, pgAdmin, testSchema } from "./store-fixtures.js";
 
-const TABLES = ["events", "runs", "steps"] as const;
+const TABLES = ["events", "runs", "steps", "leases"] as const;
 
 /** A column as both dialects can say it: its kind of value, not the dialect's type name. */
 interface Column {

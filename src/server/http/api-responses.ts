@@ -174,6 +174,7 @@ const ERROR_MEANINGS = {
   415: "The request is not sent as `Content-Type: application/json` (every state-changing request must be, even with an empty body).",
   429: "Too many open streams: `message` names the cap (per token or per server); `field` the credential counted.",
   500: "Internal error.",
+  503: "Unavailable.",
 } as const;
 type ErrorStatus = keyof typeof ERROR_MEANINGS;
 

@@ -57,7 +57,12 @@ export function registerControlRoutes(app: App, ctx: ServerContext): void {
         body: StartRunBody,
         response: apiResponses(
           { 202: RunStarted },
-          { 403: true, 404: "No workflow registered under this name.", 409: "This server has no bus and store writer to run workflows with." },
+          {
+            403: true,
+            404: "No workflow registered under this name.",
+            409: "This server has no bus and store writer to run workflows with.",
+            503: "`draining`: the server is shutting down and starts no new runs (start it on another instance, or after the restart).",
+          },
           { body: true },
         ),
       },
@@ -68,6 +73,9 @@ export function registerControlRoutes(app: App, ctx: ServerContext): void {
       if (who === undefined) return reply;
       const wf = ctx.workflows.get(request.params.name);
       if (wf === undefined) return sendError(reply, 404, "not_found", `no workflow "${request.params.name}"`);
+      if (ctx.lifecycle.draining) {
+        return sendError(reply, 503, "draining", `the server is shutting down and starts no new runs; start "${wf.name}" on another instance or after the restart`);
+      }
       const { bus, writer } = ctx;
       if (bus === undefined || writer === undefined) {
         return sendError(reply, 409, "conflict", "this server has no bus and store writer to run workflows with");

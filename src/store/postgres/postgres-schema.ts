@@ -81,6 +81,22 @@ const MIGRATIONS: readonly string[] = [
   // One status vocabulary (projections/run-status.ts): a started step is "running", as the API
   // and the run-state reducer say; rows written before said "started".
   `UPDATE steps SET status = 'running' WHERE status = 'started';`,
+  // Run leases (store/lease): each process that executes runs renews a row here, and the writer
+  // ties each run it stores to that row (runs.lease_owner, in the batch's own transaction). A run
+  // that has not ended and whose lease expired lost its process: a sweep ends it. The partial
+  // index holds only unfinished runs, so the sweep reads a handful of rows whatever the history.
+  `CREATE TABLE leases (
+     owner_id TEXT PRIMARY KEY,
+     holder TEXT NOT NULL,
+     acquired_at DOUBLE PRECISION NOT NULL,
+     renewed_at DOUBLE PRECISION NOT NULL,
+     expires_at DOUBLE PRECISION NOT NULL
+   );
+   ALTER TABLE runs ADD COLUMN lease_owner TEXT;
+   CREATE INDEX runs_lease_open ON runs (lease_owner) WHERE status IN ('running', 'suspended');`,
+  // Account streams page by cursor within an account: without this index each 500-event page was
+  // a bitmap scan of the account's rows and a sort of all of them.
+  `CREATE INDEX events_account_cursor ON events (account_id, cursor);`,
 ];
 
 /** The schema version this code writes. */
@@ -93,8 +109,10 @@ export const POSTGRES_SCHEMA_VERSION = MIGRATIONS.length;
 export async function migratePostgres(client: PgQueryable, schema: string, target = MIGRATIONS.length): Promise<void> {
   await client.query("BEGIN");
   try {
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+    // The lock first: two processes starting at once on a new schema would otherwise race in
+    // CREATE SCHEMA IF NOT EXISTS, and one fail on pg_namespace's unique index.
     await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`runtrail-migrate:${schema}`]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
     await client.query(`CREATE TABLE IF NOT EXISTS runtrail_schema_version (
       version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
     const { rows } = await client.query<{ version: number | null }>("SELECT MAX(version) AS version FROM runtrail_schema_version");

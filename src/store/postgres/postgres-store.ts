@@ -4,12 +4,15 @@
  */
 import { dollarParams, findEventsSql, listRunsSql, pageLimit, readRunSql, stepDurationsSql, stepFailuresSql } from "../store-sql.js";
 import { runPageToken, toPage, toRunRecord, toStepRecord, toStoredEvent, type EventRow, type RunRow, type StepRow } from "../store-rows.js";
+import { ABANDONED_RUNS_SQL, DROP_EXPIRED_LEASES_SQL, LEASE_EXPIRY_SQL, RELEASE_LEASE_SQL, RENEW_LEASE_SQL, toAbandonedRun, toDollar, type AbandonedRow } from "../store-lease-sql.js";
 import type {
+  AbandonedRun,
   AnalyticsOptions,
   AppendBatch,
   AppendResult,
   EventStore,
   FindEventsOptions,
+  LeaseRenewal,
   ListRunsOptions,
   Page,
   ReadRunOptions,
@@ -20,7 +23,7 @@ import type {
   StepRecord,
   StoredEvent,
 } from "../store-types.js";
-import { createDriver, type PgDriver, type PgPool, type PgPoolClient } from "./postgres-driver.js";
+import { createDriver, type PgDriver, type PgPool, type PgPoolClient, type PgQueryable } from "./postgres-driver.js";
 import {
   DELETE_EVENTS_SQL,
   DELETE_RUNS_SQL,
@@ -49,6 +52,9 @@ export interface PostgresStoreOptions {
   /** Called when an idle connection fails (the pool replaces it). Default: ignored. */
   onConnectionError?: (error: Error) => void;
 }
+
+/** The database's clock in epoch ms: every process sharing the store agrees on lease expiry by it. */
+const DB_NOW_SQL = "SELECT (extract(epoch from clock_timestamp()) * 1000)::float8 AS now";
 
 type Stat = { step_id: string; count: string | number; avg_ms: number; p95_ms: number };
 type FailureStat = { step_id: string; failures: string | number; runs_failed: string | number };
@@ -184,6 +190,39 @@ class PostgresStore implements EventStore {
   async lastSeq(accountId: string, runId: string): Promise<number> {
     const { rows } = await this.pool.query<{ seq: string | null }>(LAST_SEQ_SQL, [runId, accountId]);
     return Number(rows[0]?.seq ?? 0);
+  }
+
+  renewLease(ownerId: string, holder: string, ttlMs: number): Promise<LeaseRenewal> {
+    return this.transaction(async (client) => {
+      const now = await this.now(client);
+      // FOR UPDATE: a sweep deciding on this lease's runs meanwhile sees either the old or the new expiry.
+      const before = await client.query<{ expires_at: number }>(`${toDollar(LEASE_EXPIRY_SQL)} FOR UPDATE`, [ownerId]);
+      const expiresAt = now + ttlMs;
+      await client.query(toDollar(RENEW_LEASE_SQL), [ownerId, holder, now, now, expiresAt]);
+      const old = before.rows[0];
+      return { expiresAt, lapsed: old === undefined || Number(old.expires_at) < now };
+    });
+  }
+
+  async releaseLease(ownerId: string): Promise<void> {
+    await this.pool.query(toDollar(RELEASE_LEASE_SQL), [ownerId]);
+  }
+
+  async abandonedRuns(limit: number): Promise<readonly AbandonedRun[]> {
+    const now = await this.now(this.pool);
+    const { rows } = await this.pool.query<AbandonedRow>(toDollar(ABANDONED_RUNS_SQL), [now, pageLimit(limit, 100)]);
+    return rows.map(toAbandonedRun);
+  }
+
+  async dropExpiredLeases(): Promise<number> {
+    const now = await this.now(this.pool);
+    const { rowCount } = await this.pool.query(toDollar(DROP_EXPIRED_LEASES_SQL), [now]);
+    return rowCount ?? 0;
+  }
+
+  private async now(on: PgQueryable): Promise<number> {
+    const { rows } = await on.query<{ now: number }>(DB_NOW_SQL);
+    return Number(rows[0]!.now);
   }
 
   close(): Promise<void> {

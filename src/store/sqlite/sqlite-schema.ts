@@ -145,6 +145,22 @@ const MIGRATIONS: readonly string[] = [
   // One status vocabulary (projections/run-status.ts): a started step is "running", as the API
   // and the run-state reducer say; rows written before said "started".
   `UPDATE steps SET status = 'running' WHERE status = 'started';`,
+  // Run leases (store/lease): each process that executes runs renews a row here, and the writer
+  // ties each run it stores to that row (runs.lease_owner, in the batch's own transaction). A run
+  // that has not ended and whose lease expired lost its process: a sweep ends it. The partial
+  // index holds only unfinished runs, so the sweep reads a handful of rows whatever the history.
+  `CREATE TABLE leases (
+     owner_id TEXT PRIMARY KEY,
+     holder TEXT NOT NULL,
+     acquired_at REAL NOT NULL,
+     renewed_at REAL NOT NULL,
+     expires_at REAL NOT NULL
+   );
+   ALTER TABLE runs ADD COLUMN lease_owner TEXT;
+   CREATE INDEX runs_lease_open ON runs (lease_owner) WHERE status IN ('running', 'suspended');`,
+  // Account streams page by cursor within an account: without this index the planner scans the
+  // account's rows and sorts them all per page (PostgreSQL), or walks every cursor (SQLite).
+  `CREATE INDEX events_account_cursor ON events (account_id, cursor);`,
 ];
 
 /** The schema version this code writes. */

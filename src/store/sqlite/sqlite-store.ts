@@ -3,12 +3,15 @@
  */
 import { questionParams, findEventsSql, listRunsSql, pageLimit, readRunSql, stepDurationsSql, stepFailuresSql } from "../store-sql.js";
 import { runPageToken, toPage, toRunRecord, toStepRecord, toStoredEvent, type EventRow, type RunRow, type StepRow } from "../store-rows.js";
+import { ABANDONED_RUNS_SQL, DROP_EXPIRED_LEASES_SQL, LEASE_EXPIRY_SQL, RELEASE_LEASE_SQL, RENEW_LEASE_SQL, toAbandonedRun, type AbandonedRow } from "../store-lease-sql.js";
 import type {
+  AbandonedRun,
   AnalyticsOptions,
   AppendBatch,
   AppendResult,
   EventStore,
   FindEventsOptions,
+  LeaseRenewal,
   ListRunsOptions,
   Page,
   ReadRunOptions,
@@ -148,6 +151,41 @@ class SqliteStore implements EventStore {
       const row = this.statements.lastSeq.get(runId, accountId) as { seq: number | null } | undefined;
       return row?.seq ?? 0;
     });
+  }
+
+  /**
+   * Lease writes are a row each, a few per process and minute: they go through this thread's
+   * connection (the busy timeout waits out a commit of the write thread) rather than queue
+   * behind event batches on the write thread.
+   */
+  renewLease(ownerId: string, holder: string, ttlMs: number): Promise<LeaseRenewal> {
+    return settle(() => {
+      // IMMEDIATE: the read of the old expiry and the renewal are one step for other processes.
+      this.db.exec("BEGIN IMMEDIATE");
+      try {
+        const now = Date.now();
+        const before = this.query(LEASE_EXPIRY_SQL).get(ownerId) as { expires_at: number } | undefined;
+        const expiresAt = now + ttlMs;
+        this.query(RENEW_LEASE_SQL).run(ownerId, holder, now, now, expiresAt);
+        this.db.exec("COMMIT");
+        return { expiresAt, lapsed: before === undefined || before.expires_at < now };
+      } catch (error) {
+        this.db.exec("ROLLBACK");
+        throw error;
+      }
+    });
+  }
+
+  releaseLease(ownerId: string): Promise<void> {
+    return settle(() => void this.query(RELEASE_LEASE_SQL).run(ownerId));
+  }
+
+  abandonedRuns(limit: number): Promise<readonly AbandonedRun[]> {
+    return settle(() => (this.query(ABANDONED_RUNS_SQL).all(Date.now(), pageLimit(limit, 100)) as AbandonedRow[]).map(toAbandonedRun));
+  }
+
+  dropExpiredLeases(): Promise<number> {
+    return settle(() => this.query(DROP_EXPIRED_LEASES_SQL).run(Date.now()).changes);
   }
 
   async close(): Promise<void> {

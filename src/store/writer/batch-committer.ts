@@ -25,6 +25,8 @@ export interface CommitterHost {
 export interface RetryOptions {
   readonly retryDelayMs?: number;
   readonly maxRetryDelayMs?: number;
+  /** The run lease every stored run is tied to. */
+  readonly lease?: { readonly ownerId: string };
 }
 
 export class BatchCommitter {
@@ -83,6 +85,8 @@ export class BatchCommitter {
 
   private async write(batch: readonly PreparedEvent[]): Promise<AppendResult> {
     const { runs, steps } = projectBatch(batch);
+    const owner = this.retry.lease?.ownerId;
+    if (owner !== undefined) for (const run of runs) run.leaseOwner = owner;
     let delay = this.retry.retryDelayMs ?? 50;
     const maxDelay = this.retry.maxRetryDelayMs ?? 5_000;
     for (let attempt = 1; ; attempt++) {

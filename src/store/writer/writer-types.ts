@@ -62,6 +62,12 @@ export interface StoreWriterOptions extends PayloadOptions {
   filter?: EventFilter;
   /** Where failed attempts are reported. Default `console.warn`. */
   onError?: (failure: WriterFailure) => void;
+  /**
+   * This process's run lease (`createRunLease`): every run the writer stores is tied to it in the
+   * same transaction, so if this process dies its unfinished runs are ended (`RunAbandoned`) by
+   * whichever process sweeps next. Without it, nothing closes them.
+   */
+  lease?: { readonly ownerId: string };
 }
 
 /** Counters of what the writer did. */

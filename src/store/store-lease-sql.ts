@@ -1,0 +1,67 @@
+/**
+ * The lease statements both adapters run (`?` placeholders; PostgreSQL's are renumbered), and the
+ * row of an abandoned run. "Now" is a parameter: the adapter passes its clock (PostgreSQL the
+ * database's own, so processes whose clocks disagree agree on expiry).
+ */
+import type { AbandonedRun } from "./store-types.js";
+
+/** Statuses of a run that has not ended: the ones a dead process can leave behind. */
+const OPEN_STATUSES = "('running', 'suspended')";
+
+/** Upsert of a lease: params owner, holder, now, now + ttl. Returns whether it had lapsed. */
+export const RENEW_LEASE_SQL = `INSERT INTO leases AS leases (owner_id, holder, acquired_at, renewed_at, expires_at)
+  VALUES (?, ?, ?, ?, ?)
+  ON CONFLICT (owner_id) DO UPDATE SET holder = excluded.holder, renewed_at = excluded.renewed_at, expires_at = excluded.expires_at`;
+
+/** The stored expiry before a renewal (to tell a lapsed lease): params owner. */
+export const LEASE_EXPIRY_SQL = "SELECT expires_at FROM leases WHERE owner_id = ?";
+
+export const RELEASE_LEASE_SQL = "DELETE FROM leases WHERE owner_id = ?";
+
+/**
+ * Unfinished runs whose lease expired or is gone: params now, limit. Reads the partial index
+ * `runs_lease_open`, which holds only unfinished runs with a lease.
+ */
+export const ABANDONED_RUNS_SQL = `SELECT r.account_id, r.run_id, r.workflow, r.workflow_version, r.parent_run_id, r.started_at,
+    r.last_seq, r.lease_owner, l.holder, l.expires_at
+  FROM runs r LEFT JOIN leases l ON l.owner_id = r.lease_owner
+  WHERE r.lease_owner IS NOT NULL AND r.status IN ${OPEN_STATUSES} AND (l.owner_id IS NULL OR l.expires_at < ?)
+  ORDER BY l.expires_at, r.started_at LIMIT ?`;
+
+/** Expired leases no unfinished run names: params now. */
+export const DROP_EXPIRED_LEASES_SQL = `DELETE FROM leases WHERE expires_at < ? AND NOT EXISTS (
+    SELECT 1 FROM runs r WHERE r.lease_owner = leases.owner_id AND r.status IN ${OPEN_STATUSES})`;
+
+/** `?` placeholders as `$1`, `$2`, … (none of these statements has a `?` elsewhere). */
+export function toDollar(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+/** A row of {@link ABANDONED_RUNS_SQL}. */
+export interface AbandonedRow {
+  account_id: string;
+  run_id: string;
+  workflow: string;
+  workflow_version: string | null;
+  parent_run_id: string | null;
+  started_at: number | string;
+  last_seq: number | string;
+  lease_owner: string;
+  holder: string | null;
+  expires_at: number | string | null;
+}
+
+export function toAbandonedRun(row: AbandonedRow): AbandonedRun {
+  return {
+    accountId: row.account_id,
+    runId: row.run_id,
+    workflow: row.workflow_version === null ? { name: row.workflow } : { name: row.workflow, version: row.workflow_version },
+    ...(row.parent_run_id === null ? {} : { parentRunId: row.parent_run_id }),
+    startedAt: Number(row.started_at),
+    lastSeq: Number(row.last_seq),
+    leaseOwner: row.lease_owner,
+    ...(row.holder === null ? {} : { holder: row.holder }),
+    ...(row.expires_at === null ? {} : { expiredAt: Number(row.expires_at) }),
+  };
+}
