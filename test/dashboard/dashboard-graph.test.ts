@@ -123,4 +123,38 @@ describe("the run graph and timeline", () => {
     await screenshot(page, "run-view-queued");
     await page.context().close();
   }, 30_000);
+
+  it("lists a step's tool and LLM calls with the tool's name, the model, the tokens and the duration", async () => {
+    const wf = workflow("agent")
+      .step("answer", async (ctx) => {
+        const hits = await ctx.tool("search", { q: "runtrail" }, async () => {
+          await sleep(30);
+          return ["a", "b"];
+        });
+        await ctx.tool("lookup", { id: 1 }, () => {
+          throw new Error("lookup service down");
+        }).catch(() => undefined);
+        return ctx.llm({ model: "gpt-4o-mini", prompt: hits }, async () => {
+          await sleep(40);
+          return { text: "done", usage: { prompt_tokens: 12, completion_tokens: 5 } };
+        });
+      })
+      .build();
+    const handle = wf.start(undefined, { bus: h.bus, accountId: "acme" });
+    await handle.result;
+    await h.writer.flush();
+    const page = await openPage(browser, h.tokens.acme);
+    await page.goto(`${h.url}/runs/${handle.runId}?step=answer`);
+    const calls = page.getByTestId("calls").locator("li");
+    await expect.poll(() => calls.count()).toBe(3);
+    const [search, lookup, llm] = (await calls.allInnerTexts()).map((text) => text.trim());
+    expect(search).toMatch(/^tool search · completed · \d+ ms$/);
+    expect(lookup).toContain("tool lookup · failed");
+    expect(lookup).toContain("lookup service down");
+    expect(llm).toMatch(/^llm gpt-4o-mini · completed · 12 \+ 5 tokens · \d+ ms$/);
+    // A call links to its first event.
+    await calls.nth(2).click();
+    await expect(page.getByTestId("event-panel").innerText()).resolves.toContain("llm.requested");
+    await page.context().close();
+  }, 30_000);
 });

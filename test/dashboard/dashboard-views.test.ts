@@ -143,9 +143,18 @@ describe("the dashboard's views", () => {
     const firstFailure = events.find((e) => e.type === "step.failed" && e.stepId === "enrich")!;
     const page = await openPage(browser, h.tokens.acme);
     await page.goto(`${h.url}/runs/${run.runId}?at=${firstFailure.seq - 1}`);
-    await page.locator('[data-testid="run-view"][data-run-status="running"]').waitFor();
+    await page.locator('[data-testid="run-view"][data-run-status="running"][data-replaying="false"]').waitFor();
     await expect(page.locator('[data-step="enrich"]').getAttribute("data-status")).resolves.toMatch(/^(started|running)$/);
     await expect(page.getByText(`at #${firstFailure.seq - 1} of ${events.length}`).count()).resolves.toBe(1);
+    // Variables as they were then: fetch had set the stage; at the first variable event it was new.
+    await expect(page.getByTestId("variables").innerText()).resolves.toContain('"fetched"');
+    const firstVariable = events.find((e) => e.type === "variable.changed")!;
+    const early = await openPage(browser, h.tokens.acme);
+    await early.goto(`${h.url}/runs/${run.runId}?at=${firstVariable.seq}`);
+    await early.locator('[data-testid="run-view"][data-replaying="false"]').waitFor();
+    await early.getByText(`at #${firstVariable.seq} of ${events.length}`).waitFor();
+    await expect(early.getByTestId("variables").innerText()).resolves.toContain('"new"');
+    await early.context().close();
     // One step forward with the keyboard: the failed attempt, now retried (the step's state is failed until step.retrying).
     await page.getByLabel("Time travel: the state at this seq").focus();
     await page.keyboard.press("ArrowRight");

@@ -71,7 +71,7 @@ export default function RunView({ runId, params, loadGraph }: { runId: string; p
   const percent = run.progress.total > 0 ? run.progress.percent : run.status === "completed" ? 100 : 0;
   const durationMs = run.status === "completed" || run.status === "failed" || run.status === "cancelled" ? run.durationMs : end - run.startedAt;
   return (
-    <section className="run-view" data-run-status={run.status} data-testid="run-view">
+    <section className="run-view" data-run-status={run.status} data-testid="run-view" data-replaying={at !== undefined && past === undefined ? "true" : "false"}>
       <div className="run-head">
         <a href="/" className="back" onClick={(e) => { e.preventDefault(); navigate("/"); }}>← Runs</a>
         <h1>
@@ -95,7 +95,7 @@ export default function RunView({ runId, params, loadGraph }: { runId: string; p
           onChange={(e) => setParams({ at: Number(e.target.value) >= liveSeq ? undefined : e.target.value })}
           aria-label="Time travel: the state at this seq"
         />
-        <span className="mono small">{at === undefined ? `live · #${liveSeq.toLocaleString()}` : `at #${at.toLocaleString()} of ${liveSeq.toLocaleString()}`}</span>
+        <span className="mono small">{at === undefined ? `live · #${liveSeq.toLocaleString()}` : `at #${at.toLocaleString()} of ${liveSeq.toLocaleString()}${past === undefined ? " · replaying…" : ""}`}</span>
         {at !== undefined && <button type="button" className="ghost" onClick={() => setParams({ at: undefined })}>Back to live</button>}
       </div>
       <div className="run-body">

@@ -9,6 +9,7 @@ import type { RuntrailEvent } from "../api/api-types.js";
 import { formatDuration } from "../common/format.js";
 import { StatusBadge } from "../common/status-badge.js";
 import { ValueView } from "../common/value-view.js";
+import { stepCalls } from "./step-calls.js";
 import { readTypes } from "./use-run-model.js";
 
 const STEP_TYPES = ["step.started", "step.running", "step.completed", "step.failed", "step.skipped", "step.retrying", "tool.called", "tool.completed", "tool.failed", "llm.requested", "llm.responded", "llm.failed"];
@@ -47,7 +48,7 @@ export function StepPanel({ runId, stepKey: key, records, version, onEvent }: { 
   const started = events?.find((e) => e.type === "step.started");
   const completed = events?.findLast((e) => e.type === "step.completed");
   const attempts = events?.filter((e) => e.type === "step.completed" || e.type === "step.failed" || e.type === "step.retrying" || e.type === "step.skipped") ?? [];
-  const calls = events?.filter((e) => e.type.startsWith("tool.") || e.type.startsWith("llm.")) ?? [];
+  const calls = events === undefined ? [] : stepCalls(events);
   return (
     <div className="panel" data-testid="step-panel">
       <div className="panel-head">
@@ -102,18 +103,16 @@ export function StepPanel({ runId, stepKey: key, records, version, onEvent }: { 
       {calls.length > 0 && (
         <section>
           <h3>Tool and LLM calls</h3>
-          <ul className="calls">
-            {calls.map((e) => {
-              const f = any(e);
-              const usage = f.usage as { promptTokens?: number; completionTokens?: number } | undefined;
-              return (
-                <li key={e.seq} onClick={() => onEvent(e.seq)}>
-                  <span className={`etype fam-${e.type.split(".")[0]}`}>{e.type}</span> {String(f.name ?? f.model ?? "")}
-                  {usage !== undefined && <span className="muted"> · {usage.promptTokens ?? 0}+{usage.completionTokens ?? 0} tokens</span>}
-                  {typeof f.durationMs === "number" && <span className="muted"> · {formatDuration(f.durationMs)}</span>}
-                </li>
-              );
-            })}
+          <ul className="calls" data-testid="calls">
+            {calls.map((c) => (
+              <li key={c.callId} onClick={() => onEvent(c.seq)} className={`status-${c.status}`}>
+                <span className="dot" /> <span className={`etype fam-${c.kind}`}>{c.kind}</span> <span className="mono">{c.name}</span>
+                <span className="muted"> · {c.status}</span>
+                {c.usage !== undefined && <span className="muted"> · {c.usage.promptTokens ?? 0} + {c.usage.completionTokens ?? 0} tokens</span>}
+                {c.durationMs !== undefined && <span className="muted"> · {formatDuration(c.durationMs)}</span>}
+                {c.error !== undefined && <div className="attempt-error">{c.error}</div>}
+              </li>
+            ))}
           </ul>
         </section>
       )}

@@ -9,11 +9,12 @@ import { applyEvents, emptyModel, type RunModel } from "./run-model.js";
 import { readTypes, STATE_TYPES } from "./use-run-model.js";
 
 export function useStateAt(record: Run | undefined, at: number | undefined): RunModel | undefined {
-  const [model, setModel] = useState<RunModel | undefined>();
+  // Kept with the seq it was replayed to: a replay for another seq is never shown as this one's.
+  const [replayed, setReplayed] = useState<{ at: number; model: RunModel } | undefined>();
   const runId = record?.runId;
   useEffect(() => {
     if (record === undefined || at === undefined) {
-      setModel(undefined);
+      setReplayed(undefined);
       return undefined;
     }
     let stopped = false;
@@ -26,7 +27,7 @@ export function useStateAt(record: Run | undefined, at: number | undefined): Run
         return undefined;
       }, at)
         .then(() => {
-          if (!stopped) setModel(m);
+          if (!stopped) setReplayed({ at, model: m });
         })
         .catch(() => undefined);
     }, 120);
@@ -37,5 +38,5 @@ export function useStateAt(record: Run | undefined, at: number | undefined): Run
     // The run's identity, not each live update, decides the replay.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [runId, at]);
-  return model;
+  return replayed !== undefined && replayed.at === at ? replayed.model : undefined;
 }
