@@ -16,7 +16,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The ids of the graph's edges on the page (React Flow names each `rf__edge-<id>`). */
 async function edgeIds(page: Page): Promise<string[]> {
-  return page.evaluate(() => [...document.querySelectorAll('[data-testid^="rf__edge-"]')].map((el) => el.getAttribute("data-testid")!.slice("rf__edge-".length)).sort());
+  return page.evaluate(() => Array.from(document.querySelectorAll('[data-testid^="rf__edge-"]')).map((el) => el.getAttribute("data-testid")!.slice("rf__edge-".length)).sort());
 }
 
 describe("the run graph and timeline", () => {

@@ -35,7 +35,7 @@ async function watchNode(page: Page, stepId: string, until: string): Promise<str
 }
 
 describe("the dashboard's views", () => {
-  let h: Harness;
+  let h: Awaited<ReturnType<typeof startDashboardServer>>;
   let browser: Browser;
   beforeAll(async () => {
     [h, browser] = await Promise.all([startDashboardServer(), launchBrowser()]);
@@ -190,6 +190,21 @@ describe("the dashboard's views", () => {
     await expect(bad.getByRole("alert").innerText()).resolves.toBe("invalid API token");
     await screenshot(bad, "login");
     await bad.context().close();
+    await page.context().close();
+  }, 30_000);
+
+  it("signs a page out with the server's message when its token is revoked while it is open", async () => {
+    const { token, record } = await h.tokenStore.create({ accountId: "acme" });
+    const page = await openPage(browser, token);
+    await page.goto(`${h.url}/`);
+    await page.locator('[data-live="on"]').waitFor();
+    await h.tokenStore.revoke(record.id);
+    // The next read of the list (a run starting makes one) is refused: the page says so and asks for a token.
+    const run = startRun(h, ordersWorkflow(), "acme");
+    await run.result;
+    await expect(page.getByRole("alert").innerText()).resolves.toBe("invalid API token");
+    await expect(page.getByTestId("login-hint").innerText()).resolves.toContain("revoked or has expired");
+    await page.getByPlaceholder("API token").waitFor();
     await page.context().close();
   }, 30_000);
 });
