@@ -8,7 +8,7 @@
  */
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Harness } from "../server/server-fixtures.js";
+import { emitCommitted, runEvents } from "../server/server-fixtures.js";
 import { launchBrowser, openPage, ordersWorkflow, screenshot, startDashboardServer, startRun } from "./browser-fixtures.js";
 
 const FAILED_RED = "rgb(239, 68, 68)";
@@ -205,6 +205,32 @@ describe("the dashboard's views", () => {
     await expect(page.getByRole("alert").innerText()).resolves.toBe("invalid API token");
     await expect(page.getByTestId("login-hint").innerText()).resolves.toContain("revoked or has expired");
     await page.getByPlaceholder("API token").waitFor();
+    await page.context().close();
+  }, 30_000);
+
+  it("pages the runs list by cursor: 50 rows, then the older ones on demand", async () => {
+    const events = Array.from({ length: 62 }, (_, i) => runEvents(`paged-${String(i).padStart(2, "0")}`, "globex", 1)).flat();
+    await emitCommitted(h, events);
+    const page = await openPage(browser, h.tokens.globex);
+    await page.goto(`${h.url}/?workflow=etl`);
+    const rows = page.locator('[data-run-id^="paged-"]');
+    await rows.first().waitFor();
+    // The list is virtualised: every id shown while it is scrolled from top to bottom.
+    const sweep = async (): Promise<string[]> =>
+      page.getByTestId("runs-list").evaluate(async (el) => {
+        const seen = new Set<string>();
+        for (let top = 0; ; top += el.clientHeight / 2) {
+          el.scrollTo(0, top);
+          await new Promise(requestAnimationFrame);
+          await new Promise(requestAnimationFrame);
+          for (const row of Array.from(el.querySelectorAll("[data-run-id]"))) seen.add(row.getAttribute("data-run-id")!);
+          if (top >= el.scrollHeight) return [...seen];
+        }
+      });
+    await expect.poll(async () => (await sweep()).length).toBe(50);
+    await page.getByRole("button", { name: "Older runs" }).click();
+    await expect.poll(async () => (await sweep()).length).toBe(62);
+    await expect(page.getByRole("button", { name: "Older runs" }).count()).resolves.toBe(0);
     await page.context().close();
   }, 30_000);
 });
