@@ -15,6 +15,7 @@ export { DEFAULT_ACCOUNT, Envelope, EnvelopeProperties, eventId, type EventId } 
 export { ErrorInfo, Metrics, WorkflowRef, type Decision } from "./fields.js";
 export type { ConditionKind } from "./families/condition.js";
 export { Progress } from "./families/progress.js";
+export { GraphStep, RunGraph, StepKind } from "./families/run-graph.js";
 export { CustomEvent } from "./families/custom.js";
 export type { TokenUsage } from "./families/llm.js";
 export {

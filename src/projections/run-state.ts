@@ -17,6 +17,14 @@ interface StepBase {
   readonly attempts: number;
   /** Duration of each finished attempt, in order. */
   readonly durationsMs: readonly number[];
+  /** When the first attempt started (its `step.started`; a skip's own time for a skipped step). */
+  readonly startedAt?: number;
+  /** When the first attempt became runnable, when it had to wait for a slot (`step.started.queuedMs`). */
+  readonly queuedAt?: number;
+  /** Time every attempt waited, runnable, for a concurrency slot, summed (absent when none waited). */
+  readonly queuedMs?: number;
+  /** When the latest attempt ended (completed, failed or skipped). */
+  readonly endedAt?: number;
   readonly metrics?: Metrics;
   readonly issues?: readonly string[];
 }
@@ -100,7 +108,25 @@ function base(previous: StepState | undefined, event: RuntrailEvent): StepBase {
     durationsMs: previous?.durationsMs ?? [],
   };
   if (event.path !== undefined) b.path = event.path;
+  if (previous?.startedAt !== undefined) b.startedAt = previous.startedAt;
+  if (previous?.queuedAt !== undefined) b.queuedAt = previous.queuedAt;
+  if (previous?.queuedMs !== undefined) b.queuedMs = previous.queuedMs;
+  if (previous?.endedAt !== undefined) b.endedAt = previous.endedAt;
   return b;
+}
+
+/** The times of a step.started: the first start, and the queue time it reports. */
+function startTimes(b: Mutable<StepBase>, event: RuntrailEvent & { type: "step.started" }): void {
+  const queued = event.queuedMs;
+  if (b.startedAt === undefined) {
+    b.startedAt = event.ts;
+    if (queued !== undefined) b.queuedAt = event.ts - queued;
+  }
+  if (queued !== undefined) b.queuedMs = (b.queuedMs ?? 0) + queued;
+}
+
+function ended(b: StepBase, event: RuntrailEvent): Mutable<StepBase> {
+  return { ...b, endedAt: event.ts };
 }
 
 function withReport(b: StepBase, metrics: Metrics | undefined, issues: readonly string[] | undefined): StepBase {
@@ -120,17 +146,18 @@ function apply(draft: Draft, event: RuntrailEvent): void {
     const b = base(previous, event);
     switch (event.type) {
       case "step.started":
+        startTimes(b, event);
         draft.steps[key] = { ...b, status: STEP_STATUS_OF[event.type], attempts: event.attempt ?? b.attempts + 1 };
         return;
       case "step.completed": {
-        const s = withReport(b, event.metrics, event.issues);
+        const s = withReport(ended(b, event), event.metrics, event.issues);
         const durationsMs = event.fallback === undefined ? [...b.durationsMs, event.durationMs] : b.durationsMs;
         const done = { ...s, durationsMs, status: STEP_STATUS_OF[event.type], output: event.output, durationMs: event.durationMs };
         draft.steps[key] = event.fallback === undefined ? done : { ...done, fallback: event.fallback };
         return;
       }
       case "step.failed": {
-        const s = withReport(b, event.metrics, event.issues);
+        const s = withReport(ended(b, event), event.metrics, event.issues);
         draft.steps[key] = { ...s, durationsMs: [...b.durationsMs, event.durationMs], status: STEP_STATUS_OF[event.type], error: event.error, durationMs: event.durationMs };
         return;
       }
@@ -138,7 +165,8 @@ function apply(draft: Draft, event: RuntrailEvent): void {
         draft.steps[key] = { ...b, status: STEP_STATUS_OF[event.type], error: event.error, nextAttempt: event.nextAttempt, delayMs: event.delayMs };
         return;
       case "step.skipped": {
-        const skipped: Mutable<StepState & { status: "skipped" }> = { ...b, status: STEP_STATUS_OF[event.type], reason: event.reason };
+        const skipped: Mutable<StepState & { status: "skipped" }> = { ...ended(b, event), status: STEP_STATUS_OF[event.type], reason: event.reason };
+        skipped.startedAt ??= event.ts;
         if (event.output !== undefined) skipped.output = event.output;
         if (event.decision !== undefined) skipped.decision = event.decision;
         draft.steps[key] = skipped;

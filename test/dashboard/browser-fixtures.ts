@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { createBus, createControl, retryPolicy, workflow, type EventInput } from "runtrail";
-import { createMemoryTokenStore, createServer, findDashboardRoot } from "../../src/server/index.js";
+import { createMemoryTokenStore, createServer, findDashboardRoot, type TokenStore } from "../../src/server/index.js";
 import { createStoreWriter } from "../../src/store/index.js";
 import { openSqliteStore } from "../../src/store/sqlite/index.js";
 import type { Harness } from "../server/server-fixtures.js";
@@ -21,7 +21,7 @@ export const ARTIFACTS = join(import.meta.dirname, "artifacts");
  * A server with the dashboard over a fresh SQLite store, with API tokens for accounts acme and
  * globex, and a store writer that keeps fields up to 8 MiB (so huge outputs reach the page).
  */
-export async function startDashboardServer(): Promise<Harness> {
+export async function startDashboardServer(): Promise<Harness & { readonly tokenStore: TokenStore }> {
   const dir = mkdtempSync(join(tmpdir(), "runtrail-dashboard-"));
   const store = await openSqliteStore({ path: join(dir, "runtrail.db") });
   const bus = createBus();
@@ -35,7 +35,7 @@ export async function startDashboardServer(): Promise<Harness> {
   const server = await createServer({ store, bus, writer, auth: { tokens: tokenStore }, live: { heartbeatMs: 60_000 }, onNotice: () => undefined });
   const url = await server.listen({ host: "127.0.0.1", port: 0 });
   return {
-    server, url, bus, store, writer, tokens,
+    server, url, bus, store, writer, tokens, tokenStore,
     async close() {
       await server.close();
       await writer.close();

@@ -8,7 +8,7 @@
  */
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Harness } from "../server/server-fixtures.js";
+import { emitCommitted, runEvents } from "../server/server-fixtures.js";
 import { launchBrowser, openPage, ordersWorkflow, screenshot, startDashboardServer, startRun } from "./browser-fixtures.js";
 
 const FAILED_RED = "rgb(239, 68, 68)";
@@ -35,7 +35,7 @@ async function watchNode(page: Page, stepId: string, until: string): Promise<str
 }
 
 describe("the dashboard's views", () => {
-  let h: Harness;
+  let h: Awaited<ReturnType<typeof startDashboardServer>>;
   let browser: Browser;
   beforeAll(async () => {
     [h, browser] = await Promise.all([startDashboardServer(), launchBrowser()]);
@@ -143,9 +143,18 @@ describe("the dashboard's views", () => {
     const firstFailure = events.find((e) => e.type === "step.failed" && e.stepId === "enrich")!;
     const page = await openPage(browser, h.tokens.acme);
     await page.goto(`${h.url}/runs/${run.runId}?at=${firstFailure.seq - 1}`);
-    await page.locator('[data-testid="run-view"][data-run-status="running"]').waitFor();
+    await page.locator('[data-testid="run-view"][data-run-status="running"][data-replaying="false"]').waitFor();
     await expect(page.locator('[data-step="enrich"]').getAttribute("data-status")).resolves.toMatch(/^(started|running)$/);
     await expect(page.getByText(`at #${firstFailure.seq - 1} of ${events.length}`).count()).resolves.toBe(1);
+    // Variables as they were then: fetch had set the stage; at the first variable event it was new.
+    await expect(page.getByTestId("variables").innerText()).resolves.toContain('"fetched"');
+    const firstVariable = events.find((e) => e.type === "variable.changed")!;
+    const early = await openPage(browser, h.tokens.acme);
+    await early.goto(`${h.url}/runs/${run.runId}?at=${firstVariable.seq}`);
+    await early.locator('[data-testid="run-view"][data-replaying="false"]').waitFor();
+    await early.getByText(`at #${firstVariable.seq} of ${events.length}`).waitFor();
+    await expect(early.getByTestId("variables").innerText()).resolves.toContain('"new"');
+    await early.context().close();
     // One step forward with the keyboard: the failed attempt, now retried (the step's state is failed until step.retrying).
     await page.getByLabel("Time travel: the state at this seq").focus();
     await page.keyboard.press("ArrowRight");
@@ -181,6 +190,47 @@ describe("the dashboard's views", () => {
     await expect(bad.getByRole("alert").innerText()).resolves.toBe("invalid API token");
     await screenshot(bad, "login");
     await bad.context().close();
+    await page.context().close();
+  }, 30_000);
+
+  it("signs a page out with the server's message when its token is revoked while it is open", async () => {
+    const { token, record } = await h.tokenStore.create({ accountId: "acme" });
+    const page = await openPage(browser, token);
+    await page.goto(`${h.url}/`);
+    await page.locator('[data-live="on"]').waitFor();
+    await h.tokenStore.revoke(record.id);
+    // The next read of the list (a run starting makes one) is refused: the page says so and asks for a token.
+    const run = startRun(h, ordersWorkflow(), "acme");
+    await run.result;
+    await expect(page.getByRole("alert").innerText()).resolves.toBe("invalid API token");
+    await expect(page.getByTestId("login-hint").innerText()).resolves.toContain("revoked or has expired");
+    await page.getByPlaceholder("API token").waitFor();
+    await page.context().close();
+  }, 30_000);
+
+  it("pages the runs list by cursor: 50 rows, then the older ones on demand", async () => {
+    const events = Array.from({ length: 62 }, (_, i) => runEvents(`paged-${String(i).padStart(2, "0")}`, "globex", 1)).flat();
+    await emitCommitted(h, events);
+    const page = await openPage(browser, h.tokens.globex);
+    await page.goto(`${h.url}/?workflow=etl`);
+    const rows = page.locator('[data-run-id^="paged-"]');
+    await rows.first().waitFor();
+    // The list is virtualised: every id shown while it is scrolled from top to bottom.
+    const sweep = async (): Promise<string[]> =>
+      page.getByTestId("runs-list").evaluate(async (el) => {
+        const seen = new Set<string>();
+        for (let top = 0; ; top += el.clientHeight / 2) {
+          el.scrollTo(0, top);
+          await new Promise(requestAnimationFrame);
+          await new Promise(requestAnimationFrame);
+          for (const row of Array.from(el.querySelectorAll("[data-run-id]"))) seen.add(row.getAttribute("data-run-id")!);
+          if (top >= el.scrollHeight) return [...seen];
+        }
+      });
+    await expect.poll(async () => (await sweep()).length).toBe(50);
+    await page.getByRole("button", { name: "Older runs" }).click();
+    await expect.poll(async () => (await sweep()).length).toBe(62);
+    await expect(page.getByRole("button", { name: "Older runs" }).count()).resolves.toBe(0);
     await page.context().close();
   }, 30_000);
 });

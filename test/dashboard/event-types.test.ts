@@ -4,8 +4,8 @@ import { EVENT_TYPES, expandTypes, typeMatcher } from "../../dashboard/src/commo
 import { previewValue } from "../../dashboard/src/common/value-preview.js";
 
 describe("the dashboard's event types", () => {
-  it("are the core's built-in types, so a glob in the log filter names every type it should", () => {
-    expect([...EVENT_TYPES].sort()).toEqual([...BUILTIN_EVENT_TYPES].sort());
+  it("are the core's own list (not a copy), so a glob in the log filter names every type it should", () => {
+    expect(EVENT_TYPES).toBe(BUILTIN_EVENT_TYPES);
   });
 
   it("expand globs to exact types, and leave custom x.* types to the page's own filter", () => {

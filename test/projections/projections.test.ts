@@ -77,8 +77,8 @@ describe("run state", () => {
     ];
     const running = projectRun(events)!;
     expect(running.status).toBe("running");
-    expect(running.steps.a).toEqual({ stepId: "a", status: "completed", attempts: 2, durationsMs: [3, 4], durationMs: 4, output: 10, metrics: { rows: 2 } });
-    expect(running.steps.b).toEqual({ stepId: "b", status: "skipped", attempts: 0, durationsMs: [], reason: "when false" });
+    expect(running.steps.a).toEqual({ stepId: "a", status: "completed", attempts: 2, durationsMs: [3, 4], durationMs: 4, output: 10, metrics: { rows: 2 }, startedAt: 1_002, endedAt: 1_006 });
+    expect(running.steps.b).toEqual({ stepId: "b", status: "skipped", attempts: 0, durationsMs: [], reason: "when false", startedAt: 1_007, endedAt: 1_007 });
     expect(running.variables).toEqual({ v: true });
     expect(running.progress).toEqual({ completed: 1, failed: 0, skipped: 1, total: 2, percent: 100 });
     expect("output" in running).toBe(false);
@@ -90,6 +90,21 @@ describe("run state", () => {
     const failed = projectRun([...events, ev({ type: "run.failed", durationMs: 9, error: { name: "X", message: "y" } })])!;
     expect(failed.status === "failed" && failed.error).toEqual({ name: "X", message: "y" });
     expect("output" in failed).toBe(false);
+  });
+
+  it("keeps a step's first start, its latest end, and the time its attempts queued for a concurrency slot", () => {
+    seq = 0;
+    const events = [
+      ev({ type: "run.started", totalSteps: 1 }),
+      ev({ type: "step.started", stepId: "a", attempt: 1, queuedMs: 40 }), // ts 1002: runnable at 962
+      ev({ type: "step.failed", stepId: "a", attempt: 1, durationMs: 1, error: { name: "E", message: "x" } }),
+      ev({ type: "step.retrying", stepId: "a", attempt: 1, delayMs: 0, nextAttempt: 2, error: { name: "E", message: "x" } }),
+      ev({ type: "step.started", stepId: "a", attempt: 2, queuedMs: 5 }),
+    ];
+    const running = projectRun(events)!;
+    expect(running.steps.a).toMatchObject({ status: "running", attempts: 2, startedAt: 1_002, queuedAt: 962, queuedMs: 45, endedAt: 1_003 });
+    const done = projectRun([ev({ type: "step.completed", stepId: "a", attempt: 2, durationMs: 2 })], running)!;
+    expect(done.steps.a).toMatchObject({ status: "completed", startedAt: 1_002, queuedAt: 962, queuedMs: 45, endedAt: 1_006 });
   });
 
   it("reduceRun gives the same state as projectRun, without changing its input", () => {

@@ -1,13 +1,11 @@
 /**
  * The wire shapes of the server's API (`/api/openapi.json`): runs, steps and event pages. Events
- * are the one `RuntrailEvent` union of the core.
+ * are the one `RuntrailEvent` union of the core, statuses the projections' words.
  */
-import type { RuntrailEvent } from "../../../src/events/index.js";
+import type { Progress, RuntrailEvent } from "../../../src/events/index.js";
+import type { RunStatus, StepStatus } from "../../../src/projections/index.js";
 
-export type { RuntrailEvent };
-
-export type RunStatus = "running" | "suspended" | "completed" | "failed" | "cancelled";
-export type StepStatus = "running" | "completed" | "failed" | "skipped" | "retrying";
+export type { RuntrailEvent, RunStatus, StepStatus };
 
 export interface ErrorInfo {
   readonly name?: string;
@@ -28,7 +26,7 @@ export interface Run {
   readonly durationMs?: number;
   readonly lastSeq: number;
   readonly eventCount: number;
-  readonly progress?: { readonly completed: number; readonly total: number; readonly percent: number };
+  readonly progress?: Progress;
   readonly error?: ErrorInfo;
   readonly stepsCompleted: number;
   readonly stepsFailed: number;

@@ -3,16 +3,31 @@
  * analytics views load on demand, so the runs list (the first page) ships only its own code.
  */
 import { lazy, Suspense, useEffect, useState } from "react";
+import { once, useModule } from "../common/use-module.js";
 import { api, ApiError, apiToken, setApiToken } from "../api/api-client.js";
 import type { RunsPage } from "../api/api-types.js";
 import { RunsView } from "../runs/runs-view.js";
 import { navigate, useRoute } from "./app-route.js";
 import { LoginView } from "./login-view.js";
+import { peekPrefetched, prefetchRun } from "../run/run-prefetch.js";
 
-const loadRunView = () => import("../run/run-view.js");
-// A deep link to a run fetches the run view's code while the token is checked, not after.
-if (window.location.pathname.startsWith("/runs/")) void loadRunView();
-const RunView = lazy(loadRunView);
+const loadRunView = once(() => import("../run/run-view.js"));
+const loadRunGraph = once(() => import("../run/run-graph.js"));
+// A deep link to a run fetches the run view's code and the run's record while the token is checked, not after.
+const deepRun = /^\/runs\/([^/]+)\/?$/.exec(window.location.pathname)?.[1];
+if (deepRun !== undefined) {
+  void loadRunView();
+  void loadRunGraph();
+  prefetchRun(decodeURIComponent(deepRun));
+}
+
+/** The run view once its code is in (no Suspense: see use-module.ts). */
+function LazyRunView(props: { runId: string; params: URLSearchParams }) {
+  const module = useModule(loadRunView);
+  if (module === undefined) return <div className="empty">Loading…</div>;
+  const View = module.default;
+  return <View {...props} loadGraph={loadRunGraph} />;
+}
 const AnalyticsView = lazy(() => import("../runs/analytics-view.js"));
 
 type Auth = { state: "checking" } | { state: "in"; account: string | undefined } | { state: "out"; message?: string };
@@ -22,8 +37,11 @@ function useAuth(): Auth {
   const [auth, setAuth] = useState<Auth>({ state: "checking" });
   useEffect(() => {
     const check = (): void => {
-      api<RunsPage>("/runs", { query: { limit: 1 } }).then(
-        (page) => setAuth({ state: "in", account: page.runs[0]?.accountId }),
+      // A deep link's early read of its run, when it succeeds, is proof enough of the sign-in.
+      const early = deepRun === undefined ? undefined : peekPrefetched(decodeURIComponent(deepRun));
+      const probe = (): Promise<string | undefined> => api<RunsPage>("/runs", { query: { limit: 1 } }).then((page) => page.runs[0]?.accountId);
+      (early === undefined ? probe() : early.then((summary) => summary.run.accountId, probe)).then(
+        (account) => setAuth({ state: "in", account }),
         (error: unknown) => {
           if (error instanceof ApiError && error.status === 401) setAuth({ state: "out", ...(apiToken() === undefined ? {} : { message: error.message }) });
           else setAuth({ state: "out", message: error instanceof Error ? error.message : String(error) });
@@ -77,7 +95,7 @@ export function AppShell() {
         {auth.state === "in" && (
           <Suspense fallback={<div className="empty">Loading…</div>}>
             {route.view === "runs" && <RunsView params={route.params} />}
-            {route.view === "run" && route.runId !== undefined && <RunView key={route.runId} runId={route.runId} params={route.params} />}
+            {route.view === "run" && route.runId !== undefined && <LazyRunView key={route.runId} runId={route.runId} params={route.params} />}
             {route.view === "analytics" && <AnalyticsView params={route.params} />}
           </Suspense>
         )}

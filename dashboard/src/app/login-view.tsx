@@ -19,6 +19,11 @@ export function LoginView({ message }: { message?: string }) {
           {message}
         </div>
       )}
+      {message !== undefined && (
+        <p className="muted small" data-testid="login-hint">
+          A token that worked before has been revoked or has expired: ask for a new one (<code>runtrail token create</code>).
+        </p>
+      )}
       <input name="token" type="password" autoComplete="off" placeholder="API token" value={token} onChange={(event) => setToken(event.target.value)} />
       <button type="submit">Sign in</button>
     </form>

@@ -1,19 +1,11 @@
 /**
- * The built-in event types (the core's `BUILTIN_EVENT_TYPES`; a test checks they agree), so a
- * type glob typed in the log's filter (`step.*`) becomes the exact types the API filters by.
- * The core's list is not imported: it would bring the event schemas into the page.
+ * Type globs for the log's filter. The built-in types are the core's own list
+ * (`BUILTIN_EVENT_TYPES` of the events piece), so a glob typed in the filter (`step.*`) becomes
+ * exactly the types the API filters by, and a new type is in the dashboard the day it is in the union.
  */
-export const EVENT_TYPES = [
-  "run.started", "run.completed", "run.failed", "run.cancelled", "run.suspended", "run.resumed",
-  "step.started", "step.running", "step.completed", "step.failed", "step.skipped", "step.retrying",
-  "wave.started", "wave.completed",
-  "condition.evaluated",
-  "loop.started", "loop.iteration", "loop.completed",
-  "variable.changed",
-  "progress.updated",
-  "tool.called", "tool.completed", "tool.failed",
-  "llm.requested", "llm.responded", "llm.failed",
-] as const;
+import { BUILTIN_EVENT_TYPES } from "../../../src/events/index.js";
+
+export const EVENT_TYPES = BUILTIN_EVENT_TYPES;
 
 const escape = (text: string): string => text.replace(/[.+?^${}()|[\]\\]/g, "\\$&");
 

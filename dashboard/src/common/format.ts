@@ -2,6 +2,7 @@
 
 export function formatDuration(ms: number | undefined): string {
   if (ms === undefined || !Number.isFinite(ms)) return "–";
+  if (ms === 0) return "0 ms";
   if (ms < 1) return `${ms.toFixed(2)} ms`;
   if (ms < 1_000) return `${Math.round(ms)} ms`;
   if (ms < 60_000) return `${(ms / 1_000).toFixed(ms < 10_000 ? 2 : 1)} s`;
@@ -28,9 +29,4 @@ export function formatBytes(n: number): string {
 
 export function shortId(id: string): string {
   return id.length > 12 ? `${id.slice(0, 8)}…` : id;
-}
-
-/** A step's key in the run: its id, plus `@` and the loop path (as the core's `stepKey`). */
-export function keyOf(stepId: string, path: readonly number[] | undefined): string {
-  return path === undefined || path.length === 0 ? stepId : `${stepId}@${path.join(".")}`;
 }

@@ -7,7 +7,8 @@ import { useVirtualizer } from "@tanstack/react-virtual";
 import { forwardRef, useEffect, useImperativeHandle, useLayoutEffect, useMemo, useReducer, useRef, useState } from "react";
 import type { RuntrailEvent } from "../api/api-types.js";
 import { expandTypes, typeMatcher } from "../common/event-types.js";
-import { formatClock, keyOf } from "../common/format.js";
+import { stepKey } from "../../../src/projections/index.js";
+import { formatClock } from "../common/format.js";
 import { previewValue } from "../common/value-preview.js";
 import { filteredRows, seqPages, type LogSource } from "./log-pages.js";
 
@@ -58,13 +59,24 @@ export const EventLog = forwardRef<EventLogHandle, Props>(function EventLog({ ru
   const seen = useRef(count);
   const filtered = types.length > 0 || step !== undefined;
 
+  // The row the log opens at: until the list has scrolled there, the rows it renders first (the
+  // top) are not read, so opening at the end of a big run reads only the end.
+  const aimed = useRef<number | undefined>(undefined);
   useEffect(() => {
-    if (items.length > 0) source.ensure(items[0]!.index, items.at(-1)!.index);
+    if (items.length === 0) return;
+    const first = items[0]!.index;
+    const last = items.at(-1)!.index;
+    if (aimed.current !== undefined && (aimed.current < first || aimed.current > last)) return;
+    aimed.current = undefined;
+    source.ensure(first, last);
   });
   // Open at the selected event (a deep link) or at the end.
   useLayoutEffect(() => {
-    if (!filtered && selected !== undefined) rows.scrollToIndex(selected - 1, { align: "center" });
-    else if (!filtered) rows.scrollToIndex(count - 1, { align: "end" });
+    const target = filtered ? undefined : selected !== undefined ? selected - 1 : count - 1;
+    if (target === undefined || target < 0) return;
+    aimed.current = target;
+    source.ensure(Math.max(0, target - 40), target + 40);
+    rows.scrollToIndex(target, { align: selected !== undefined ? "center" : "end" });
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [source]);
   useEffect(() => {
@@ -75,6 +87,7 @@ export const EventLog = forwardRef<EventLogHandle, Props>(function EventLog({ ru
   const onScroll = (): void => {
     const el = scroller.current;
     if (el === null) return;
+    aimed.current = undefined;
     const atEnd = el.scrollTop + el.clientHeight >= el.scrollHeight - ROW * 2;
     if (atEnd !== following) setFollowing(atEnd);
   };
@@ -103,7 +116,7 @@ export const EventLog = forwardRef<EventLogHandle, Props>(function EventLog({ ru
                 <span className="seq mono">#{e.seq}</span>
                 <span className="ts mono muted" title={formatClock(e.ts)}>+{((e.ts - startedAt) / 1000).toFixed(3)}s</span>
                 <span className={`etype fam-${e.type.split(".")[0]}`}>{e.type}</span>
-                <span className="estep mono">{e.stepId === undefined ? "" : keyOf(e.stepId, e.path)}</span>
+                <span className="estep mono">{e.stepId === undefined ? "" : stepKey(e.stepId, e.path)}</span>
                 <span className="esum muted">{summary(e)}</span>
               </div>
             );

@@ -2,7 +2,8 @@
 import { useEffect, useState } from "react";
 import { api } from "../api/api-client.js";
 import type { EventsPage, RuntrailEvent } from "../api/api-types.js";
-import { formatClock, keyOf } from "../common/format.js";
+import { stepKey } from "../../../src/projections/index.js";
+import { formatClock } from "../common/format.js";
 import { ValueView } from "../common/value-view.js";
 
 export function EventPanel({ runId, seq, onStep }: { runId: string; seq: number; onStep: (stepId: string) => void }) {
@@ -32,7 +33,7 @@ export function EventPanel({ runId, seq, onStep }: { runId: string; seq: number;
         {event.stepId !== undefined && (
           <>
             <dt>Step</dt>
-            <dd><a href="#" className="mono" onClick={(e) => { e.preventDefault(); onStep(event.stepId!); }}>{keyOf(event.stepId, event.path)}</a></dd>
+            <dd><a href="#" className="mono" onClick={(e) => { e.preventDefault(); onStep(event.stepId!); }}>{stepKey(event.stepId, event.path)}</a></dd>
           </>
         )}
         {event.attempt !== undefined && (<><dt>Attempt</dt><dd>{event.attempt}</dd></>)}

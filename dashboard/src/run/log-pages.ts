@@ -25,6 +25,30 @@ export interface LogSource {
 const eventsOf = (runId: string, query: Record<string, number | readonly string[] | undefined>) =>
   api<EventsPage>(`/runs/${encodeURIComponent(runId)}/events`, { query });
 
+/** Pages read ahead (by run and first seq), taken by the first {@link seqPages} that wants them. */
+const ahead = new Map<string, Promise<EventsPage>>();
+
+/**
+ * Reads the pages that hold the run's latest events now, while the rest of the view loads, so
+ * the log opens at the end without a round trip of its own.
+ */
+export function prefetchLatest(runId: string, lastSeq: number): void {
+  const last = Math.floor(Math.max(0, lastSeq - 1) / PAGE);
+  for (const p of [last - 1, last]) {
+    if (p < 0) continue;
+    const read = eventsOf(runId, { after: p * PAGE, limit: PAGE });
+    read.catch(() => undefined);
+    ahead.set(`${runId}:${p}`, read);
+  }
+}
+
+function readPage(runId: string, p: number): Promise<EventsPage> {
+  const key = `${runId}:${p}`;
+  const early = ahead.get(key);
+  ahead.delete(key);
+  return early ?? eventsOf(runId, { after: p * PAGE, limit: PAGE });
+}
+
 /** The whole trail by seq. `lastSeq` grows with live events. */
 export function seqPages(runId: string, lastSeq: number, changed: () => void): LogSource {
   const pages = new Map<number, RuntrailEvent[]>();
@@ -45,7 +69,7 @@ export function seqPages(runId: string, lastSeq: number, changed: () => void): L
         if ((have !== undefined && have.length >= wanted) || loading.has(p)) continue;
         loading.add(p);
         source.reads += 1;
-        eventsOf(runId, { after: p * PAGE, limit: PAGE })
+        readPage(runId, p)
           .then((page) => {
             const kept = pages.get(p);
             if (kept === undefined || kept.length < page.events.length) pages.set(p, [...page.events]);

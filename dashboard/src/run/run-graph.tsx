@@ -1,47 +1,57 @@
 /**
  * The run graph (React Flow), loaded only when a run is opened: one node per step, coloured by
- * its live state, laid out by waves (graph-layout.ts). Clicking a node selects the step.
+ * its live state, edges from the workflow's graph, loops as groups around their bodies (one node
+ * each above a few hundred nodes), laid out by graph-layout.ts. Clicking a node selects the step.
  */
 import { Background, Controls, ReactFlow, type Edge, type Node } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
 import { memo, useMemo } from "react";
-import type { Step } from "../api/api-types.js";
+import type { RunGraph as Definition } from "../../../src/events/index.js";
+import type { StepState } from "../../../src/projections/index.js";
 import { formatDuration } from "../common/format.js";
 import type { Wave } from "./run-model.js";
-import { layoutGraph } from "./graph-layout.js";
-
-const COLUMN = 230;
-const ROW = 72;
+import { layoutDefinition, layoutWaves, type GraphNode } from "./graph-layout.js";
 
 interface Props {
-  readonly steps: Iterable<Step>;
+  readonly steps: Readonly<Record<string, StepState>>;
+  readonly graph: Definition | undefined;
   readonly waves: readonly Wave[];
   readonly selected: string | undefined;
   readonly onSelect: (stepId: string | undefined) => void;
 }
 
-function RunGraph({ steps, waves, selected, onSelect }: Props) {
+function meta(n: GraphNode): string {
+  const parts: string[] = [];
+  if (n.workflow !== undefined) parts.push(`runs ${n.workflow}`);
+  if (n.bodySteps > 0) parts.push(`${n.bodySteps} steps inside`);
+  if (n.iterations > 1) parts.push(`${n.done}/${n.iterations} iterations`);
+  if (n.attempts > 1) parts.push(`${n.attempts} attempts`);
+  if (n.queuedMs !== undefined) parts.push(`queued ${formatDuration(n.queuedMs)}`);
+  parts.push(n.status === "pending" ? "pending" : formatDuration(n.durationMs));
+  return parts.join(" · ");
+}
+
+function RunGraph({ steps, graph, waves, selected, onSelect }: Props) {
+  const layout = useMemo(() => (graph === undefined ? layoutWaves(steps, waves) : layoutDefinition(graph, steps)), [steps, graph, waves]);
   const { nodes, edges } = useMemo(() => {
-    const layout = layoutGraph(steps, waves);
     const nodes: Node[] = layout.nodes.map((n) => ({
       id: n.id,
-      position: { x: n.column * COLUMN, y: n.row * ROW },
+      position: { x: n.x, y: n.y },
+      ...(n.parent === undefined ? {} : { parentId: n.parent, extent: "parent" as const }),
+      style: { width: n.width, height: n.height },
       data: {
         label: (
-          <div className="node-body" data-step={n.id} data-status={n.status}>
+          <div className={`node-body ${n.group ? "node-group-head" : ""}`} data-step={n.stepId} data-node={n.id} data-status={n.status} data-kind={n.kind}>
             <div className="node-title">
               <span className="dot" />
-              {n.id}
+              {n.stepId}
+              {n.kind !== "step" && <span className="node-kind">{n.kind === "workflow" ? "sub-workflow" : n.kind}</span>}
             </div>
-            <div className="node-meta">
-              {n.iterations > 1 ? `${n.done}/${n.iterations} iterations · ` : ""}
-              {n.attempts > 1 ? `${n.attempts} attempts · ` : ""}
-              {n.status === "pending" ? "pending" : formatDuration(n.durationMs)}
-            </div>
+            <div className="node-meta">{meta(n)}</div>
           </div>
         ),
       },
-      className: `step-node status-${n.status} ${selected === n.id ? "selected" : ""}`,
+      className: `step-node status-${n.status} ${n.group ? "group-node" : ""} ${selected === n.stepId ? "selected" : ""}`,
       draggable: false,
       connectable: false,
       sourcePosition: "right" as never,
@@ -51,13 +61,14 @@ function RunGraph({ steps, waves, selected, onSelect }: Props) {
       id: `${e.from}->${e.to}`,
       source: e.from,
       target: e.to,
-      className: e.exact ? "edge-exact" : "edge-inferred",
+      className: `edge-${e.kind}`,
+      ...(e.kind === "then" || e.kind === "else" ? { label: e.kind, labelStyle: { fill: "#8b93a7", fontSize: 10 }, labelBgStyle: { fill: "#131720" } } : {}),
       animated: false,
     }));
     return { nodes, edges };
-  }, [steps, waves, selected]);
+  }, [layout, selected]);
   return (
-    <div className="graph" data-testid="run-graph">
+    <div className="graph" data-testid="run-graph" data-edges={graph === undefined ? "guessed" : "defined"}>
       <ReactFlow
         nodes={nodes}
         edges={edges}
@@ -66,9 +77,13 @@ function RunGraph({ steps, waves, selected, onSelect }: Props) {
         nodesDraggable={false}
         nodesConnectable={false}
         proOptions={{ hideAttribution: true }}
-        onNodeClick={(_event, node) => onSelect(node.id === selected ? undefined : node.id)}
+        onNodeClick={(_event, node) => {
+          const stepId = layout.nodes.find((n) => n.id === node.id)?.stepId;
+          onSelect(stepId === selected ? undefined : stepId);
+        }}
         onPaneClick={() => onSelect(undefined)}
-        minZoom={0.1}
+        minZoom={0.05}
+        onlyRenderVisibleElements
       >
         <Background gap={20} size={1} />
         <Controls showInteractive={false} />

@@ -1,11 +1,13 @@
 /**
- * The run as the run view shows it: the store's run and step records (`GET /api/runs/:id`), the
- * waves, and the variables, moved forward by events. The live stream and time travel both apply
- * events through {@link applyEvents}, so the state at a past seq and the live state are computed
- * the same way. (The core's `reduceRun` keeps no start and end times, which the timeline needs.)
+ * The run as the run view shows it: the core's own fold (`projectRun` of runtrail/projections:
+ * status, steps with their attempts, times and queue time, variables, progress), the waves and
+ * the workflow's graph (from `run.started`). The live stream and time travel both move it with
+ * {@link applyEvents}, so the state at a past seq and the live state are computed the same way,
+ * and the same way as everywhere else in Runtrail.
  */
-import type { Run, RuntrailEvent, Step } from "../api/api-types.js";
-import { keyOf } from "../common/format.js";
+import type { RunGraph, RuntrailEvent } from "../../../src/events/index.js";
+import { NO_PROGRESS, projectRun, stepKey, type RunState, type StepState } from "../../../src/projections/index.js";
+import type { Run, RunSummary, Step } from "../api/api-types.js";
 
 export interface Wave {
   readonly wave: number;
@@ -15,97 +17,114 @@ export interface Wave {
 }
 
 export interface RunModel {
-  readonly run: Run;
-  /** By step key (`id`, or `id@i.j` inside loops), in first-seen order. */
-  readonly steps: ReadonlyMap<string, Step>;
+  /** The store's row of the run, as read when the view opened (what no event says: account, event count). */
+  readonly record: Run;
+  readonly state: RunState;
+  /** Top-level waves. */
   readonly waves: readonly Wave[];
-  readonly variables: Readonly<Record<string, unknown>>;
+  readonly graph: RunGraph | undefined;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-/** An empty model for replaying `run` from its first event. */
-export function emptyModel(run: Run): RunModel {
-  const { progress: _p, error: _e, endedAt: _end, durationMs: _d, ...rest } = run;
-  const base: Run = { ...rest, status: "running", lastSeq: 0, eventCount: 0, stepsCompleted: 0, stepsFailed: 0, stepsSkipped: 0, retries: 0, issueCount: 0 };
-  return { run: base, steps: new Map(), waves: [], variables: {} };
+/** A step's state from its store row (the row keeps the last duration and the sum: earlier attempts become one). */
+function stepFromRow(row: Step): StepState {
+  const earlier = row.durationMs === undefined ? 0 : row.totalDurationMs - row.durationMs;
+  const base: Mutable<StepState & { status: "running" }> = {
+    stepId: row.stepId,
+    status: "running",
+    attempts: row.attempts,
+    durationsMs: row.durationMs === undefined ? [] : earlier > 0 ? [earlier, row.durationMs] : [row.durationMs],
+  };
+  if (row.path.length > 0) base.path = row.path;
+  if (row.startedAt !== undefined) base.startedAt = row.startedAt;
+  if (row.endedAt !== undefined) base.endedAt = row.endedAt;
+  const error = row.error === undefined ? { name: "Error", message: "" } : { name: row.error.name ?? "Error", message: row.error.message };
+  switch (row.status) {
+    case "completed":
+      return { ...base, status: "completed", output: undefined, durationMs: row.durationMs ?? 0 };
+    case "failed":
+      return { ...base, status: "failed", error, durationMs: row.durationMs ?? 0 };
+    case "retrying":
+      return { ...base, status: "retrying", error, nextAttempt: row.attempts + 1, delayMs: 0 };
+    case "skipped":
+      return { ...base, status: "skipped", reason: "" };
+    default:
+      return base;
+  }
 }
 
-function applyStep(steps: Map<string, Step>, run: Mutable<Run>, e: RuntrailEvent): void {
-  if (e.stepId === undefined) return;
-  const key = keyOf(e.stepId, e.path);
-  const old = steps.get(key);
-  const s: Mutable<Step> = old === undefined ? { runId: e.runId, stepId: e.stepId, path: e.path ?? [], status: "running", attempts: 0, totalDurationMs: 0, failures: 0 } : { ...old };
-  // As the store's projection (store-projection.ts): counts and attempts follow the same rules.
-  s.attempts = Math.max(s.attempts, e.attempt ?? 1);
-  switch (e.type) {
-    case "step.started":
-      // One vocabulary with the API and the store (projections/run-status.ts): a started step is running.
-      s.status = "running";
-      s.startedAt ??= e.ts;
-      break;
-    case "step.running":
-      s.status = "running";
-      break;
-    case "step.completed":
-      Object.assign(s, { status: "completed", endedAt: e.ts, durationMs: e.durationMs, totalDurationMs: s.totalDurationMs + e.durationMs });
-      run.stepsCompleted += 1;
-      run.issueCount += e.issues?.length ?? 0;
-      break;
-    case "step.failed":
-      Object.assign(s, { status: "failed", endedAt: e.ts, durationMs: e.durationMs, totalDurationMs: s.totalDurationMs + e.durationMs, failures: s.failures + 1, error: e.error });
-      run.stepsFailed += 1;
-      run.issueCount += e.issues?.length ?? 0;
-      break;
-    case "step.retrying":
-      run.retries += 1;
-      s.status = "retrying";
-      break;
-    case "step.skipped":
-      Object.assign(s, { status: "skipped", endedAt: e.ts });
-      s.startedAt ??= e.ts;
-      run.stepsSkipped += 1;
-      break;
+/**
+ * The state the store's rows give (a big run opens from them, not from its whole trail): the
+ * same shape the fold makes, so live events go on from it through the fold.
+ */
+export function stateFromRows(summary: RunSummary, variables: Readonly<Record<string, unknown>>): RunState {
+  const { run } = summary;
+  const steps: Record<string, StepState> = {};
+  for (const row of summary.steps) steps[stepKey(row.stepId, row.path)] = stepFromRow(row);
+  const base = {
+    runId: run.runId, accountId: run.accountId, workflow: run.workflow, startedAt: run.startedAt, lastSeq: run.lastSeq,
+    steps, variables, progress: run.progress ?? NO_PROGRESS, ...(run.parentRunId === undefined ? {} : { parentRunId: run.parentRunId }),
+  };
+  const ended = { endedAt: run.endedAt ?? run.lastEventAt, durationMs: run.durationMs ?? run.lastEventAt - run.startedAt };
+  switch (run.status) {
+    case "completed":
+      return { ...base, ...ended, status: "completed", output: undefined };
+    case "failed":
+      return { ...base, ...ended, status: "failed", error: { name: run.error?.name ?? "Error", message: run.error?.message ?? "" } };
+    case "cancelled":
+      return { ...base, ...ended, status: "cancelled" };
+    case "suspended":
+      return { ...base, status: "suspended" };
     default:
-      return;
+      return { ...base, status: "running" };
   }
-  steps.set(key, s);
+}
+
+/** An empty model for replaying the run from its first event (time travel). */
+export function emptyModel(record: Run): RunModel {
+  const state: RunState = { runId: record.runId, accountId: record.accountId, workflow: record.workflow, startedAt: record.startedAt, lastSeq: 0, steps: {}, variables: {}, progress: NO_PROGRESS, status: "running" };
+  return { record, state, waves: [], graph: undefined };
 }
 
 /**
  * The model after `events` (in seq order; events at or below the model's seq are ignored).
+ * The steps keep their identity when no step event came, so the graph and timeline skip a burst
+ * of other events (custom, progress) without re-rendering.
  *
  * @example
  * const next = applyEvents(model, batch);
  */
 export function applyEvents(model: RunModel, events: readonly RuntrailEvent[]): RunModel {
-  const run: Mutable<Run> = { ...model.run };
-  // The steps map is copied only when a step event changes it, so a burst of other events
-  // (custom, progress) leaves the graph and the timeline as they were: no re-render.
-  let steps = model.steps as Map<string, Step>;
-  let copied = false;
-  let waves = model.waves;
-  let variables = model.variables;
-  for (const e of events) {
-    if (e.seq <= run.lastSeq) continue;
-    run.lastSeq = e.seq;
-    run.eventCount += 1;
-    run.lastEventAt = e.ts;
-    if (e.type.startsWith("step.")) {
-      if (!copied) steps = new Map(steps);
-      copied = true;
-      applyStep(steps, run, e);
-    }
+  const last = model.state.lastSeq;
+  const fresh = events[0] !== undefined && events[0].seq > last ? events : events.filter((e) => e.seq > last);
+  if (fresh.length === 0) return model;
+  let state = projectRun(fresh, model.state)!;
+  if (!fresh.some((e) => e.type.startsWith("step."))) state = { ...state, steps: model.state.steps };
+  let { waves, graph } = model;
+  for (const e of fresh) {
+    if (e.type === "run.started" && e.graph !== undefined) graph = e.graph;
+    else if (e.path !== undefined) continue;
     else if (e.type === "wave.started") waves = [...waves, { wave: e.wave, stepIds: e.stepIds, startedAt: e.ts }];
     else if (e.type === "wave.completed") waves = waves.map((w) => (w.wave === e.wave && w.endedAt === undefined ? { ...w, endedAt: e.ts } : w));
-    else if (e.type === "variable.changed") variables = { ...variables, [e.variable.name]: e.variable.new };
-    else if (e.type === "progress.updated") run.progress = e.progress;
-    else if (e.type === "run.started") Object.assign(run, { status: "running", startedAt: e.ts });
-    else if (e.type === "run.completed") Object.assign(run, { status: "completed", endedAt: e.ts, durationMs: e.durationMs });
-    else if (e.type === "run.failed") Object.assign(run, { status: "failed", endedAt: e.ts, durationMs: e.durationMs, error: e.error });
-    else if (e.type === "run.cancelled") Object.assign(run, { status: "cancelled", endedAt: e.ts, durationMs: e.durationMs });
-    else if (e.type === "run.suspended") run.status = "suspended";
-    else if (e.type === "run.resumed") run.status = "running";
   }
-  return { run, steps, waves, variables };
+  return { record: model.record, state, waves, graph };
+}
+
+/** Counts the fold's steps give: for the run panel, at any seq. */
+export function stepCounts(state: RunState): { completed: number; failed: number; skipped: number; retries: number; issues: number } {
+  const counts = { completed: 0, failed: 0, skipped: 0, retries: 0, issues: 0 };
+  for (const s of Object.values(state.steps)) {
+    if (s.status === "completed") counts.completed += 1;
+    else if (s.status === "failed") counts.failed += 1;
+    else if (s.status === "skipped") counts.skipped += 1;
+    counts.retries += Math.max(0, s.attempts - 1);
+    counts.issues += s.issues?.length ?? 0;
+  }
+  return counts;
+}
+
+/** When the run ended (its terminal event), if it has. */
+export function endedAt(state: RunState): number | undefined {
+  return state.status === "completed" || state.status === "failed" || state.status === "cancelled" ? state.endedAt : undefined;
 }

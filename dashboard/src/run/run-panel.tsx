@@ -1,31 +1,35 @@
 /** The run's own panel (nothing selected): facts, error, and variables as they are at the shown seq. */
+import type { RunState } from "../../../src/projections/index.js";
 import type { Run } from "../api/api-types.js";
 import { formatDuration, formatTime } from "../common/format.js";
 import { ValueView } from "../common/value-view.js";
+import { endedAt, stepCounts } from "./run-model.js";
 
-export function RunPanel({ run, variables }: { run: Run; variables: Readonly<Record<string, unknown>> }) {
-  const names = Object.keys(variables);
+export function RunPanel({ state, record }: { state: RunState; record: Run }) {
+  const names = Object.keys(state.variables);
+  const counts = stepCounts(state);
+  const duration = "durationMs" in state ? state.durationMs : (endedAt(state) ?? record.lastEventAt) - state.startedAt;
   return (
     <div className="panel" data-testid="run-panel">
       <div className="panel-head"><h2>Run</h2></div>
       <dl className="facts">
-        <dt>Run id</dt><dd className="mono small">{run.runId}</dd>
-        <dt>Account</dt><dd>{run.accountId}</dd>
-        <dt>Started</dt><dd>{formatTime(run.startedAt)}</dd>
-        <dt>Duration</dt><dd>{formatDuration(run.durationMs ?? run.lastEventAt - run.startedAt)}</dd>
-        <dt>Events</dt><dd>{run.lastSeq.toLocaleString()}</dd>
-        <dt>Steps</dt><dd>{run.stepsCompleted} completed · {run.stepsFailed} failed · {run.stepsSkipped} skipped</dd>
-        <dt>Retries</dt><dd>{run.retries}</dd>
-        <dt>Issues</dt><dd>{run.issueCount}</dd>
-        {run.parentRunId !== undefined && (<><dt>Parent</dt><dd><a className="mono" href={`/runs/${encodeURIComponent(run.parentRunId)}`}>{run.parentRunId}</a></dd></>)}
+        <dt>Run id</dt><dd className="mono small">{state.runId}</dd>
+        <dt>Account</dt><dd>{state.accountId}</dd>
+        <dt>Started</dt><dd>{formatTime(state.startedAt)}</dd>
+        <dt>Duration</dt><dd>{formatDuration(duration)}</dd>
+        <dt>Events</dt><dd>{state.lastSeq.toLocaleString()}</dd>
+        <dt>Steps</dt><dd>{counts.completed} completed · {counts.failed} failed · {counts.skipped} skipped</dd>
+        <dt>Retries</dt><dd>{counts.retries}</dd>
+        <dt>Issues</dt><dd>{counts.issues}</dd>
+        {state.parentRunId !== undefined && (<><dt>Parent</dt><dd><a className="mono" href={`/runs/${encodeURIComponent(state.parentRunId)}`}>{state.parentRunId}</a></dd></>)}
       </dl>
-      {run.error !== undefined && <div className="error-box"><strong>{run.error.name ?? "Error"}</strong>: {run.error.message}</div>}
+      {state.status === "failed" && <div className="error-box"><strong>{state.error.name}</strong>: {state.error.message}</div>}
       <section>
         <h3>Variables</h3>
         {names.length === 0 ? <p className="muted">none</p> : (
           <dl className="facts vars" data-testid="variables">
             {names.map((name) => (
-              <div key={name} className="var"><dt className="mono">{name}</dt><dd><ValueView value={variables[name]} name={name} /></dd></div>
+              <div key={name} className="var"><dt className="mono">{name}</dt><dd><ValueView value={state.variables[name]} name={name} /></dd></div>
             ))}
           </dl>
         )}

@@ -4,25 +4,27 @@
  * (the step, tool and LLM types of the run, kept only for this step).
  */
 import { useEffect, useState } from "react";
-import type { RuntrailEvent, Step } from "../api/api-types.js";
-import { formatDuration, keyOf } from "../common/format.js";
+import { stepKey, type StepState } from "../../../src/projections/index.js";
+import type { RuntrailEvent } from "../api/api-types.js";
+import { formatDuration } from "../common/format.js";
 import { StatusBadge } from "../common/status-badge.js";
 import { ValueView } from "../common/value-view.js";
+import { stepCalls } from "./step-calls.js";
 import { readTypes } from "./use-run-model.js";
 
 const STEP_TYPES = ["step.started", "step.running", "step.completed", "step.failed", "step.skipped", "step.retrying", "tool.called", "tool.completed", "tool.failed", "llm.requested", "llm.responded", "llm.failed"];
 const KEEP = 2_000;
 
 /** The events of a step (`id`: every iteration) or of one loop iteration (`id@i.j`). */
-function useStepEvents(runId: string, stepKey: string, version: string): RuntrailEvent[] | undefined {
+function useStepEvents(runId: string, key: string, version: string): RuntrailEvent[] | undefined {
   const [events, setEvents] = useState<RuntrailEvent[] | undefined>();
   useEffect(() => {
     let stopped = false;
     const kept: RuntrailEvent[] = [];
     readTypes(runId, STEP_TYPES, (page) => {
       if (stopped) return false;
-      const stepId = stepKey.split("@")[0];
-      const mine = stepKey.includes("@") ? (e: RuntrailEvent) => e.stepId !== undefined && keyOf(e.stepId, e.path) === stepKey : (e: RuntrailEvent) => e.stepId === stepId;
+      const stepId = key.split("@")[0];
+      const mine = key.includes("@") ? (e: RuntrailEvent) => e.stepId !== undefined && stepKey(e.stepId, e.path) === key : (e: RuntrailEvent) => e.stepId === stepId;
       for (const e of page) if (mine(e) && kept.length < KEEP) kept.push(e);
       return undefined;
     })
@@ -31,21 +33,22 @@ function useStepEvents(runId: string, stepKey: string, version: string): Runtrai
     return () => {
       stopped = true;
     };
-  }, [runId, stepKey, version]);
+  }, [runId, key, version]);
   return events;
 }
 
 const any = (e: RuntrailEvent) => e as Record<string, unknown>;
 
 /** `version` changes when the step's events should be read again (the run ended, or moved on a good deal). */
-export function StepPanel({ runId, stepKey, records, version, onEvent }: { runId: string; stepKey: string; records: Step[]; version: string; onEvent: (seq: number) => void }) {
-  const stepId = stepKey;
-  const events = useStepEvents(runId, stepKey, version);
-  const main = records[0];
+export function StepPanel({ runId, stepKey: key, records, version, onEvent }: { runId: string; stepKey: string; records: StepState[]; version: string; onEvent: (seq: number) => void }) {
+  const stepId = key;
+  const events = useStepEvents(runId, key, version);
+  const main = records.at(-1);
+  const total = main === undefined ? 0 : main.durationsMs.reduce((a, b) => a + b, 0);
   const started = events?.find((e) => e.type === "step.started");
   const completed = events?.findLast((e) => e.type === "step.completed");
   const attempts = events?.filter((e) => e.type === "step.completed" || e.type === "step.failed" || e.type === "step.retrying" || e.type === "step.skipped") ?? [];
-  const calls = events?.filter((e) => e.type.startsWith("tool.") || e.type.startsWith("llm.")) ?? [];
+  const calls = events === undefined ? [] : stepCalls(events);
   return (
     <div className="panel" data-testid="step-panel">
       <div className="panel-head">
@@ -56,14 +59,14 @@ export function StepPanel({ runId, stepKey, records, version, onEvent }: { runId
       {main !== undefined && (
         <dl className="facts">
           <dt>Attempts</dt><dd>{main.attempts}</dd>
-          <dt>Duration</dt><dd>{formatDuration(main.durationMs)}</dd>
-          <dt>Total</dt><dd>{formatDuration(main.totalDurationMs)}</dd>
-          <dt>Failures</dt><dd>{main.failures}</dd>
+          <dt>Duration</dt><dd>{formatDuration(main.durationsMs.at(-1))}</dd>
+          <dt>Total</dt><dd>{formatDuration(total)}</dd>
+          {main.queuedMs !== undefined && (<><dt>Queued</dt><dd data-testid="step-queued">{formatDuration(main.queuedMs)} waiting for a concurrency slot</dd></>)}
         </dl>
       )}
-      {main?.error !== undefined && (
+      {main !== undefined && (main.status === "failed" || main.status === "retrying") && main.error.message !== "" && (
         <div className="error-box" data-testid="step-error">
-          <strong>{main.error.name ?? "Error"}</strong>: {main.error.message}
+          <strong>{main.error.name}</strong>: {main.error.message}
         </div>
       )}
       {events === undefined && <p className="muted">Reading the step's events…</p>}
@@ -100,18 +103,16 @@ export function StepPanel({ runId, stepKey, records, version, onEvent }: { runId
       {calls.length > 0 && (
         <section>
           <h3>Tool and LLM calls</h3>
-          <ul className="calls">
-            {calls.map((e) => {
-              const f = any(e);
-              const usage = f.usage as { promptTokens?: number; completionTokens?: number } | undefined;
-              return (
-                <li key={e.seq} onClick={() => onEvent(e.seq)}>
-                  <span className={`etype fam-${e.type.split(".")[0]}`}>{e.type}</span> {String(f.name ?? f.model ?? "")}
-                  {usage !== undefined && <span className="muted"> · {usage.promptTokens ?? 0}+{usage.completionTokens ?? 0} tokens</span>}
-                  {typeof f.durationMs === "number" && <span className="muted"> · {formatDuration(f.durationMs)}</span>}
-                </li>
-              );
-            })}
+          <ul className="calls" data-testid="calls">
+            {calls.map((c) => (
+              <li key={c.callId} onClick={() => onEvent(c.seq)} className={`status-${c.status}`}>
+                <span className="dot" /> <span className={`etype fam-${c.kind}`}>{c.kind}</span> <span className="mono">{c.name}</span>
+                <span className="muted"> · {c.status}</span>
+                {c.usage !== undefined && <span className="muted"> · {c.usage.promptTokens ?? 0} + {c.usage.completionTokens ?? 0} tokens</span>}
+                {c.durationMs !== undefined && <span className="muted"> · {formatDuration(c.durationMs)}</span>}
+                {c.error !== undefined && <div className="attempt-error">{c.error}</div>}
+              </li>
+            ))}
           </ul>
         </section>
       )}

@@ -1,14 +1,27 @@
 /**
- * The run view's data: the run and its steps from the store, its waves, then live events from the
- * run's stream (after the stored `lastSeq`, so none is missed or doubled) applied per animation
- * frame. `onLive` hands the same batches to the event log.
+ * The run view's data. A small run opens from its own trail: the state-changing event types read
+ * page by page and folded by the core's `projectRun` (exact: outputs, queue times). A big one
+ * opens from the store's rows (its run and steps, one request) and the first event (the graph);
+ * both then follow the run's stream after the stored `lastSeq` (none missed or doubled), a
+ * batch per animation frame. `onLive` hands the same batches to the event log.
  */
 import { useEffect, useRef, useState } from "react";
 import { api } from "../api/api-client.js";
 import type { EventsPage, RunSummary, RuntrailEvent } from "../api/api-types.js";
 import { openLiveStream } from "../api/live-stream.js";
-import { keyOf } from "../common/format.js";
-import { applyEvents, type RunModel, type Wave } from "./run-model.js";
+import { prefetchLatest } from "./log-pages.js";
+import { takePrefetched } from "./run-prefetch.js";
+import { applyEvents, emptyModel, stateFromRows, type RunModel } from "./run-model.js";
+
+/** The event types that move the run model (the rest are the log's). */
+export const STATE_TYPES = [
+  "run.started", "run.completed", "run.failed", "run.cancelled", "run.suspended", "run.resumed",
+  "step.started", "step.running", "step.completed", "step.failed", "step.skipped", "step.retrying",
+  "wave.started", "wave.completed", "variable.changed", "progress.updated",
+];
+
+/** Up to this many events, a run opens from its trail rather than from the store's rows. */
+const FOLD_UP_TO = 3_000;
 
 /** Reads every event of `types` of a run, page by page, handing each page to `take`. */
 export async function readTypes(runId: string, types: readonly string[], take: (events: readonly RuntrailEvent[]) => boolean | void, until = Number.MAX_SAFE_INTEGER): Promise<void> {
@@ -21,18 +34,30 @@ export async function readTypes(runId: string, types: readonly string[], take: (
   }
 }
 
-async function loadWaves(runId: string): Promise<Wave[]> {
-  const waves: Wave[] = [];
-  await readTypes(runId, ["wave.started", "wave.completed"], (events) => {
-    for (const e of events) {
-      if (e.type === "wave.started") waves.push({ wave: e.wave, stepIds: e.stepIds, startedAt: e.ts });
-      else if (e.type === "wave.completed") {
-        const i = waves.findIndex((w) => w.wave === e.wave && w.endedAt === undefined);
-        if (i >= 0) waves[i] = { ...waves[i]!, endedAt: e.ts };
-      }
-    }
-  });
-  return waves;
+/**
+ * What a big run's view adds to the store's rows, read beside its first render: the graph (on
+ * run.started), the top-level waves and the variables, up to the stored `lastSeq`.
+ */
+async function restOfRows(runId: string, record: RunSummary["run"]): Promise<{ extra: RunModel; variables: Record<string, unknown> }> {
+  const variables: Record<string, unknown> = {};
+  let extra = emptyModel(record);
+  await Promise.all([
+    readTypes(runId, ["run.started", "wave.started", "wave.completed"], (events) => {
+      extra = applyEvents(extra, events);
+    }, record.lastSeq),
+    readTypes(runId, ["variable.changed"], (events) => {
+      for (const e of events) if (e.type === "variable.changed") variables[e.variable.name] = e.variable.new;
+    }, record.lastSeq),
+  ]);
+  return { extra, variables };
+}
+
+async function fromTrail(runId: string, summary: RunSummary): Promise<RunModel> {
+  let model = emptyModel(summary.run);
+  await readTypes(runId, STATE_TYPES, (events) => {
+    model = applyEvents(model, events);
+  }, summary.run.lastSeq);
+  return model;
 }
 
 export function useRunModel(runId: string, onLive: (events: readonly RuntrailEvent[]) => void) {
@@ -44,23 +69,28 @@ export function useRunModel(runId: string, onLive: (events: readonly RuntrailEve
     let close = (): void => undefined;
     let stopped = false;
     const load = async (): Promise<void> => {
-      const path = `/runs/${encodeURIComponent(runId)}`;
-      const variables: Record<string, unknown> = {};
-      const [summary, waves] = await Promise.all([
-        api<RunSummary>(path),
-        loadWaves(runId),
-        readTypes(runId, ["variable.changed"], (events) => {
-          for (const e of events) if (e.type === "variable.changed") variables[e.variable.name] = e.variable.new;
-        }),
-      ]);
+      performance.mark("runtrail:run-summary-start");
+      const early = takePrefetched(runId);
+      const summary = await (early ?? api<RunSummary>(`/runs/${encodeURIComponent(runId)}`));
+      performance.mark("runtrail:run-summary");
+      if (early === undefined) prefetchLatest(runId, summary.run.lastSeq);
+      const big = summary.run.eventCount > FOLD_UP_TO;
+      const opened = big ? { record: summary.run, state: stateFromRows(summary, {}), waves: [], graph: undefined } : await fromTrail(runId, summary);
+      performance.mark("runtrail:run-model");
       if (stopped) return;
-      const steps = new Map(summary.steps.map((s) => [keyOf(s.stepId, s.path), s]));
-      const stored = summary.run.lastSeq;
-      setModel({ run: summary.run, steps, waves, variables });
+      setModel(opened);
+      if (big) {
+        // Stored waves, graph and variables come before any live one: live events already applied stay on top.
+        restOfRows(runId, summary.run)
+          .then(({ extra, variables }) => {
+            if (!stopped) setModel((m) => m && { ...m, graph: m.graph ?? extra.graph, waves: [...extra.waves, ...m.waves], state: { ...m.state, variables: { ...variables, ...m.state.variables } } });
+          })
+          .catch((e: unknown) => !stopped && setError(e instanceof Error ? e.message : String(e)));
+      }
       if (summary.run.status === "completed" || summary.run.status === "failed" || summary.run.status === "cancelled") return;
       close = openLiveStream({
         runId,
-        after: stored,
+        after: opened.state.lastSeq,
         onEvents: (events) => {
           setModel((m) => (m === undefined ? m : applyEvents(m, events)));
           live.current(events);

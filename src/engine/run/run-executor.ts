@@ -9,6 +9,7 @@ import type { ErrorInfo, EventInput, Progress, RuntrailEvent, WorkflowRef } from
 import { NO_PROGRESS, reduceProgress } from "../../projections/index.js";
 import type { ExpressionScope } from "../define/definition-types.js";
 import type { CompiledGraph, CompiledNode } from "../define/graph-compile.js";
+import { graphDefinition } from "../define/graph-definition.js";
 import { newFrame, type Frame } from "./run-frame.js";
 import { onRunTransitions, recordRun } from "./run-consumers.js";
 import { RunCancelledError, RunFailedError, RunTimeoutError, RunVetoedError, StepFailedError, toErrorInfo, type RunError } from "./run-errors.js";
@@ -205,7 +206,7 @@ export class RunExecutor implements RunHost {
   async execute(): Promise<void> {
     try {
       this.startedAt = now();
-      const started: StepEventBody = { type: "run.started", totalSteps: this.graph.nodes.length };
+      const started: StepEventBody = { type: "run.started", totalSteps: this.graph.nodes.length, graph: graphDefinition(this.graph) };
       if (this.input !== undefined) started.input = this.input;
       const wait = this.emit(started);
       if (wait !== undefined) await wait;

@@ -23,13 +23,20 @@ export async function runStep(run: RunHost, frame: Frame, node: CompiledNode): P
   }
   const semaphore = run.semaphore;
   for (let attempt = 1; ; attempt++) {
+    // Time spent runnable but waiting for a slot is the attempt's queue time, told on step.started.
+    let queuedMs: number | undefined;
     if (semaphore !== undefined) {
       const slot = semaphore.acquire();
-      if (slot !== undefined) await slot;
+      if (slot !== undefined) {
+        const queued = now();
+        await slot;
+        queuedMs = elapsedMs(queued);
+      }
       if (run.stopped) return semaphore.release();
     }
     const ctx = new StepContextImpl(run, node, frame, attempt, input);
     const started: StepEventBody = node.input === undefined ? { type: "step.started" } : { type: "step.started", input };
+    if (queuedMs !== undefined) started.queuedMs = queuedMs;
     let wait = run.emit(started, node, attempt, frame.path);
     if (wait !== undefined) await wait;
     let timeoutMs = node.timeoutMs;

@@ -2,6 +2,7 @@
 import { Type } from "@sinclair/typebox";
 import { defineEvent } from "../envelope.js";
 import { Decision, DurationMs, ErrorInfo, Json } from "../fields.js";
+import { RunGraph } from "./run-graph.js";
 
 export const RunStarted = defineEvent(
   "run.started",
@@ -9,6 +10,8 @@ export const RunStarted = defineEvent(
     input: Type.Optional(Json),
     /** How many top-level steps the workflow has: the total of the run's progress. */
     totalSteps: Type.Optional(Type.Integer({ minimum: 0 })),
+    /** The workflow's steps and their dependencies, so a viewer can draw the real graph. */
+    graph: Type.Optional(RunGraph),
   },
   "a run began",
 );

@@ -3,7 +3,18 @@ import { Type } from "@sinclair/typebox";
 import { defineEvent } from "../envelope.js";
 import { Decision, DurationMs, ErrorInfo, Issues, Json, Metrics } from "../fields.js";
 
-export const StepStarted = defineEvent("step.started", { input: Type.Optional(Json) }, "a step was scheduled");
+export const StepStarted = defineEvent(
+  "step.started",
+  {
+    input: Type.Optional(Json),
+    /**
+     * How long this attempt waited, runnable, for one of the run's concurrency slots before it
+     * started (absent when it got one at once): its queue time, apart from its run time.
+     */
+    queuedMs: Type.Optional(DurationMs),
+  },
+  "a step's attempt started",
+);
 export const StepRunning = defineEvent("step.running", {}, "a step's code began to run");
 export const StepCompleted = defineEvent(
   "step.completed",

@@ -1,0 +1,33 @@
+/**
+ * A deep link to a run starts reading the run's record at once, beside the sign-in check and the
+ * view's code, instead of after both: the longest wait of opening a big run overlaps the rest.
+ * This file is imported by the app shell, so it stays tiny (no view code: log-pages.ts is plain data).
+ */
+import { api } from "../api/api-client.js";
+import type { RunSummary } from "../api/api-types.js";
+import { prefetchLatest } from "./log-pages.js";
+
+let early: { runId: string; summary: Promise<RunSummary> } | undefined;
+
+/** Starts reading `runId`'s record (the run view takes it with {@link takePrefetched}). */
+export function prefetchRun(runId: string): void {
+  const summary = api<RunSummary>(`/runs/${encodeURIComponent(runId)}`);
+  // The log opens at the end: its pages are read as soon as the run's last seq is known.
+  summary.then((s) => prefetchLatest(runId, s.run.lastSeq), () => undefined);
+  // A refusal here is met again (and shown) by the view's own read.
+  summary.catch(() => undefined);
+  early = { runId, summary };
+}
+
+/** The record read early for `runId`, once; undefined when none was. */
+export function takePrefetched(runId: string): Promise<RunSummary> | undefined {
+  if (early?.runId !== runId) return undefined;
+  const { summary } = early;
+  early = undefined;
+  return summary;
+}
+
+/** The record read early for `runId`, left for the view to take. */
+export function peekPrefetched(runId: string): Promise<RunSummary> | undefined {
+  return early?.runId === runId ? early.summary : undefined;
+}
