@@ -19,5 +19,6 @@ export { CustomEvent } from "./families/custom.js";
 export type { TokenUsage } from "./families/llm.js";
 export { eventJsonSchema } from "./json-schema.js";
 export { DEFAULT_MAX_DEPTH, toJsonSafe, type JsonFault, type JsonSafe, type JsonSafeOptions, type UnserializableKind, type UnserializableMarker } from "./json-safe.js";
+export { checkPayload, payloadSchemaJson, PayloadSchemaError } from "./payload-schema.js";
 export { EventValidationError, parseEvent, validateEvent, type ValidationIssue } from "./validate.js";
 export * from "./mappings/index.js";

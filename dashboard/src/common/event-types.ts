@@ -5,6 +5,7 @@
  */
 export const EVENT_TYPES = [
   "run.started", "run.completed", "run.failed", "run.cancelled", "run.suspended", "run.resumed",
+  "signal.received", "signal.timeout",
   "step.started", "step.running", "step.completed", "step.failed", "step.skipped", "step.retrying",
   "wave.started", "wave.completed",
   "condition.evaluated",
