@@ -159,7 +159,7 @@ export interface StepContext<Input = unknown, Steps = Readonly<Record<string, un
    * process meanwhile: `resumeRun` goes on from the trail in any process, running this step's code
    * again from its start (so put side effects in an earlier step) and handing it the payload here.
    */
-  waitFor<S extends TSchema>(name: string, options: WaitOptions<Static<S>> & { readonly schema: S }): Promise<Static<S>>;
+  waitFor<S extends TSchema>(name: string, options: Omit<WaitOptions, "schema"> & { readonly schema: S }): Promise<Static<S>>;
   waitFor<T = unknown>(name: string, options?: WaitOptions<T>): Promise<T>;
 }
 

@@ -92,6 +92,11 @@ export class RunSignals {
   async signal(name: string, payload: unknown, by: string): Promise<void> {
     const wait = [...this.open.values()].find((candidate) => candidate.name === name);
     if (wait === undefined) throw new SignalNotAwaitedError(this.host.runId, name, this.waitingFor());
+    if (wait.deadline !== undefined && Date.now() >= wait.deadline) {
+      // Past its deadline (a run resumed late, or a signal racing the timer): the timeout wins.
+      await this.timeout(wait);
+      throw new SignalNotAwaitedError(this.host.runId, name, this.waitingFor(), ` (its wait timed out at ${new Date(wait.deadline).toISOString()})`);
+    }
     if (wait.schema !== undefined) {
       const issues = checkPayload(wait.schema, payload);
       if (issues.length > 0) throw new SignalPayloadError(name, issues);
