@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createBus, validateEvent, type RuntrailEvent } from "runtrail";
-import { ResumeRefusedError, resumeRun, workflow } from "../../src/engine/index.js";
+import { readTrail, ResumeRefusedError, resumeRun, workflow, type TrailReader } from "../../src/engine/index.js";
 import { createStoreWriter } from "../../src/store/index.js";
 import { openSqliteStore } from "../../src/store/sqlite/index.js";
 import { range, sleep } from "./engine-helpers.js";
@@ -182,5 +182,20 @@ describe("resume from the trail", () => {
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("readTrail reads every page, and refuses a trail whose stored data was truncated", async () => {
+    const trail = await trailUntilSuspended((bus) => workflow("paged").step("a", () => 1).step("w", (ctx) => ctx.waitFor("go"), { needs: ["a"] }).build().start(undefined, { bus }));
+    const pages = (truncatedAt?: number): TrailReader => ({
+      async readRun(_account, _runId, options = {}) {
+        const after = options.after ?? 0;
+        const items = trail.filter((e) => e.seq > after).slice(0, 2).map((event) => (event.seq === truncatedAt ? { event, truncated: [{ path: "/output" }] } : { event }));
+        const last = items.at(-1)?.event.seq;
+        return last !== undefined && last < trail.length ? { items, next: last } : { items };
+      },
+    });
+    expect((await readTrail(pages(), "default", trail[0]!.runId)).map((e) => e.seq)).toEqual(range(trail.length));
+    const completed = trail.find((e) => e.type === "step.completed")!;
+    await expect(readTrail(pages(completed.seq), "default", trail[0]!.runId)).rejects.toThrow(`step.completed at seq ${completed.seq} was stored truncated (/output), so its data cannot be restored`);
   });
 });
