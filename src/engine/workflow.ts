@@ -45,7 +45,7 @@ export interface RunHandle<Output> {
    * await run.signal("approval", { approved: true }, { by: "alice" });
    */
   signal(name: string, payload?: unknown, options?: { readonly by?: string }): Promise<void>;
-  /** The signals the run's steps wait for now, oldest first. */
+  /** The signals the run's steps (and its sub-workflow runs' steps) wait for now, oldest first. */
   waitingFor(): readonly string[];
   /** The run's events so far, in seq order. */
   history(): readonly RuntrailEvent[];
@@ -257,7 +257,7 @@ function handleOf<Output>(executor: RunExecutor, cancel: AbortController): RunHa
     suspend: (reason, options) => executor.suspend(reason, options?.by ?? "caller"),
     resume: (options) => executor.resume(options?.by ?? "caller", options?.reason),
     signal: (name, payload, options) => executor.deliver(name, payload, options?.by ?? "caller"),
-    waitingFor: () => executor.signals.waitingFor(),
+    waitingFor: () => executor.waitingFor(),
     history: () => executor.history,
     progress: () => projectProgress(executor.history),
     variables: () => projectVariables(executor.history),

@@ -140,4 +140,17 @@ describe("ctx.waitFor and run.signal in one process", () => {
     await run.result;
     expect(calls).toEqual(["slow", "after"]);
   });
+
+  it("a wait inside a sub-workflow: the parent's handle lists it and delivers the signal to the child run", async () => {
+    const { bus, events } = recordingBus();
+    const child = workflow("child").step("ask", (ctx) => ctx.waitFor<string>("answer")).build();
+    const run = workflow("parent").subworkflow("sub", child).step("after", (ctx) => `got ${ctx.steps.sub}`, { needs: ["sub"] }).build().start(undefined, { bus });
+    const suspended = await until(events, (e) => e.type === "run.suspended");
+    expect(suspended.runId).not.toBe(run.runId);
+    expect(suspended.parentRunId).toBe(run.runId);
+    expect(run.waitingFor()).toEqual(["answer"]);
+    await run.signal("answer", "yes");
+    expect(await run.result).toBe("got yes");
+    expect(events.find((e) => e.type === "signal.received")?.runId).toBe(suspended.runId);
+  });
 });

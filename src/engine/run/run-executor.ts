@@ -78,6 +78,8 @@ export class RunExecutor implements RunHost, SignalHost {
   readonly gate = new RunGate();
   /** The steps' open waits and the signals that end them. */
   readonly signals: RunSignals;
+  /** Sub-workflow runs in progress: a signal the run does not wait for itself may be theirs. */
+  private readonly children = new Set<RunExecutor>();
 
   /** @internal */
   readonly graph: CompiledGraph;
@@ -240,9 +242,19 @@ export class RunExecutor implements RunHost, SignalHost {
     if (held !== undefined) await held;
   }
 
-  /** Delivers a signal to the step waiting for `name`. */
+  /** Delivers a signal to the step waiting for `name`: this run's, else a sub-workflow run's. */
   deliver(name: string, payload: unknown, by: string): Promise<void> {
+    if (!this.signals.waitingFor().includes(name)) {
+      for (const child of this.children) if (child.waitingFor().includes(name)) return child.deliver(name, payload, by);
+    }
     return this.signals.signal(name, payload, by);
+  }
+
+  /** The signals this run and its sub-workflow runs wait for, oldest first. */
+  waitingFor(): string[] {
+    const names = this.signals.waitingFor();
+    for (const child of this.children) names.push(...child.waitingFor());
+    return names;
   }
 
   waitFor(ctx: StepContextImpl, name: string, options: WaitOptions<unknown>): Promise<unknown> {
@@ -486,7 +498,8 @@ export class RunExecutor implements RunHost, SignalHost {
     };
     workflow.watch(this.bus);
     const executor = new RunExecutor(workflow, input, options, this.bus);
-    void executor.execute();
+    this.children.add(executor);
+    void executor.execute().finally(() => this.children.delete(executor));
     return executor.result;
   }
 
