@@ -1,11 +1,8 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createBus, validateEvent, type RuntrailEvent } from "runtrail";
 import { readTrail, ResumeRefusedError, resumeRun, workflow, type TrailReader } from "../../src/engine/index.js";
 import { createStoreWriter } from "../../src/store/index.js";
-import { openSqliteStore } from "../../src/store/sqlite/index.js";
+import { STORES } from "../store/store-fixtures.js";
 import { range, sleep } from "./engine-helpers.js";
 
 /** Runs until the run's trail ends in run.suspended, as a process would before it exits; returns that trail. */
@@ -154,35 +151,37 @@ describe("resume from the trail", () => {
     expect(() => waiting.resume(trail.slice(1))).toThrow(/starts with .*, not run.started at seq 1/);
   });
 
-  it("resumeRun reads the trail from a store (SQLite) and goes on; the store has the whole trail gap-free", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "runtrail-resume-"));
-    const store = await openSqliteStore({ path: join(dir, "runtrail.db") });
-    try {
-      const make = () => workflow<number>("stored", { version: "1" }).step("a", (ctx) => ctx.input * 2).step("w", async (ctx) => (await ctx.waitFor<number>("add")) + ctx.steps.a, { needs: ["a"] }).build();
-      const firstBus = createBus();
-      const firstWriter = createStoreWriter(firstBus, store);
-      const suspended = new Promise<void>((resolve) => firstBus.onEvent(() => resolve(), { type: "run.suspended" }));
-      const first = make().start(5, { bus: firstBus, accountId: "acme" });
-      await suspended;
-      await firstWriter.close();
+  for (const factory of STORES) {
+    it(`resumeRun reads the trail from a store (${factory.name}) opened anew, and goes on; the store has the whole trail gap-free`, async () => {
+      const opened = await factory.open();
+      try {
+        const make = () => workflow<number>("stored", { version: "1" }).step("a", (ctx) => ctx.input * 2).step("w", async (ctx) => (await ctx.waitFor<number>("add")) + ctx.steps.a, { needs: ["a"] }).build();
+        const firstBus = createBus();
+        const firstWriter = createStoreWriter(firstBus, opened.store);
+        const suspended = new Promise<void>((resolve) => firstBus.onEvent(() => resolve(), { type: "run.suspended" }));
+        const first = make().start(5, { bus: firstBus, accountId: "acme" });
+        await suspended;
+        await firstWriter.close();
 
-      await expect(resumeRun(store, first.runId, [make()], { accountId: "other" })).rejects.toThrow(/no run ".*" in account "other"/);
-      await expect(resumeRun(store, first.runId, [workflow("nope").step("x", () => 1).build()], { accountId: "acme" })).rejects.toThrow(/workflow "stored", which is not registered here \("nope"\)/);
-      const bus = createBus();
-      const writer = createStoreWriter(bus, store);
-      const run = await resumeRun(store, first.runId, make(), { accountId: "acme", bus });
-      await run.signal("add", 1);
-      expect(await run.result).toBe(11);
-      await writer.close();
-      const stored = (await store.readRun("acme", first.runId, { limit: 1_000 })).items.map((s) => s.event);
-      gapFree(stored);
-      expect(stored.at(-1)).toMatchObject({ type: "run.completed", output: 11 });
-      expect((await store.getRun("acme", first.runId))?.status).toBe("completed");
-    } finally {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+        // "Another process": its own connection to the same database.
+        const store = await opened.reopen();
+        await expect(resumeRun(store, first.runId, [make()], { accountId: "other" })).rejects.toThrow(/no run ".*" in account "other"/);
+        await expect(resumeRun(store, first.runId, [workflow("nope").step("x", () => 1).build()], { accountId: "acme" })).rejects.toThrow(/workflow "stored", which is not registered here \("nope"\)/);
+        const bus = createBus();
+        const writer = createStoreWriter(bus, store);
+        const run = await resumeRun(store, first.runId, make(), { accountId: "acme", bus });
+        await run.signal("add", 1);
+        expect(await run.result).toBe(11);
+        await writer.close();
+        const stored = (await store.readRun("acme", first.runId, { limit: 1_000 })).items.map((s) => s.event);
+        gapFree(stored);
+        expect(stored.at(-1)).toMatchObject({ type: "run.completed", output: 11 });
+        expect((await store.getRun("acme", first.runId))?.status).toBe("completed");
+      } finally {
+        await opened.dispose();
+      }
+    });
+  }
 
   it("readTrail reads every page, and refuses a trail whose stored data was truncated", async () => {
     const trail = await trailUntilSuspended((bus) => workflow("paged").step("a", () => 1).step("w", (ctx) => ctx.waitFor("go"), { needs: ["a"] }).build().start(undefined, { bus }));
