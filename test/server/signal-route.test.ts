@@ -117,4 +117,21 @@ describe("POST /api/runs/:runId/signals/:name", () => {
     expect(refused.status).toBe(409);
     expect(refused.body.message).toBe(`cannot resume run ${run.runId}: it was started by "approvals" version "0", and this process has version "1"`);
   });
+
+  it("does not resume a run another process is running (not suspended)", async () => {
+    h = await startHarness({ workflows: [approvals([])] });
+    const otherBus = createBus();
+    const otherWriter = createStoreWriter(otherBus, h.store, { flushIntervalMs: 5 });
+    let release = (): void => undefined;
+    const busy = workflow("approvals", { version: "1" }).step("slow", () => new Promise<void>((resolve) => (release = resolve))).build();
+    const run = busy.start(undefined, { bus: otherBus, accountId: "acme" });
+    await storedStatus(h, run.runId, "running");
+    await otherWriter.flush();
+    const refused = await call(h, "POST", `/api/runs/${run.runId}/signals/approval`, h.tokens.acme, {});
+    expect(refused.status).toBe(409);
+    expect(refused.body.message).toBe(`run "${run.runId}" is running in another process, and this server does not hold it`);
+    release();
+    await run.result;
+    await otherWriter.close();
+  });
 });

@@ -53,6 +53,8 @@ export function registerSignalRoutes(app: App, ctx: ServerContext): void {
         const run = await ctx.store.getRun(who.accountId, runId);
         if (run === undefined) return runNotFound(reply, runId);
         if (isRunFinished(run.status)) return sendError(reply, 409, "conflict", `run "${runId}" has ${run.status === "cancelled" ? "been cancelled" : run.status}: it waits for no signal`);
+        // A running run is another process's: resuming it here would run its steps twice.
+        if (run.status !== "suspended") return sendError(reply, 409, "conflict", `run "${runId}" is running in another process, and this server does not hold it`);
         const workflow = ctx.workflows.get(run.workflow.name);
         const { bus, writer } = ctx;
         if (workflow?.resume === undefined || bus === undefined || writer === undefined) {
