@@ -6,10 +6,15 @@
  * - `ws-latency`: like `ws`, and each message's receive time minus the emit time it carries
  *   (`"t":<ms>` in the event's data, taken from `performance.timeOrigin + performance.now()` in
  *   the server process) is recorded.
+ * - `ws-stall` / `sse-stall`: N clients that subscribe (WebSocket) or open the SSE stream `url`
+ *   and then never read (their sockets are paused): what a server must not hold on to for ever.
+ *   They stay until this process is killed; `total` is ignored, and for `sse-stall` the
+ *   `subscribe` argument is an API token sent as Bearer (empty: none).
  * Prints `ready` once all are connected (and subscribed), then `done <ms>` with the time from the
  * first message to the last client's last one, and in latency mode `latency <p50> <p99> <n>` (ms).
  */
 import { get } from "node:http";
+import { connect } from "node:net";
 import WebSocket from "ws";
 
 const [url, countText, totalText, subscribe, modeText] = process.argv.slice(2);
@@ -95,7 +100,34 @@ function sseClient(): void {
   closers.push(() => request.destroy());
 }
 
+/** A WebSocket client that subscribes, then never reads again. */
+function wsStalledClient(): void {
+  const ws = new WebSocket(url!);
+  ws.on("open", () => {
+    if (subscribe !== undefined && subscribe !== "") ws.send(subscribe);
+    (ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    onConnected();
+  });
+  ws.on("error", () => undefined);
+}
+
+/** An SSE request on a raw socket that is never read. */
+function sseStalledClient(): void {
+  const target = new URL(url!);
+  const socket = connect(Number(target.port), target.hostname, () => {
+    socket.write(`GET ${target.pathname}${target.search} HTTP/1.1\r\nHost: ${target.host}\r\nAccept: text/event-stream\r\n${subscribe === undefined || subscribe === "" ? "" : `Authorization: Bearer ${subscribe}\r\n`}\r\n`);
+    socket.pause();
+    onConnected();
+  });
+  socket.on("error", () => undefined);
+}
+
+// A paused socket is no active handle: without this the process would exit and close them all.
+if (mode.endsWith("-stall")) setInterval(() => undefined, 60_000);
+
 for (let i = 0; i < count; i++) {
   if (mode === "sse") sseClient();
+  else if (mode === "ws-stall") wsStalledClient();
+  else if (mode === "sse-stall") sseStalledClient();
   else wsClient();
 }

@@ -36,7 +36,7 @@ export function asyncApiDocument(options: AsyncApiOptions = {}): JsonObject {
   const host = options.serverHost ?? "localhost:3000";
   const security = [ref("#/components/securitySchemes/bearer")];
   const sseEnd = { name: "end", title: "end", summary: "SSE `event: end`: the run ended and every event was sent.", contentType: "application/json", payload: { type: "object", required: ["runId", "lastSeq"], properties: { runId: { type: "string" }, lastSeq: { type: "integer", minimum: 0 } } } };
-  const sseError = { name: "error", title: "error", summary: "SSE `event: error`: the stream failed; reconnect with Last-Event-ID.", contentType: "application/json", payload: { type: "object", required: ["error", "message"], properties: { error: { type: "string" }, message: { type: "string" } } } };
+  const sseError = { name: "error", title: "error", summary: "SSE `event: error`: the stream failed (reconnect with Last-Event-ID), or `cursor_ahead`: it resumed past the run's last stored event (`lastSeq`; resume from there).", contentType: "application/json", payload: { type: "object", required: ["error", "message"], properties: { error: { type: "string" }, message: { type: "string" }, lastSeq: { type: "integer", minimum: 0 } } } };
   const eventMessages = Object.fromEntries(types.map((type) => [componentKey(type), ref(`#/components/messages/${componentKey(type)}`)]));
   const runIdParameter = { description: "The run's id." };
 

@@ -21,7 +21,7 @@ export const wsClientMessages: JsonObject = {
   "ws.ping": message("ping", "Ask for a pong.", object(["op"], { op: { const: "ping" }, id: { oneOf: [{ type: "string", maxLength: 64 }, { type: "number" }] } })),
 };
 
-const errorCodes = ["bad_json", "bad_request", "unknown_op", "missing_run_id", "forbidden", "not_found", "duplicate_subscription", "unknown_subscription", "too_many_subscriptions", "slow_consumer", "internal"];
+const errorCodes = ["bad_json", "bad_request", "unknown_op", "missing_run_id", "forbidden", "not_found", "duplicate_subscription", "unknown_subscription", "too_many_subscriptions", "slow_consumer", "cursor_ahead", "internal"];
 
 /** Server → client messages; `history` and `live` carry one event each. */
 export const wsServerMessages: JsonObject = {
@@ -33,7 +33,7 @@ export const wsServerMessages: JsonObject = {
   "ws.pong": message("pong", "The answer to a ping.", object(["type"], { type: { const: "pong" }, id: { oneOf: [{ type: "string" }, { type: "number" }] } })),
   "ws.error": message(
     "error",
-    "A request failed, or a subscription ended early (`resumeAfter`: where to resume).",
-    object(["type", "code", "message"], { type: { const: "error" }, code: { type: "string", enum: errorCodes }, message: { type: "string" }, sub, resumeAfter: position }),
+    "A request failed, or a subscription ended early (`resumeAfter`: where to resume; `cursor_ahead`: resumed past the run's last stored event, `lastSeq`).",
+    object(["type", "code", "message"], { type: { const: "error" }, code: { type: "string", enum: errorCodes }, message: { type: "string" }, sub, resumeAfter: position, lastSeq: position }),
   ),
 };

@@ -11,6 +11,7 @@ export {
   type ConsumerFailure,
 } from "./errors.js";
 export { compileFilter, compileTypePatterns, type EventFilter, type Matcher, type Matching, type TypePattern } from "./filter.js";
+export { typePatternProblem } from "./type-pattern-check.js";
 export type { ObserveOptions, Observer } from "./observer.js";
 export type { OverflowPolicy, StreamGap, StreamItem, SubscribeOptions, Subscription } from "./subscription.js";
 /** The bounded FIFO the bus and the store writer buffer with. */

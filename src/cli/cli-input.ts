@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { InvalidArgumentError } from "commander";
+import { typePatternProblem } from "../bus/index.js";
 import { CliError } from "./cli-errors.js";
 
 /**
@@ -57,4 +58,20 @@ export function commaList(value: string, previous: readonly string[] = []): stri
   const items = value.split(",").map((item) => item.trim()).filter((item) => item !== "");
   if (items.length === 0) throw new InvalidArgumentError("must name at least one value.");
   return [...previous, ...items];
+}
+
+/**
+ * A commander parser for `--types`: a comma-separated list of event types or globs, each checked
+ * as the server checks `?types=` (a pattern that selects no type is refused, naming it).
+ *
+ * @example
+ * new Command("events").option("--types <globs>", "only these types", typeList)
+ */
+export function typeList(value: string, previous: readonly string[] = []): string[] {
+  const types = commaList(value, previous);
+  for (const type of types) {
+    const problem = typePatternProblem(type);
+    if (problem !== undefined) throw new InvalidArgumentError(`"${type}" ${problem}.`);
+  }
+  return types;
 }

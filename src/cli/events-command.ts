@@ -3,7 +3,7 @@
  * each (or NDJSON, exactly as stored).
  */
 import { Command } from "commander";
-import { commaList, integerIn } from "./cli-input.js";
+import { integerIn, typeList } from "./cli-input.js";
 import { eventLine } from "./live/event-line.js";
 import { openStore, storeOptions, type StoreFlags } from "./store-open.js";
 
@@ -22,7 +22,7 @@ interface EventsFlags extends StoreFlags {
 export function eventsCommand(): Command {
   return storeOptions(new Command("events").description("print a stored run's events").argument("<runId>", "the run"))
     .option("--after <seq>", "only events after this seq", integerIn(0, Number.MAX_SAFE_INTEGER, "--after"), 0)
-    .option("--types <globs>", "only these types: exact or globs, comma-separated (step.*,run.failed)", commaList)
+    .option("--types <globs>", "only these types: exact or globs, comma-separated (step.*,run.failed)", typeList)
     .option("--json", "one stored event per line (NDJSON), as the API returns it")
     .addHelpText("after", "\nExamples:\n  $ runtrail events 0b7c…\n  $ runtrail events 0b7c… --after 10 --types 'step.*,tool.*'\n  $ runtrail events 0b7c… --json | jq .type")
     .action(print);

@@ -2,13 +2,14 @@
 /**
  * @module runtrail/cli
  * The `runtrail` command: `run`, `tail`, `runs`, `events`, `stats`, `replay`, `serve`, `signal`,
- * `token`, `demo`. Exit codes: 0 done; 1 the command could not do what was asked; 2 the run it ran or
+ * `token`, `demo`, and across machines on NATS `worker`, `collect`, `start`. Exit codes: 0 done; 1 the command could not do what was asked; 2 the run it ran or
  * followed failed or was cancelled.
  */
 import { readFileSync, realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command } from "commander";
 import { CliError, EXIT_ERROR } from "./cli-errors.js";
+import { collectCommand } from "./collect-command.js";
 import { demoCommand } from "./demo-command.js";
 import { eventsCommand } from "./events-command.js";
 import { replayCommand } from "./replay-command.js";
@@ -16,9 +17,11 @@ import { runCommand } from "./run-command.js";
 import { runsCommand } from "./runs-command.js";
 import { serveCommand } from "./serve-command.js";
 import { signalCommand } from "./signal-command.js";
+import { startCommand } from "./start-command.js";
 import { statsCommand } from "./stats-command.js";
 import { tailCommand } from "./tail-command.js";
 import { tokenCommand } from "./token-command.js";
+import { workerCommand } from "./worker-command.js";
 
 /** The package's version: `src/cli` and `dist/cli` are both two folders below package.json. */
 function version(): string {
@@ -44,6 +47,9 @@ export function program(): Command {
     .addCommand(statsCommand())
     .addCommand(replayCommand())
     .addCommand(serveCommand())
+    .addCommand(workerCommand())
+    .addCommand(collectCommand())
+    .addCommand(startCommand())
     .addCommand(signalCommand())
     .addCommand(tokenCommand())
     .addCommand(demoCommand())
@@ -65,13 +71,22 @@ function isEntryPoint(): boolean {
   }
 }
 
-if (isEntryPoint()) {
-  program()
-    .parseAsync(process.argv)
-    .catch((error: unknown) => {
-      const code = error instanceof CliError ? error.exitCode : EXIT_ERROR;
-      const message = error instanceof Error ? error.message : String(error);
-      if (message !== "") console.error(error instanceof CliError || !(error instanceof Error) ? message : `${message}`);
-      process.exit(code);
-    });
+/**
+ * Runs the command line and exits with its code on error: what `bin/runtrail.js` (the installed
+ * `runtrail` command) and `node dist/cli/main.js` both call.
+ *
+ * @example
+ * await main(process.argv);
+ */
+export async function main(argv: readonly string[]): Promise<void> {
+  try {
+    await program().parseAsync([...argv]);
+  } catch (error) {
+    const code = error instanceof CliError ? error.exitCode : EXIT_ERROR;
+    const message = error instanceof Error ? error.message : String(error);
+    if (message !== "") console.error(message);
+    process.exit(code);
+  }
 }
+
+if (isEntryPoint()) await main(process.argv);

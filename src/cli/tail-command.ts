@@ -6,7 +6,7 @@
 import { Command } from "commander";
 import type { RuntrailEvent } from "../events/index.js";
 import { CliError, EXIT_RUN_FAILED } from "./cli-errors.js";
-import { commaList, integerIn } from "./cli-input.js";
+import { integerIn, typeList } from "./cli-input.js";
 import { createDisplay } from "./live/display.js";
 import { colorsOn, parseProgressMode, resolveMode, type ProgressMode } from "./live/progress-mode.js";
 import { openStore, storeOptions, type StoreFlags } from "./store-open.js";
@@ -31,7 +31,7 @@ interface TailFlags extends StoreFlags {
 export function tailCommand(): Command {
   return storeOptions(new Command("tail").description("follow a run (until it ends) or the whole account (until Ctrl-C)").argument("[runId]", "the run to follow"))
     .option("--all", "follow every run of the account")
-    .option("--types <globs>", "only these types: exact or globs, comma-separated (step.*,run.failed)", commaList)
+    .option("--types <globs>", "only these types: exact or globs, comma-separated (step.*,run.failed)", typeList)
     .option("--after <cursor>", "start after this seq (a run) or global cursor (--all)", integerIn(0, Number.MAX_SAFE_INTEGER, "--after"), 0)
     .option("--url <url>", "follow through this server (SSE) instead of a store, e.g. http://127.0.0.1:8080")
     .option("--token <token>", "API token for --url (default: $RUNTRAIL_TOKEN)", process.env.RUNTRAIL_TOKEN)

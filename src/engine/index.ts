@@ -10,6 +10,7 @@ export { workflow, WorkflowBuilder, type StepOptions } from "./workflow-builder.
 export { Workflow, type RunHandle, type RunStream, type StreamOptions } from "./workflow.js";
 export type { RunOptions } from "./run/run-executor.js";
 export { readTrail, resumeRun, type ResumableWorkflow, type ResumeRunOptions, type TrailReader } from "./workflow-resume.js";
+export type { ParentStep } from "./run/run-host.js";
 export type {
   Condition,
   ExpressionScope,

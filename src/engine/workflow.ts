@@ -101,7 +101,8 @@ export class Workflow<Input = unknown, Output = unknown> implements RunnableWork
   }
 
   /**
-   * Starts a run and returns its handle at once.
+   * Starts a run and returns its handle at once. Throws `TraceparentError` for a malformed
+   * trace context in `options` (`run` rejects with it instead).
    *
    * @example
    * const run = wf.start(input, { accountId: "acme" });
@@ -128,7 +129,13 @@ export class Workflow<Input = unknown, Output = unknown> implements RunnableWork
   run(input: Input, options: RunOptions = {}): Promise<Output> {
     const bus = options.bus ?? this.bus;
     this.watch(bus);
-    const executor = new RunExecutor(this, input, options, bus);
+    let executor: RunExecutor;
+    try {
+      executor = new RunExecutor(this, input, options, bus);
+    } catch (error) {
+      // Bad options (a malformed traceparent) reject like every other failure of `run`.
+      return Promise.reject(error as Error);
+    }
     void executor.execute();
     return executor.result as Promise<Output>;
   }
@@ -146,7 +153,13 @@ export class Workflow<Input = unknown, Output = unknown> implements RunnableWork
     const runId = options.runId ?? globalThis.crypto.randomUUID();
     const bus = options.bus ?? this.bus;
     const subscription = bus.subscribe({ runId }, { bufferSize: options.bufferSize ?? 1_024, overflow: "block" });
-    const handle = this.start(input, { ...options, runId, bus });
+    let handle: RunHandle<Output>;
+    try {
+      handle = this.start(input, { ...options, runId, bus });
+    } catch (error) {
+      subscription.unsubscribe();
+      throw error;
+    }
     async function* stream(): AsyncGenerator<RuntrailEvent> {
       try {
         for await (const event of subscription) {

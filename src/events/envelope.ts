@@ -3,6 +3,7 @@
  */
 import { Type, type Static, type TLiteral, type TObject, type TProperties } from "@sinclair/typebox";
 import { WorkflowRef } from "./fields.js";
+import { SPAN_ID_PATTERN, TRACE_ID_PATTERN } from "./trace-context.js";
 
 /** A unique event id. Made only by {@link eventId}, so that it always derives from runId and seq. */
 export type EventId = string & { readonly __brand: "EventId" };
@@ -39,8 +40,19 @@ export const EnvelopeProperties = {
     Type.Array(Type.Integer({ minimum: 0 }), { description: "loop iteration indices, outermost first" }),
   ),
   parentRunId: Type.Optional(Type.String({ minLength: 1 })),
-  traceId: Type.Optional(Type.String()),
-  spanId: Type.Optional(Type.String()),
+  // Which attempt of which step of the parent run started this sub-workflow run: its span's parent.
+  parentStepId: Type.Optional(Type.String({ minLength: 1, description: "sub-workflow runs: the parent run's step that started this run" })),
+  parentAttempt: Type.Optional(Type.Integer({ minimum: 1, description: "sub-workflow runs: that step's attempt" })),
+  parentPath: Type.Optional(
+    Type.Array(Type.Integer({ minimum: 0 }), { description: "sub-workflow runs: that step's loop iteration path in the parent run" }),
+  ),
+  traceId: Type.Optional(Type.String({ pattern: TRACE_ID_PATTERN, description: "W3C trace id of the trace the run belongs to" })),
+  spanId: Type.Optional(
+    Type.String({
+      pattern: SPAN_ID_PATTERN,
+      description: "W3C span id the run's events belong under: the run's own span when a tracer made it before the run started, else the span the run was started from",
+    }),
+  ),
 } satisfies TProperties;
 
 export const Envelope = Type.Object(EnvelopeProperties);

@@ -17,8 +17,18 @@ export type { ConditionKind } from "./families/condition.js";
 export { Progress } from "./families/progress.js";
 export { CustomEvent } from "./families/custom.js";
 export type { TokenUsage } from "./families/llm.js";
+export {
+  formatTraceparent,
+  isSpanId,
+  isTraceId,
+  parseTraceparent,
+  SPAN_ID_PATTERN,
+  TRACE_ID_PATTERN,
+  TraceparentError,
+  type TraceContext,
+} from "./trace-context.js";
 export { eventJsonSchema } from "./json-schema.js";
-export { DEFAULT_MAX_DEPTH, toJsonSafe, type JsonFault, type JsonSafe, type JsonSafeOptions, type UnserializableKind, type UnserializableMarker } from "./json-safe.js";
+export { DEFAULT_MAX_DEPTH, MAX_DEPTH_LIMIT, toJsonSafe, type JsonFault, type JsonSafe, type JsonSafeOptions, type UnserializableKind, type UnserializableMarker } from "./json-safe.js";
 export { checkPayload, payloadSchemaJson, PayloadSchemaError } from "./payload-schema.js";
 export { EventValidationError, parseEvent, validateEvent, type ValidationIssue } from "./validate.js";
 export * from "./mappings/index.js";

@@ -21,7 +21,8 @@ export type UnserializableKind =
   | "function"
   | "symbol"
   | "Error"
-  | "TypedArray";
+  | "TypedArray"
+  | "Unreadable";
 
 /**
  * The marker stored in place of a value JSON cannot hold as it is.
@@ -45,7 +46,10 @@ export interface JsonFault {
 
 /** Options of {@link toJsonSafe}. */
 export interface JsonSafeOptions {
-  /** Nesting deeper than this becomes a `TooDeep` marker. Default 64. */
+  /**
+   * Nesting deeper than this becomes a `TooDeep` marker. Default 64, at most {@link MAX_DEPTH_LIMIT}
+   * (a larger value is taken as the limit).
+   */
   readonly maxDepth?: number;
   /** The root's name in paths. Default `""` (paths start at the first key). */
   readonly root?: string;
@@ -58,6 +62,12 @@ export interface JsonSafe<T> {
 }
 
 export const DEFAULT_MAX_DEPTH = 64;
+
+/**
+ * The deepest `maxDepth` accepted: `JSON.stringify` and `JSON.parse` recurse, and a few thousand
+ * levels end Node's stack, so what comes out of here must stay well below that.
+ */
+export const MAX_DEPTH_LIMIT = 1_000;
 
 const childPath = (parent: string, key: string | number): string =>
   typeof key === "number" ? `${parent}[${key}]` : parent === "" ? key : `${parent}.${key}`;
@@ -124,25 +134,46 @@ interface Frame {
  * // faults: [{ kind: "BigInt", path: "output.total", detail: "10" }, { kind: "NaN", path: "output.items[1]" }]
  */
 export function toJsonSafe<T>(value: T, options: JsonSafeOptions = {}): JsonSafe<T> {
-  const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+  const maxDepth = Math.min(options.maxDepth ?? DEFAULT_MAX_DEPTH, MAX_DEPTH_LIMIT);
   const root = options.root ?? "";
-  if (isClean(value, maxDepth)) return { value, faults: [] };
+  if (isCleanOrFalse(value, maxDepth)) return { value, faults: [] };
   const faults: JsonFault[] = [];
   const holder: unknown[] = [];
   const stack: Frame[] = [{ source: value, chain: undefined, path: root, depth: 0, into: holder, key: 0 }];
   while (stack.length > 0) {
     const frame = stack.pop()!;
-    const out = copyOne(frame, maxDepth, faults);
+    const out = copyOrMark(frame, maxDepth, faults);
     if (frame.into !== undefined) (frame.into as Record<string | number, unknown>)[frame.key] = out.copy;
     for (let i = out.children.length - 1; i >= 0; i--) stack.push(out.children[i]!);
   }
   return { value: holder[0] as T, faults };
 }
 
-function marker(kind: UnserializableKind, path: string, detail: string | undefined, faults: JsonFault[]): UnserializableMarker {
+/** Longest `detail` kept: a million-digit BigInt or a long error message must not make a huge marker. */
+const MAX_DETAIL_CHARS = 200;
+
+function marker(kind: UnserializableKind, path: string, fullDetail: string | undefined, faults: JsonFault[]): UnserializableMarker {
+  const detail = fullDetail !== undefined && fullDetail.length > MAX_DETAIL_CHARS ? `${fullDetail.slice(0, MAX_DETAIL_CHARS)}…` : fullDetail;
   const fault: JsonFault = detail === undefined ? { kind, path } : { kind, path, detail };
   faults.push(fault);
   return detail === undefined ? { $unserializable: kind, path } : { $unserializable: kind, path, detail };
+}
+
+/** {@link copyOne}, where a getter or a proxy trap that throws becomes an `Unreadable` marker. */
+function copyOrMark(frame: Frame, maxDepth: number, faults: JsonFault[]): { copy: unknown; children: Frame[] } {
+  try {
+    return copyOne(frame, maxDepth, faults);
+  } catch (error) {
+    return { copy: marker("Unreadable", frame.path, errorText(error), faults), children: [] };
+  }
+}
+
+function errorText(error: unknown): string {
+  try {
+    return error instanceof Error ? error.message : String(error);
+  } catch {
+    return "an error that cannot be described";
+  }
 }
 
 /** The copy of one value, and the frames of its children still to copy into it. */
@@ -154,7 +185,7 @@ function copyOne(frame: Frame, maxDepth: number, faults: JsonFault[]): { copy: u
     try {
       source = (source as { toJSON: (key: string) => unknown }).toJSON(String(frame.key));
     } catch (error) {
-      return { copy: marker("ToJSONError", path, error instanceof Error ? error.message : String(error), faults), children: [] };
+      return { copy: marker("ToJSONError", path, errorText(error), faults), children: [] };
     }
   }
   const fault = faultOf(source, inArray);
@@ -181,15 +212,23 @@ function copyOne(frame: Frame, maxDepth: number, faults: JsonFault[]): { copy: u
   return { copy, children };
 }
 
+/** {@link isClean}, where a getter or proxy trap that throws sends the value to the copying path. */
+function isCleanOrFalse(value: unknown, maxDepth: number): boolean {
+  try {
+    return isClean(value, maxDepth);
+  } catch {
+    return false;
+  }
+}
+
 /**
- * The fast path: whether `value` needs no change. Iterative; allocates only its stack. A repeated
- * (not circular) object is fine for JSON, but cheap detection of circles needs a set, so any object
- * seen twice sends the value to the copying path, which tells the two apart.
+ * The fast path: whether `value` needs no change. Iterative; allocates only its stack. It keeps no
+ * set of objects seen (that set cost as much as the walk on every event): a circle is an endless
+ * nesting, so it reaches `maxDepth` and sends the value to the copying path, which names it.
  */
 function isClean(value: unknown, maxDepth: number): boolean {
   const stack: unknown[] = [value];
   const depths: number[] = [0];
-  let seen: Set<object> | undefined;
   let top = 0;
   while (top >= 0) {
     const current = stack[top];
@@ -206,9 +245,6 @@ function isClean(value: unknown, maxDepth: number): boolean {
     const object = current as object;
     if (typeof (object as { toJSON?: unknown }).toJSON === "function") return false;
     if (depth >= maxDepth || object instanceof Map || object instanceof Set || object instanceof Error || ArrayBuffer.isView(object)) return false;
-    seen ??= new Set();
-    if (seen.has(object)) return false;
-    seen.add(object);
     if (Array.isArray(object)) {
       for (let i = 0; i < object.length; i++) {
         const item: unknown = object[i];

@@ -12,6 +12,7 @@ import type { RunHandle, RunOptions } from "../engine/index.js";
 import type { EventStore, StoreWriter } from "../store/index.js";
 import type { AuthConfig } from "./auth/principal.js";
 import type { StreamHub } from "./live/stream-hub.js";
+import type { StreamLimits } from "./live/stream-limits.js";
 import type { StreamFeed } from "./live/stream-source.js";
 
 /** The Fastify instance with TypeBox schemas as its type provider. */
@@ -39,6 +40,10 @@ export interface LiveContext extends StreamFeed {
   readonly hub: StreamHub;
   /** SSE heartbeat comment and WebSocket ping interval. */
   readonly heartbeatMs: number;
+  /** An SSE stream not drained this long is closed. */
+  readonly sseDrainTimeoutMs: number;
+  /** Open streams (SSE and WebSocket connections), by token and in all. */
+  readonly limits: StreamLimits;
 }
 
 /** The WebSocket wing's bounds. */
@@ -46,6 +51,7 @@ export interface WsContext {
   readonly maxBufferedBytes: number;
   readonly maxSubscriptions: number;
   readonly slowTimeoutMs: number;
+  readonly slowCloseGraceMs: number;
 }
 
 /** Everything a route needs, grouped by wing; built once by `contextOf` (server-options.ts). */

@@ -18,7 +18,8 @@ import { registerSseRoutes } from "./live/routes-sse.js";
 import type { StreamHub } from "./live/stream-hub.js";
 import type { App } from "./server-context.js";
 import { contextOf, type ServerOptions } from "./server-options.js";
-import { handleError, sendError } from "./http/error-responses.js";
+import { handleClientError, handleError, sendError, sendUnavailable } from "./http/error-responses.js";
+import { bodyDepthGuard, DEFAULT_MAX_BODY_DEPTH } from "./http/body-depth.js";
 import { attachWebSocket } from "./ws/ws-handler.js";
 import { registerDashboard } from "./dashboard/index.js";
 import { asyncApiDocument } from "../asyncapi/index.js";
@@ -55,9 +56,13 @@ export async function createServer(options: ServerOptions): Promise<RuntrailServ
   const { hub } = ctx.live;
   const { http = {}, live = {} } = options;
   const maxUrlLength = http.maxUrlLength ?? 8 * 1024;
+  let closing = false;
   const app: App = Fastify({
     logger: http.logger ?? false,
     bodyLimit: http.bodyLimit ?? 1024 * 1024,
+    // Errors Fastify and Node answer themselves get the documented body too (see the hooks below).
+    clientErrorHandler: handleClientError,
+    return503OnClosing: false,
     routerOptions: { maxParamLength: 200 },
     // Unknown fields are a 400, not silently dropped.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", useDefaults: true, allErrors: false } },
@@ -80,10 +85,15 @@ export async function createServer(options: ServerOptions): Promise<RuntrailServ
   }
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((request, reply) => sendError(reply, 404, "not_found", `no route ${request.method} ${request.url.split("?")[0] ?? ""}`));
+  app.addHook("preClose", async () => {
+    closing = true;
+  });
   app.addHook("onRequest", async (request, reply) => {
-    if (request.url.length > maxUrlLength) return sendError(reply, 414, "uri_too_long", `the URL is longer than ${maxUrlLength} bytes`);
+    if (closing) return sendUnavailable(reply);
+    if (request.url.length > maxUrlLength) return sendError(reply, 414, "uri_too_long", `the URL is longer than ${maxUrlLength} bytes, the server's limit (maxUrlLength)`, "url");
     return undefined;
   });
+  app.addHook("preValidation", bodyDepthGuard(http.maxBodyDepth ?? DEFAULT_MAX_BODY_DEPTH));
   registerRunRoutes(app, ctx);
   registerControlRoutes(app, ctx);
   registerSignalRoutes(app, ctx);
@@ -97,7 +107,7 @@ export async function createServer(options: ServerOptions): Promise<RuntrailServ
 
   const closeWs = attachWebSocket(app.server, ctx, app.log);
   const signals: CommitSignal[] = [];
-  if (options.bus !== undefined && options.writer !== undefined) signals.push(writerCommitSignal(options.writer, hub, { bus: options.bus, tail: ctx.live.tail, live: live.mode ?? "accepted" }));
+  if (options.bus !== undefined && options.writer !== undefined) signals.push(writerCommitSignal(options.writer, hub, { bus: options.bus, tail: ctx.live.tail, live: live.mode ?? "committed" }));
   const poll = live.pollIntervalMs ?? (signals.length === 0 ? 1_000 : 0);
   if (poll > 0) signals.push(pollingCommitSignal(hub, poll));
   for (const make of live.signals ?? []) signals.push(await make(hub));

@@ -11,6 +11,7 @@ import type { DashboardOptions } from "./dashboard/index.js";
 import type { LiveMode } from "./live/commit-signals.js";
 import { LiveTail, type LiveTailOptions } from "./live/live-tail.js";
 import { StreamHub } from "./live/stream-hub.js";
+import { StreamLimits } from "./live/stream-limits.js";
 import { SharedReads } from "./live/stream-reads.js";
 import type { ServerContext, StartableWorkflow } from "./server-context.js";
 
@@ -29,12 +30,14 @@ export interface AuthOptions {
 /** Live streams (SSE and WebSocket): when they get events, and what wakes them. */
 export interface LiveOptions {
   /**
-   * When run streams of this process's runs get an event (with `bus` and `writer`). `accepted`
-   * (default): as soon as the writer has taken it to store, exactly as it will be stored, before
-   * its commit, so live latency does not include the commit. `committed`: only after its commit,
-   * so a client never sees an event a crash could keep from the store (at most what the writer's
-   * durability mode allows). Either way `end` is sent once the whole run is stored, and account
-   * streams get committed events. See README, "Live streams".
+   * When run streams of this process's runs get an event (with `bus` and `writer`). `committed`
+   * (default): only after its commit, so a client is never shown an event a crash could keep from
+   * the store. `accepted` (opt-in): as soon as the writer has taken it to store, exactly as it will
+   * be stored, before its commit: live latency leaves out the commit, but a crash of this process
+   * loses events clients were already shown (up to what the writer's durability mode allows), and
+   * a client that resumes after such a crash is told `cursor_ahead`. Either way `end` is sent
+   * once the whole run is stored, and account streams get committed events. See README, "Live
+   * streams".
    */
   readonly mode?: LiveMode;
   /** SSE heartbeat comment and WebSocket ping interval. Default 15,000 ms. */
@@ -47,6 +50,16 @@ export interface LiveOptions {
   readonly pollIntervalMs?: number;
   /** More commit signals (e.g. `postgresCommitSignal` from `runtrail/postgres`): each wakes the streams after commits. */
   readonly signals?: readonly CommitSignalFactory[];
+  /**
+   * An SSE stream whose socket has not taken what was written to it this long (the client stopped
+   * reading) is closed; the client resumes by `Last-Event-ID`. Default 10,000 ms. (WebSocket:
+   * `ws.slowTimeoutMs`.)
+   */
+  readonly sseDrainTimeoutMs?: number;
+  /** Open streams (SSE streams and WebSocket connections) per token; one more is refused with 429. Default 256. */
+  readonly maxStreamsPerToken?: number;
+  /** Open streams (SSE streams and WebSocket connections) on this server; one more is refused with 429. Default 4,096. */
+  readonly maxStreams?: number;
 }
 
 /** The HTTP server itself. */
@@ -55,6 +68,8 @@ export interface HttpOptions {
   readonly cors?: { readonly origin: string | readonly string[] | true; readonly credentials?: boolean };
   /** Largest request body. Default 1 MiB. */
   readonly bodyLimit?: number;
+  /** Deepest nesting of a JSON request body (`{"input":[1]}` is 2); deeper is a 400. Default 32. */
+  readonly maxBodyDepth?: number;
   /** Longest request URL (path and query). Default 8 KiB. */
   readonly maxUrlLength?: number;
   /** Fastify's logger option. Default off. */
@@ -69,6 +84,12 @@ export interface WsOptions {
   readonly slowTimeoutMs?: number;
   /** Subscriptions per connection. Default 32. */
   readonly maxSubscriptions?: number;
+  /**
+   * A client closed as slow gets a `slow_consumer` message per subscription (with its resume
+   * position) and close code 4008; its connection is cut once it has taken them, or after this
+   * long if it never reads them. Default 30,000 ms.
+   */
+  readonly slowCloseGraceMs?: number;
 }
 
 /**
@@ -81,7 +102,7 @@ export interface WsOptions {
  *   bus,
  *   writer,
  *   auth: { tokens: createFileTokenStore(".runtrail/tokens.json") },
- *   live: { mode: "committed", heartbeatMs: 10_000 },
+ *   live: { heartbeatMs: 10_000, sseDrainTimeoutMs: 5_000, maxStreamsPerToken: 64 },
  *   http: { cors: { origin: "https://dash.example" } },
  *   ws: { maxSubscriptions: 8 },
  * };
@@ -128,11 +149,14 @@ export function contextOf(options: ServerOptions, shutdown: AbortSignal): Server
       reads: new SharedReads(hub),
       heartbeatMs: live.heartbeatMs ?? 15_000,
       pageSize: live.pageSize ?? 500,
+      sseDrainTimeoutMs: live.sseDrainTimeoutMs ?? 10_000,
+      limits: new StreamLimits(live.maxStreamsPerToken ?? 256, live.maxStreams ?? 4_096),
     },
     ws: {
       maxBufferedBytes: ws.maxBufferedBytes ?? 4 * 1024 * 1024,
       maxSubscriptions: ws.maxSubscriptions ?? 32,
       slowTimeoutMs: ws.slowTimeoutMs ?? 10_000,
+      slowCloseGraceMs: ws.slowCloseGraceMs ?? 30_000,
     },
   };
 }

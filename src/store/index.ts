@@ -26,6 +26,7 @@ export type {
 } from "./store-types.js";
 export { createStoreWriter } from "./writer/store-writer.js";
 export {
+  EventPayloadError,
   WriterClosedError,
   type CommittedBatch,
   type Durability,

@@ -1,11 +1,15 @@
 /**
- * What happens to an event on its way into the store: a redaction hook, then a size limit per
- * field. Huge payloads are what break event-log servers; here no field is stored beyond the limit,
- * and what was cut is recorded (JSON pointer, original size, sha256) so it can be verified later.
+ * What happens to an event on its way into the store, the one place where an event becomes JSON:
+ * first it is made JSON-safe (`toJsonSafe`: a BigInt, a circle, a throwing `toJSON`, a Map, NaN
+ * or nesting past `maxDepth` becomes a marker saying what and where, and is reported), then a
+ * redaction hook, then a size limit per field. One bad value must never stop the writer, and huge
+ * payloads are what break event-log servers: no field is stored beyond the limit, and what was cut
+ * is recorded (JSON pointer, original size, sha256) so it can be verified later.
  */
 import { createHash } from "node:crypto";
 import { Kind, type TSchema } from "@sinclair/typebox";
-import { builtinEventSchemas, type RuntrailEvent } from "../events/index.js";
+import { builtinEventSchemas, DEFAULT_MAX_DEPTH, toJsonSafe, type JsonFault, type RuntrailEvent } from "../events/index.js";
+import { conformToSchema } from "./store-conform.js";
 import { EnvelopeProperties } from "../events/index.js";
 import { CustomEvent } from "../events/index.js";
 import type { PreparedEvent, TruncatedField } from "./store-types.js";
@@ -19,7 +23,10 @@ export interface TruncatedValue {
   readonly preview: string;
 }
 
-/** Rewrites an event before it is stored; must not mutate its argument (other consumers share it). */
+/**
+ * Rewrites an event before it is stored; must not mutate its argument (other consumers share it).
+ * It is given the JSON-safe event (no cycle, nesting at most `maxDepth`) and must return JSON data.
+ */
 export type Redactor = (event: RuntrailEvent) => RuntrailEvent;
 
 /** The value that replaces a redacted one. */
@@ -75,6 +82,11 @@ export interface PayloadOptions {
   maxFieldBytes?: number;
   /** Applied before the limit. Default {@link redactKeys}() with {@link DEFAULT_REDACTED_KEYS}; `false` for none. */
   redact?: Redactor | false;
+  /**
+   * Deepest nesting stored, counted from the event (`output` is level 1); what lies deeper is
+   * stored as a `TooDeep` marker. Default 64, at most 1,000.
+   */
+  maxDepth?: number;
 }
 
 const defaultRedactor = redactKeys();
@@ -82,21 +94,32 @@ const envelopeKeys = new Set<string>(["type", ...Object.keys(EnvelopeProperties)
 const schemaByType = new Map<string, TSchema>(builtinEventSchemas.map((s) => [s.properties.type.const, s]));
 
 /**
- * Redacts and size-limits an event, and serialises it for storage.
+ * Makes an event JSON-safe, redacts and size-limits it, and serialises it for storage. Never
+ * throws on a payload: what JSON cannot hold as it is becomes a marker, listed in `faults`.
  *
  * @example
  * const row = prepareEvent(event, { maxFieldBytes: 1024 });
  * row.truncated // '[{"path":"/output","size":40960,"sha256":"…"}]' or null
+ * row.faults    // [{ kind: "BigInt", path: "output.total", detail: "10" }] or undefined
  */
 export function prepareEvent(event: RuntrailEvent, options: PayloadOptions = {}): PreparedEvent {
   const limit = options.maxFieldBytes ?? DEFAULT_MAX_FIELD_BYTES;
   const redact = options.redact === undefined ? defaultRedactor : options.redact;
-  let redacted = redact === false ? event : redact(event);
+  const safe = toJsonSafe(event, { maxDepth: options.maxDepth ?? DEFAULT_MAX_DEPTH });
+  let faults: { faults: readonly JsonFault[] } | undefined;
+  let value = safe.value;
+  if (safe.faults.length > 0) {
+    // A marker where the schema wants a number would make the stored event unreadable.
+    const conformed = conformToSchema(value, safe.faults);
+    value = conformed.event;
+    faults = { faults: conformed.faults };
+  }
+  let redacted = redact === false ? value : redact(value);
   let body = JSON.stringify(redacted);
   if (body.includes("\\u0000")) ({ event: redacted, body } = withoutNul(body));
   // A field is part of the whole, so a whole under the limit needs no per-field look.
   if (body.length * 3 <= limit || Buffer.byteLength(body) <= limit) {
-    return { event: redacted, body, truncated: null };
+    return { event: redacted, body, truncated: null, ...faults };
   }
   const records: TruncatedField[] = [];
   const schema = redacted.type.startsWith("x.") ? CustomEvent : schemaByType.get(redacted.type);
@@ -108,8 +131,8 @@ export function prepareEvent(event: RuntrailEvent, options: PayloadOptions = {})
     limited[key] = envelopeKeys.has(key) ? value : shrink(value, properties[key], limit, `/${key}`, records);
   }
   const stored = limited as unknown as RuntrailEvent;
-  if (records.length === 0) return { event: stored, body, truncated: null };
-  return { event: stored, body: JSON.stringify(stored), truncated: JSON.stringify(records) };
+  if (records.length === 0) return { event: stored, body, truncated: null, ...faults };
+  return { event: stored, body: JSON.stringify(stored), truncated: JSON.stringify(records), ...faults };
 }
 
 /** A `\u0000` escape in JSON text that is not itself an escaped backslash followed by "u0000". */

@@ -80,11 +80,11 @@ function foldRun(run: RunDelta, event: RuntrailEvent): void {
     case "run.completed":
     case "run.cancelled":
       run.endedAt = event.ts;
-      run.durationMs = event.durationMs;
+      run.durationMs = numberOr(event.durationMs, null);
       break;
     case "run.failed":
       run.endedAt = event.ts;
-      run.durationMs = event.durationMs;
+      run.durationMs = numberOr(event.durationMs, null);
       run.error = JSON.stringify(event.error);
       break;
     case "progress.updated":
@@ -133,20 +133,20 @@ function foldStep(step: StepDelta, event: RuntrailEvent): void {
     step.status = status;
     step.statusSeq = event.seq;
   }
-  step.attempts = Math.max(step.attempts, event.attempt ?? 1);
+  step.attempts = Math.max(step.attempts, numberOr(event.attempt, 1));
   switch (event.type) {
     case "step.started":
       if (step.startedAt === null) step.startedAt = event.ts;
       break;
     case "step.completed":
       step.endedAt = event.ts;
-      step.durationMs = event.durationMs;
-      step.totalDurationMs += event.durationMs;
+      step.durationMs = numberOr(event.durationMs, null);
+      step.totalDurationMs += numberOr(event.durationMs, 0);
       break;
     case "step.failed":
       step.endedAt = event.ts;
-      step.durationMs = event.durationMs;
-      step.totalDurationMs += event.durationMs;
+      step.durationMs = numberOr(event.durationMs, null);
+      step.totalDurationMs += numberOr(event.durationMs, 0);
       step.failures++;
       step.error = JSON.stringify(event.error);
       break;
@@ -156,4 +156,12 @@ function foldStep(step: StepDelta, event: RuntrailEvent): void {
     default:
       break;
   }
+}
+
+/**
+ * A number field as the columns can hold it. Events are JSON-safe by now, so a NaN the producer
+ * put in `durationMs` is a marker object here: a column must get a number or null, never that.
+ */
+function numberOr<T>(value: unknown, fallback: T): number | T {
+  return typeof value === "number" && Number.isFinite(value) ? value : fallback;
 }

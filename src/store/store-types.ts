@@ -3,7 +3,7 @@
  * the conformance suite speak only this interface, so an adapter is swappable by construction.
  * It owns every type it names (truncation records, projection deltas): no import back.
  */
-import type { RuntrailEvent } from "../events/index.js";
+import type { JsonFault, RuntrailEvent } from "../events/index.js";
 import type { ErrorInfo } from "../events/index.js";
 import type { Progress } from "../events/index.js";
 import type { RunStatus, StepStatus } from "../projections/index.js";
@@ -75,11 +75,13 @@ export interface StepRecord {
   readonly error?: ErrorInfo;
 }
 
-/** A row ready to write: the event (redacted), its JSON body (truncated) and truncation record. */
+/** A row ready to write: the event (JSON-safe, redacted), its JSON body (truncated) and truncation record. */
 export interface PreparedEvent {
   readonly event: RuntrailEvent;
   readonly body: string;
   readonly truncated: string | null;
+  /** The values JSON could not hold as they were, now markers in `event` and `body`; absent when none. */
+  readonly faults?: readonly JsonFault[];
 }
 
 /** One atomic write: events in seq order per run, and the projection deltas they imply. */

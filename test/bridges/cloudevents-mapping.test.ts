@@ -1,5 +1,5 @@
 import { CloudEvent, HTTP } from "cloudevents";
-import { BUILTIN_EVENT_TYPES } from "runtrail";
+import { BUILTIN_EVENT_TYPES, createBus, workflow, type RuntrailEvent } from "runtrail";
 import {
   CloudEventMappingError,
   fromCloudEvent,
@@ -84,5 +84,24 @@ describe("CloudEvents mapping", () => {
     expect(() => fromCloudEvent(good.cloneWith({ subject: "other-run" }))).toThrow(/subject is "other-run" but the event says "r"/);
     expect(() => fromCloudEvent(good.cloneWith({ data: { ...event, seq: "two" } }))).toThrow(/CloudEvent "r:2" is not a Runtrail event: .*seq/);
     expect(() => fromHttpMessage({ headers: { "content-type": "text/plain" }, body: "hi" })).toThrow(CloudEventMappingError);
+  });
+
+  it("carries a traced run's trace context as the traceparent extension, in every mode, and back", async () => {
+    const bus = createBus();
+    const trail: RuntrailEvent[] = [];
+    bus.onEvent((event) => trail.push(event));
+    const child = workflow("leaf").step("x", () => 1).build();
+    await workflow("traced").subworkflow("sub", child).build().run(undefined, { bus, traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" });
+    expect(new Set(trail.map((e) => e.runId)).size).toBe(2);
+    for (const event of trail) {
+      expect(toCloudEvent(event).traceparent).toBe("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+      expect(toHttpMessage(event, "binary").headers["ce-traceparent"]).toBe("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+      for (const mode of ["structured", "binary"] as const) expect(JSON.stringify(fromHttpMessage(toHttpMessage(event, mode)))).toBe(JSON.stringify([event]));
+    }
+    // The child run's events keep which step of the parent started it.
+    expect(fromCloudEvent(toCloudEvent(trail.find((e) => e.workflow.name === "leaf")!))).toMatchObject({ parentStepId: "sub", parentAttempt: 1 });
+    // An intermediary may rewrite traceparent (the Distributed Tracing extension allows it): the event is still taken.
+    const hop = toCloudEvent(trail[0]!).cloneWith({ traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-aaaaaaaaaaaaaaaa-01" });
+    expect(JSON.stringify(fromCloudEvent(hop))).toBe(JSON.stringify(trail[0]));
   });
 });

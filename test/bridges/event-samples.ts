@@ -36,8 +36,8 @@ const inputs: EventInput[] = [
   { type: "signal.received", runId: "r", accountId: "acme", workflow, stepId: "a", attempt: 1, signal: "approval", index: 0, payload: { approved: true } },
   { type: "signal.timeout", runId: "r", accountId: "acme", workflow, stepId: "a", attempt: 1, signal: "later", index: 1, timeoutMs: 5, action: "fail" },
   { type: "run.failed", runId: "r", accountId: "acme", workflow, error, durationMs: 10 },
-  { type: "run.started", runId: "child", workflow: { name: "sub" }, parentRunId: "r" },
-  { type: "run.completed", runId: "child", workflow: { name: "sub" }, parentRunId: "r", output: 1, durationMs: 1 },
+  { type: "run.started", runId: "child", workflow: { name: "sub" }, parentRunId: "r", parentStepId: "each", parentAttempt: 2, parentPath: [0, 3], ...trace },
+  { type: "run.completed", runId: "child", workflow: { name: "sub" }, parentRunId: "r", parentStepId: "each", parentAttempt: 2, parentPath: [0, 3], output: 1, durationMs: 1 },
   { type: "run.cancelled", runId: "gone", workflow, reason: "user", durationMs: 1 },
 ];
 

@@ -1,6 +1,6 @@
 import { BasicTracerProvider, BatchSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { SpanStatusCode } from "@opentelemetry/api";
+import { SpanStatusCode, trace } from "@opentelemetry/api";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createBus, workflow, type RuntrailEvent } from "runtrail";
@@ -30,6 +30,28 @@ describe("OpenTelemetry exporter: trace context, failures, isolation", () => {
     expect(tree.spans.every((span) => span.spanContext().traceId === TRACE)).toBe(true);
     expect(events.length).toBeGreaterThan(10);
     expect(events.every((event) => event.traceId === TRACE)).toBe(true);
+    // Both ways: every event (the sub-workflow's too) names the run's own span, which names the run.
+    expect(options.spanId).toBe(run.spanContext().spanId);
+    expect(events.every((event) => event.spanId === run.spanContext().spanId)).toBe(true);
+  });
+
+  it("joins the trace of a run started with a traceparent of its own (no runOptions): the run's span is the caller's span's child", async () => {
+    const { provider, memory } = memoryProvider();
+    const bus = createBus();
+    const events: RuntrailEvent[] = [];
+    bus.onEvent((event) => events.push(event));
+    const exporter = createOtelExporter({ bus, tracerProvider: provider });
+    await demoWorkflow().run({ items: [1] }, { bus, runId: "joined", traceparent: `00-${TRACE}-${PARENT}-01` });
+    await exporter.close();
+    const tree = new SpanTree(memory.getFinishedSpans());
+    const run = tree.one("run demo");
+    expect(run.spanContext().traceId).toBe(TRACE);
+    expect(run.parentSpanContext).toMatchObject({ traceId: TRACE, spanId: PARENT, isRemote: true });
+    expect(run.attributes["runtrail.run_id"]).toBe("joined");
+    expect(tree.spans.every((span) => span.spanContext().traceId === TRACE)).toBe(true);
+    // The sub-workflow run still hangs under its step, not under the caller's span.
+    expect(tree.ancestry(tree.one("run enrich"))).toEqual(["step sub attempt 1", "step sub", "wave 1", "run demo"]);
+    expect(events.every((event) => event.traceId === TRACE && event.spanId === PARENT)).toBe(true);
   });
 
   it("starts a new trace for a run without a traceparent, whose id the events carry", async () => {
@@ -45,6 +67,21 @@ describe("OpenTelemetry exporter: trace context, failures, isolation", () => {
     expect(run.parentSpanContext).toBeUndefined();
     expect(run.spanContext().traceId).toMatch(/^[0-9a-f]{32}$/);
     expect(events.every((event) => event.traceId === run.spanContext().traceId)).toBe(true);
+  });
+
+  it("uses the global tracer provider when given none", async () => {
+    const { provider, memory } = memoryProvider();
+    expect(trace.setGlobalTracerProvider(provider)).toBe(true);
+    try {
+      const bus = createBus();
+      const exporter = createOtelExporter({ bus });
+      await workflow("global").step("a", () => 1).build().run(undefined, { bus });
+      await exporter.close();
+      expect(memory.getFinishedSpans().map((span) => span.name).sort()).toEqual(["run global", "step a", "step a attempt 1", "wave 0"]);
+      expect(memory.getFinishedSpans()[0]!.instrumentationScope.name).toBe("runtrail");
+    } finally {
+      trace.disable();
+    }
   });
 
   it("refuses a malformed traceparent, saying what it expected", () => {
@@ -121,8 +158,10 @@ describe("OpenTelemetry exporter: trace context, failures, isolation", () => {
         spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `http://127.0.0.1:${port}/v1/traces` }))],
       });
       const bus = createBus();
+      const events: RuntrailEvent[] = [];
+      bus.onEvent((event) => events.push(event));
       const exporter = createOtelExporter({ bus, tracerProvider: provider });
-      await demoWorkflow().run({ items: [1, 2] }, { bus, accountId: "acme" });
+      await demoWorkflow().run({ items: [1, 2] }, { bus, accountId: "acme", ...exporter.runOptions({ traceparent: `00-${TRACE}-${PARENT}-01` }) });
       await exporter.close();
       await provider.forceFlush();
       await provider.shutdown();
@@ -139,7 +178,11 @@ describe("OpenTelemetry exporter: trace context, failures, isolation", () => {
       );
       const byName = (name: string) => spans.find((span) => span.name === name)!;
       expect(spans.map((span) => span.name)).toEqual(expect.arrayContaining(["run demo", "step fetch attempt 2", "chat openai/gpt-4o", "run enrich", "each iteration 1"]));
-      expect(new Set(spans.map((span) => span.traceId)).size).toBe(1);
+      expect(new Set(spans.map((span) => span.traceId))).toEqual(new Set([TRACE]));
+      // What the backend received links to the trail and back: the run's span is the caller's
+      // span's child, and every event names that run span.
+      expect(byName("run demo").parentSpanId).toBe(PARENT);
+      expect(events.every((event) => event.traceId === TRACE && event.spanId === byName("run demo").spanId)).toBe(true);
       expect(byName("step fetch").parentSpanId).toBe(byName("wave 0").spanId);
       expect(byName("run demo").attributes).toContainEqual({ key: "runtrail.account_id", value: { stringValue: "acme" } });
       expect(spans).toHaveLength(memorylessCount());

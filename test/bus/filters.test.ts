@@ -68,3 +68,20 @@ describe("filters", () => {
     bus.onEvent((e) => expectTypeOf(e).toEqualTypeOf<RuntrailEvent>());
   });
 });
+
+describe("typePatternProblem: whether a pattern from outside selects any event type", () => {
+  it("accepts built-in types, globs over them and custom types", async () => {
+    const { typePatternProblem } = await import("../../src/bus/index.js");
+    for (const ok of ["*", "step.*", "step.completed", "*.failed", "run.*", "x.*", "x.audit", "x*", "*audit", "s*p.comp*"]) expect(typePatternProblem(ok), ok).toBeUndefined();
+  });
+
+  it("names what is wrong with one that selects nothing", async () => {
+    const { typePatternProblem } = await import("../../src/bus/index.js");
+    expect(typePatternProblem("steps.*")).toMatch(/^matches no event type \(built-in types are run\.\*, step\.\*/);
+    expect(typePatternProblem("step.complete")).toMatch(/^matches no event type/);
+    expect(typePatternProblem("x.")).toMatch(/^matches no event type/);
+    expect(typePatternProblem("xy*")).toMatch(/^matches no event type/);
+    expect(typePatternProblem("")).toBe("is empty");
+    expect(typePatternProblem("step. *")).toBe("contains whitespace or a control character");
+  });
+});

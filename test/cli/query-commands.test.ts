@@ -74,6 +74,11 @@ describe("query commands", { timeout: 120_000 }, () => {
     expect(steps.stdout).not.toMatch(ESCAPE);
     expect(steps.stdout.trim().split("\n").map((line) => line.split(" ")[1])).toEqual(stored.filter((e) => e.type === "step.retrying" || e.type.startsWith("run.")).map((e) => e.type));
 
+    // A pattern that selects no type is refused, naming it, as the server's ?types= is.
+    const typo = await runCli(["events", failed, "--db", db, "--types", "step.*,steps.*"]);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toContain(`argument 'step.*,steps.*' is invalid. "steps.*" matches no event type`);
+
     const missing = await runCli(["events", "no-such-run", "--db", db]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toBe(`no run no-such-run in account default (--db ${db})\n`);

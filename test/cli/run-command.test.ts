@@ -6,6 +6,7 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ESCAPE, ndjson, ROOT, runCli, scratch, startCli, storedEvents, storedRuns } from "./cli-helpers.js";
+import { PG_URL } from "../store/store-fixtures.js";
 
 const dir = scratch("run");
 const db = join(dir, "runtrail.db");
@@ -87,7 +88,11 @@ describe("runtrail run", { timeout: 120_000 }, () => {
     expect(noFolder.stderr).toBe(`cannot open the SQLite store at ${join(dir, "absent", "x.db")} (--db): the folder ${join(dir, "absent")} does not exist\n`);
     const notDb = await runCli(["run", "examples/order-spec.yaml", "--db", join(ROOT, "README.md")]);
     expect(notDb.code).toBe(1);
-    expect(notDb.stderr).toContain(`cannot open the SQLite store at ${join(ROOT, "README.md")} (--db): `);
+    expect(notDb.stderr).toBe(`cannot open the SQLite store at ${join(ROOT, "README.md")} (--db): the file is not a SQLite database (file is not a database)\n`);
+    // A folder where the file should be (SQLite's own words: "unable to open database file").
+    const folder = await runCli(["runs", "--db", dir]);
+    expect(folder.code).toBe(1);
+    expect(folder.stderr).toBe(`cannot open the SQLite store at ${dir} (--db): it is a folder, not a database file (pass a file path such as ${join(dir, "runtrail.db")})\n`);
 
     const notSpec = await runCli(["run", "README.md", "--db", db]);
     expect(notSpec.code).toBe(1);
@@ -97,10 +102,27 @@ describe("runtrail run", { timeout: 120_000 }, () => {
   it("a PostgreSQL URL that is wrong or unreachable is named, its password hidden", async () => {
     const refused = await runCli(["run", "examples/order-spec.yaml", "--postgres", "postgres://ops:hunter2@127.0.0.1:1/test"]);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toBe("cannot open the PostgreSQL store at postgres://ops:***@127.0.0.1:1/test: connect ECONNREFUSED 127.0.0.1:1\n");
+    expect(refused.stderr).toBe(
+      "cannot open the PostgreSQL store at postgres://ops:***@127.0.0.1:1/test (--postgres): nothing accepts connections at 127.0.0.1:1: is PostgreSQL running, and on this port? (connect ECONNREFUSED 127.0.0.1:1)\n",
+    );
     const malformed = await runCli(["runs", "--postgres", "localhost"]);
     expect(malformed.code).toBe(1);
     expect(malformed.stderr).toBe("--postgres localhost: not a connection URL (expected postgres://user@host:5432/database)\n");
+    const scheme = await runCli(["runs", "--postgres", "http://127.0.0.1:5432/test"]);
+    expect(scheme.stderr).toBe("--postgres http://127.0.0.1:5432/test: the URL must start with postgres:// or postgresql://, not http://\n");
+    // Today's words were "getaddrinfo ENOTFOUND base": now what is wrong, then the driver's words.
+    const host = await runCli(["runs", "--postgres", "postgres://base/test"]);
+    expect(host.code).toBe(1);
+    expect(host.stderr).toBe('cannot open the PostgreSQL store at postgres://base/test (--postgres): the host "base" is not known (DNS lookup failed): check the host part of the URL (getaddrinfo ENOTFOUND base)\n');
+  });
+
+  it("a PostgreSQL server that answers but refuses says which database or user is wrong", async () => {
+    const noDb = await runCli(["runs", "--postgres", `${PG_URL.replace(/\/[^/]*$/, "")}/runtrail_no_such_db`]);
+    expect(noDb.code).toBe(1);
+    expect(noDb.stderr).toContain('the database "runtrail_no_such_db" does not exist on 127.0.0.1:5432: create it (createdb runtrail_no_such_db) or fix the URL\'s path');
+    const noUser = await runCli(["runs", "--postgres", PG_URL.replace(/\/\/[^@]*@/, "//runtrail_no_such_user@")]);
+    expect(noUser.code).toBe(1);
+    expect(noUser.stderr).toContain('127.0.0.1:5432 refused user "runtrail_no_such_user": check the user and password in the URL');
   });
 
   it("Ctrl-C cancels the run: its trail ends with run.cancelled, stored, and the exit code is 2", async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { StepFailedError, workflow } from "../../src/engine/index.js";
+import type { EventOf } from "../../src/events/index.js";
 import { range, recordingBus, seqsByRun, steps } from "./engine-helpers.js";
 
 describe("sub-workflows", () => {
@@ -42,5 +43,46 @@ describe("sub-workflows", () => {
     expect(error.stepId).toBe("call");
     expect(error.error.name).toBe("StepFailedError");
     expect(error.error.message).toContain('failed at step "boom" (attempt 1): Error: child exploded');
+  });
+
+  it("names on every event of the child run the attempt of the parent's step that started it", async () => {
+    const { bus, events } = recordingBus();
+    let calls = 0;
+    const flaky = workflow<number>("flaky").step("maybe", (ctx) => {
+      if (calls++ === 0) throw new Error("first child run fails");
+      return ctx.input;
+    }).build();
+    const parent = workflow<number>("retrying")
+      .subworkflow("call", flaky, { retry: { attempts: 2, backoff: 1 } })
+      .build();
+    expect(await parent.run(7, { bus, runId: "P" })).toBe(7);
+    const childRuns = [...new Set(events.filter((e) => e.parentRunId === "P").map((e) => e.runId))];
+    expect(childRuns).toHaveLength(2);
+    childRuns.forEach((runId, i) => {
+      const trail = events.filter((e) => e.runId === runId);
+      for (const event of trail) expect({ parentStepId: event.parentStepId, parentAttempt: event.parentAttempt, parentPath: event.parentPath }).toEqual({ parentStepId: "call", parentAttempt: i + 1, parentPath: undefined });
+    });
+    // The parent's own events carry none of it.
+    expect(events.filter((e) => e.runId === "P").some((e) => "parentStepId" in e || "parentAttempt" in e)).toBe(false);
+  });
+
+  it("names the loop iteration of a sub-workflow step inside a foreach (parentPath)", async () => {
+    const { bus, events } = recordingBus();
+    const parent = workflow<number[]>("fan-out")
+      .foreach("each", { items: (s) => s.input, do: workflow<number>("body").subworkflow("sq", child).build() })
+      .build();
+    expect(await parent.run([2, 3, 4], { bus, runId: "P" })).toEqual([4, 9, 16]);
+    const starts = events.filter((e): e is EventOf<"run.started"> => e.type === "run.started" && e.parentRunId === "P");
+    expect(starts.map((e) => [e.parentStepId, e.parentAttempt, e.parentPath, e.input]).sort()).toEqual([
+      ["sq", 1, [0], 2],
+      ["sq", 1, [1], 3],
+      ["sq", 1, [2], 4],
+    ]);
+    // The child run's step starts on the same path as the parent's step that started it.
+    for (const start of starts) {
+      const parentStep = events.find((e) => e.runId === "P" && e.type === "step.started" && e.stepId === "sq" && JSON.stringify(e.path) === JSON.stringify(start.parentPath));
+      expect(parentStep, `step sq at path ${JSON.stringify(start.parentPath)}`).toBeDefined();
+      expect(events.filter((e) => e.runId === start.runId).every((e) => JSON.stringify(e.parentPath) === JSON.stringify(start.parentPath))).toBe(true);
+    }
   });
 });

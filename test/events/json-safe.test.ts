@@ -3,7 +3,7 @@
  * marker that says what and where, and is reported; nothing throws, nothing recurses.
  */
 import { describe, expect, it } from "vitest";
-import { toJsonSafe } from "runtrail";
+import { MAX_DEPTH_LIMIT, toJsonSafe } from "runtrail";
 
 describe("toJsonSafe", () => {
   it("returns plain JSON data as it is (the same object, no faults)", () => {
@@ -79,5 +79,27 @@ describe("toJsonSafe", () => {
     const { value, faults } = toJsonSafe({ bytes: Buffer.from([1, 2]) });
     expect(faults).toEqual([]);
     expect(value).toEqual({ bytes: { type: "Buffer", data: [1, 2] } });
+  });
+
+  it("marks a getter or proxy that throws as Unreadable, and still never throws", () => {
+    const getter = Object.defineProperty({ ok: 1 }, "secret", { enumerable: true, get: () => { throw new Error("no access"); } });
+    const hostile = new Proxy({}, { ownKeys: () => { throw new Error("trap"); } });
+    const { value, faults } = toJsonSafe({ getter, hostile });
+    expect(faults.map((f) => `${f.kind} ${f.path} ${f.detail ?? ""}`)).toEqual(["Unreadable getter no access", "Unreadable hostile trap"]);
+    expect(() => JSON.stringify(value)).not.toThrow();
+  });
+
+  it("keeps markers small: a huge BigInt's digits are cut to 200 characters", () => {
+    const { faults } = toJsonSafe({ n: 10n ** 5_000n });
+    expect(faults[0]!.detail!.length).toBe(201);
+    expect(faults[0]!.detail!.endsWith("…")).toBe(true);
+  });
+
+  it("takes at most MAX_DEPTH_LIMIT as maxDepth, so its output always fits JSON.stringify's stack", () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 50_000; i++) deep = [deep];
+    const { value, faults } = toJsonSafe(deep, { maxDepth: 1_000_000 });
+    expect(faults[0]!.path).toBe("[0]".repeat(MAX_DEPTH_LIMIT));
+    expect(() => JSON.stringify(value)).not.toThrow();
   });
 });

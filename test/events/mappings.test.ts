@@ -35,6 +35,8 @@ async function record(inputs: EventInput[]): Promise<RuntrailEvent[]> {
 }
 
 const error = { name: "SmtpError", message: "mailbox full" };
+/** The builder, under a name the seed-000 block's `workflow` envelope field does not shadow. */
+const defineWorkflow = workflow;
 
 describe("seed 000 (AIML): step_transition and condition_check", () => {
   const workflow = { name: "orders" };
@@ -103,6 +105,20 @@ describe("seed 000 (AIML): step_transition and condition_check", () => {
   it("gives undefined for a step event without a stepId", async () => {
     const [event] = await record([{ type: "step.running", runId: "r", workflow }]);
     expect(toAimlEvent(event!)).toBeUndefined();
+  });
+
+  it("condition_check carries the input the condition saw (seed 000's `input`), from the engine's scope", async () => {
+    const guarded = defineWorkflow("guarded")
+      .step("load", (ctx) => (ctx.input as { n: number }).n)
+      .step("big", () => "big", { needs: ["load"], when: "input.n > 1" })
+      .build();
+    const bus = createBus();
+    const events: RuntrailEvent[] = [];
+    bus.onEvent((e) => events.push(e));
+    await guarded.run({ n: 5 }, { bus, runId: "r-cond" });
+    const check = events.map(toAimlEvent).find((e) => e?.type === "condition_check");
+    expect(check).toMatchObject({ type: "condition_check", conditionType: "when", expression: "input.n > 1", result: true, input: { n: 5 } });
+    expect((check as { context?: { input?: unknown } }).context?.input).toEqual({ n: 5 });
   });
 });
 
@@ -334,6 +350,9 @@ describe("seed 003 (AMCS): start/end/fail with duration, metrics and issues", ()
       },
       undefined,
     ]);
+    // AMCS's log record carried trace_id and span_id: filled when the event has them.
+    const [traced] = await record([{ type: "step.started", ...ids, stepId: "PLAN", traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7" }]);
+    expect(toAmcsEvent(traced!)).toMatchObject({ node: "PLAN", phase: "start", trace_id: "4bf92f3577b34da6a3ce929d0e0e4736", span_id: "00f067aa0ba902b7" });
     // The mapped metrics and issues are copies: appending the error never touches the event.
     const failed = events[7] as Extract<RuntrailEvent, { type: "step.failed" }>;
     expect(failed.issues).toEqual(["Low hook density: 0.62"]);

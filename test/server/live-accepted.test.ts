@@ -2,14 +2,15 @@
  * The server's live modes against a real server, a real SQLite store and real `ws` and
  * `eventsource` clients. The writer writes through a gate that holds its commits until the test
  * opens it, so a test can tell what a client gets before an event is committed and after:
- * - `accepted` (default): run streams get each event as soon as the writer has taken it, exactly
+ * - `committed` (the default): run streams get nothing until the commit;
+ * - `accepted` (opt-in): run streams get each event as soon as the writer has taken it, exactly
  *   as it will be stored (redacted), before its commit; `end` only once the run is stored;
- *   account streams only committed events;
- * - `committed`: run streams get nothing until the commit.
+ *   account streams only committed events.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import type { EventInput } from "runtrail";
 import type { EventStore } from "../../src/store/index.js";
+import { createServer } from "../../src/server/index.js";
 import { emitCommitted, range, readSse, runEvents, startHarness, WsClient, type Harness, type HarnessOptions } from "./server-fixtures.js";
 
 /** A store whose appends wait while the gate is shut; everything else goes straight through. */
@@ -82,9 +83,11 @@ afterEach(async () => {
   h = undefined;
 });
 
-describe("live mode accepted (the default)", () => {
+const ACCEPTED = { mode: "accepted" } as const;
+
+describe("live mode accepted (opt-in)", () => {
   it("sends a run's events before they are committed, as they will be stored, and `end` once they are", async () => {
-    h = await startGated();
+    h = await startGated({ live: ACCEPTED });
     const events = runEvents("early", "acme", 3);
     // A secret in the output: the default redactor hides it in the store, and so in the stream.
     events[2] = { ...events[2]!, output: { user: "ada", password: "hunter2" } } as (typeof events)[number];
@@ -107,7 +110,7 @@ describe("live mode accepted (the default)", () => {
   });
 
   it("ends an SSE stream that resumes after an accepted, uncommitted terminal event once it is committed", async () => {
-    h = await startGated();
+    h = await startGated({ live: ACCEPTED });
     h.gate.shut();
     const events = runEvents("resume-end", "acme", 2);
     for (const event of events) await h.bus.emit(event);
@@ -122,7 +125,7 @@ describe("live mode accepted (the default)", () => {
   });
 
   it("gives account streams committed events only", async () => {
-    h = await startGated();
+    h = await startGated({ live: ACCEPTED });
     const events = runEvents("acct", "acme", 2, false);
     h.gate.shut();
     await h.bus.emit(events[0]!);
@@ -150,7 +153,7 @@ describe("live mode accepted (the default)", () => {
   });
 
   it("hands a late subscriber from the store to accepted events without a gap or a duplicate", async () => {
-    h = await startGated({ live: { tail: { maxEventsPerRun: 20 } } });
+    h = await startGated({ live: { ...ACCEPTED, tail: { maxEventsPerRun: 20 } } });
     const events = runEvents("late", "acme", 100);
     for (const event of events.slice(0, 81)) await h.bus.emit(event);
     await h.writer.flush();
@@ -168,9 +171,32 @@ describe("live mode accepted (the default)", () => {
   });
 });
 
-describe("live mode committed", () => {
+describe("what accepted risks", () => {
+  it("tells a client that was shown events a crash lost cursor_ahead when it resumes on a server over the store", async () => {
+    h = await startGated({ live: ACCEPTED });
+    const events = runEvents("lost", "acme", 5, false);
+    const client = await streamWithCommitsHeld(h, events);
+    await client.until(() => client.events("r").length === events.length);
+    const seen = client.events("r").at(-1)!.seq;
+    client.close();
+    // The process "crashed" before its commits: a server over the same store holds seq 1 only.
+    const after = await createServer({ store: h.store, auth: { defaultAccount: "acme" }, onNotice: () => undefined });
+    try {
+      const url = await after.listen();
+      const resumed = await WsClient.connect(url);
+      resumed.send({ op: "subscribe", sub: "r", runId: "lost", after: seen });
+      await resumed.until((m) => m.some((x) => x.type === "error"));
+      expect(resumed.messages.at(-1)).toMatchObject({ type: "error", code: "cursor_ahead", sub: "r", lastSeq: 1 });
+      resumed.close();
+    } finally {
+      await after.close();
+    }
+  });
+});
+
+describe("live mode committed (the default)", () => {
   it("sends nothing to a run stream before the commit", async () => {
-    h = await startGated({ live: { mode: "committed" } });
+    h = await startGated();
     const events = runEvents("late-only", "acme", 2);
     const client = await streamWithCommitsHeld(h, events);
     await pause(100);

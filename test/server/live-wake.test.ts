@@ -13,7 +13,7 @@ import { writerCommitSignal } from "../../src/server/live/commit-signals.js";
 import { LiveTail } from "../../src/server/live/live-tail.js";
 import { StreamHub } from "../../src/server/live/stream-hub.js";
 import type { StreamItem } from "../../src/server/live/stream-item.js";
-import { wireMessage } from "../../src/server/ws/ws-handler.js";
+import { wirePage } from "../../src/server/ws/ws-frames.js";
 import { runEvents } from "./server-fixtures.js";
 
 const nextPhase = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -59,23 +59,39 @@ describe("live wake-up", () => {
   });
 });
 
-describe("encoded WebSocket messages", () => {
-  const item = (id: number): StreamItem => ({ id, event: { type: "run.started" } as StreamItem["event"], body: `{"seq":${id}}` });
+describe("encoded WebSocket pages", () => {
+  const item = (id: number, body = `{"seq":${id}}`): StreamItem => ({ id, event: { type: "run.started" } as StreamItem["event"], body });
 
-  it("are shared within a round of sends and forgotten after it", async () => {
+  /** The payloads of a buffer of unmasked text frames. */
+  function frames(data: Buffer): string[] {
+    const out: string[] = [];
+    for (let at = 0; at < data.length; ) {
+      expect(data[at]).toBe(0x81);
+      let length = data[at + 1]!;
+      let start = at + 2;
+      if (length === 126) [length, start] = [data.readUInt16BE(at + 2), at + 4];
+      else if (length === 127) [length, start] = [data.readUInt32BE(at + 2) * 2 ** 32 + data.readUInt32BE(at + 6), at + 10];
+      out.push(data.subarray(start, start + length).toString());
+      at = start + length;
+    }
+    return out;
+  }
+
+  it("are text frames of each message, shared within a round of sends and forgotten after it", async () => {
     const head = '{"type":"live","sub":"r","id":';
-    const first = item(7);
-    const bytes = wireMessage(first, head);
-    expect(bytes.toString()).toBe('{"type":"live","sub":"r","id":7,"event":{"seq":7}}');
+    const big = `{"seq":9,"x":"${"é".repeat(40_000)}"}`;
+    const page = [item(7), item(8), item(9, big)];
+    const bytes = wirePage(page, head);
+    expect(frames(bytes)).toEqual([`${head}7,"event":{"seq":7}}`, `${head}8,"event":{"seq":8}}`, `${head}9,"event":${big}}`]);
     // Another stream of the same subscription name in the same round: the same bytes, not a copy.
-    expect(wireMessage(first, head)).toBe(bytes);
-    // Another name is encoded for itself.
-    const other = wireMessage(first, '{"type":"live","sub":"s","id":');
-    expect(other.toString()).toBe('{"type":"live","sub":"s","id":7,"event":{"seq":7}}');
+    expect(wirePage(page, head)).toBe(bytes);
+    // Another name, or another page from the same item, is encoded for itself.
+    expect(frames(wirePage(page, '{"type":"live","sub":"s","id":'))[0]).toBe('{"type":"live","sub":"s","id":7,"event":{"seq":7}}');
+    expect(frames(wirePage(page.slice(0, 1), head))).toEqual([`${head}7,"event":{"seq":7}}`]);
     await nextPhase();
     // The round is over: the item (which the live tail may keep for a while) holds no buffer.
-    expect(first.wire).toBeUndefined();
-    const again = wireMessage(first, head);
+    expect(page[0]!.wire).toBeUndefined();
+    const again = wirePage(page, head);
     expect(again).not.toBe(bytes);
     expect(again.equals(bytes)).toBe(true);
   });

@@ -61,8 +61,8 @@ const DOCUMENTED: Record<string, readonly number[]> = {
   "post /api/workflows/{name}/runs": [202, 400, 401, 403, 404, 409, 413, 414, 415, 500],
   "post /api/runs/{runId}/cancel": [202, 400, 401, 403, 404, 409, 413, 414, 415, 500],
   "post /api/stream-tokens": [201, 400, 401, 404, 413, 414, 415, 500],
-  "get /api/runs/{runId}/stream": [200, 400, 401, 403, 404, 414, 500],
-  "get /api/stream": [200, 400, 401, 403, 414, 500],
+  "get /api/runs/{runId}/stream": [200, 400, 401, 403, 404, 414, 429, 500],
+  "get /api/stream": [200, 400, 401, 403, 414, 429, 500],
 };
 
 /** Routes whose success is a `text/event-stream` (SSE), not JSON. */
@@ -204,7 +204,7 @@ describe("real answers match the document", () => {
       expect(await expectDocumented(route, 400, `${h.url}${path}?colour=red`, { token: acme, body })).toMatchObject({ error: "bad_request", field: "querystring.colour" });
       if (body === undefined) continue;
       expect(await expectDocumented(route, 413, h.url + path, { token: acme, body: huge })).toMatchObject({ error: "payload_too_large" });
-      expect(await expectDocumented(route, 415, h.url + path, { token: acme, rawBody: "<input/>", contentType: "application/xml" })).toMatchObject({ error: "client_error" });
+      expect(await expectDocumented(route, 415, h.url + path, { token: acme, rawBody: "<input/>", contentType: "application/xml" })).toMatchObject({ error: "unsupported_media_type", field: "headers.content-type" });
       expect(await expectDocumented(route, 400, h.url + path, { token: acme, rawBody: "{" })).toMatchObject({ error: "bad_request", field: "body" });
     }
     await expectDocumented("get /api/runs", 400, `${h.url}/api/runs?pageToken=garbage`, { token: acme });
@@ -236,6 +236,15 @@ describe("real answers match the document", () => {
       await expectDocumented("post /api/workflows/{name}/runs", 409, `${bareUrl}/api/workflows/double/runs`, { body: {} });
     } finally {
       await bare.close();
+    }
+    // A server whose cap on open streams is reached refuses one more.
+    const full = await createServer({ store: h.store, auth: { defaultAccount: "acme" }, live: { maxStreams: 0 }, onNotice: () => undefined });
+    const fullUrl = await full.listen();
+    try {
+      expect(await expectDocumented("get /api/runs/{runId}/stream", 429, `${fullUrl}/api/runs/r1/stream`)).toMatchObject({ error: "too_many_streams" });
+      expect(await expectDocumented("get /api/stream", 429, `${fullUrl}/api/stream`)).toMatchObject({ error: "too_many_streams" });
+    } finally {
+      await full.close();
     }
   });
 

@@ -181,6 +181,34 @@ describe("runtrail serve", () => {
     expect(existsSync(join(dir, "bad.db"))).toBe(false);
   });
 
+  it("--log-level sets Fastify's log: info shows each request as a JSON line, the default (warn) none; a bad level is refused", async () => {
+    const db = join(dir, "logs.db");
+    const info = runCli("serve", "--db", db, "--port", "0", "--tokens", join(dir, "absent.json"), "--log-level", "info");
+    try {
+      const [, url] = await info.waitFor(SERVING);
+      expect((await fetch(`${url}/api/runs`)).status).toBe(200);
+      const [line] = await info.waitFor(/\{[^\n]*"msg":"request completed"[^\n]*\}\n/);
+      expect(JSON.parse(line)).toMatchObject({ level: 30, res: { statusCode: 200 }, msg: "request completed" });
+      info.child.kill("SIGTERM");
+      expect(await info.exited()).toEqual({ code: 0, signal: null });
+    } finally {
+      info.child.kill("SIGKILL");
+    }
+    const quiet = runCli("serve", "--db", db, "--port", "0", "--tokens", join(dir, "absent.json"));
+    try {
+      const [, url] = await quiet.waitFor(SERVING);
+      expect((await fetch(`${url}/api/runs`)).status).toBe(200);
+      quiet.child.kill("SIGTERM");
+      expect(await quiet.exited()).toEqual({ code: 0, signal: null });
+      expect(quiet.stdout).not.toContain('"msg"');
+    } finally {
+      quiet.child.kill("SIGKILL");
+    }
+    const bad = runCli("serve", "--db", db, "--log-level", "loud");
+    expect(await bad.exited()).toEqual({ code: 1, signal: null });
+    expect(bad.stderr).toContain("option '--log-level <level>' argument 'loud' is invalid. Allowed choices are fatal, error, warn, info, debug, trace, silent.");
+  });
+
   it("runs when started through a symlinked bin, as npm installs it", async () => {
     // npm links `node_modules/.bin/runtrail` to the real file, in a folder whose name may need escaping in a URL.
     const bin = join(dir, "node modules", ".bin");

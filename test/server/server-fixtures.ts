@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { EventSource } from "eventsource";
 import WebSocket from "ws";
 import { createBus, type EventBus, type EventInput } from "runtrail";
-import { createStoreWriter, type EventStore, type StoreWriter } from "../../src/store/index.js";
+import { createStoreWriter, type EventStore, type StoreWriter, type StoreWriterOptions } from "../../src/store/index.js";
 import { openSqliteStore } from "../../src/store/sqlite/index.js";
 import { createMemoryTokenStore, createServer, type RuntrailServer, type ServerOptions, type StartableWorkflow } from "../../src/server/index.js";
 
@@ -31,13 +31,15 @@ export interface HarnessOptions extends Partial<Omit<ServerOptions, "store" | "b
   readonly serveStore?: (store: EventStore) => EventStore;
   /** Wraps the store the writer writes to (the server reads the store itself). */
   readonly writeStore?: (store: EventStore) => EventStore;
+  /** Options of the harness's store writer (e.g. `onError`). */
+  readonly writerOptions?: StoreWriterOptions;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), "runtrail-server-"));
   const store = await openSqliteStore({ path: join(dir, "runtrail.db") });
   const bus = createBus();
-  const writer = createStoreWriter(bus, options.writeStore?.(store) ?? store, { flushIntervalMs: 5 });
+  const writer = createStoreWriter(bus, options.writeStore?.(store) ?? store, { flushIntervalMs: 5, ...options.writerOptions });
   const tokenStore = createMemoryTokenStore();
   const tokens = {
     acme: (await tokenStore.create({ accountId: "acme" })).token,

@@ -116,6 +116,8 @@ describe("run streams through the live tail", () => {
     const clients: WsClient[] = [];
     for (let i = 0; i < 6; i++) {
       await new Promise((resolve) => setTimeout(resolve, 15));
+      // A position the store holds: one past it would be answered `cursor_ahead`.
+      while ((await f.store.lastSeq("acme", "tail-join")) < i * 40) await new Promise((resolve) => setTimeout(resolve, 2));
       const client = await WsClient.connect(f.url, f.tokens.acme);
       client.send({ op: "subscribe", sub: "r", runId: "tail-join", after: i * 40 });
       clients.push(client);
@@ -185,6 +187,7 @@ describe("a stream stalled past the tail", () => {
         },
         heartbeat: () => undefined,
         end: () => undefined,
+        cursorAhead: () => undefined,
       };
       const controller = new AbortController();
       const feed = { store, tail, reads: new SharedReads(hub), pageSize: 8 };
@@ -247,7 +250,7 @@ describe("shared store reads", () => {
     const controller = new AbortController();
     const stream = (after: number): { got: number[]; done: Promise<unknown> } => {
       const got: number[] = [];
-      const sink: StreamSink = { send: (items) => void got.push(...items.map((item) => item.event.seq)), heartbeat: () => undefined, end: () => undefined };
+      const sink: StreamSink = { send: (items) => void got.push(...items.map((item) => item.event.seq)), heartbeat: () => undefined, end: () => undefined, cursorAhead: () => undefined };
       return { got, done: pumpStream({ store, hub, source: accountSource(feed, "acme", { runId: "held" }), after, sink, signal: controller.signal, heartbeatMs: 60_000 }) };
     };
     const events = runEvents("held", "acme", 1, false);

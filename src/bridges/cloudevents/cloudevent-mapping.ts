@@ -4,7 +4,7 @@
  * the run, `time`, `sequence`, and the account, workflow and step as extensions).
  */
 import { CloudEvent, type CloudEventV1 } from "cloudevents";
-import { parseEvent, type RuntrailEvent } from "../../events/index.js";
+import { formatTraceparent, parseEvent, type RuntrailEvent } from "../../events/index.js";
 
 /** The prefix of every CloudEvents `type` Runtrail produces: `dev.runtrail.step.completed`. */
 export const CLOUDEVENT_TYPE_PREFIX = "dev.runtrail.";
@@ -88,7 +88,7 @@ export function cloudEventAttributes(event: RuntrailEvent, options: CloudEventOp
   if (event.stepId !== undefined) attributes.runtrailstep = event.stepId;
   if (event.parentRunId !== undefined) attributes.runtrailparentrun = event.parentRunId;
   // The Distributed Tracing extension, when the event carries a whole trace context.
-  if (event.traceId !== undefined && event.spanId !== undefined) attributes.traceparent = `00-${event.traceId}-${event.spanId}-01`;
+  if (event.traceId !== undefined && event.spanId !== undefined) attributes.traceparent = formatTraceparent({ traceId: event.traceId, spanId: event.spanId });
   return attributes;
 }
 

@@ -20,3 +20,15 @@ export {
 } from "./nats-stream.js";
 export { decodeToken, encodeToken, eventSubject, subjectFilter } from "./nats-subjects.js";
 export { subscribeNats, type NatsSubscribeOptions, type NatsSubscription } from "./nats-subscription.js";
+export {
+  DEFAULT_RUN_PREFIX,
+  DEFAULT_RUN_STREAM,
+  dispatchNatsRun,
+  ensureNatsRunQueue,
+  startNatsWorker,
+  type NatsRunQueueOptions,
+  type NatsWorker,
+  type NatsWorkerOptions,
+  type QueuedWorkflow,
+  type RunRequest,
+} from "./nats-run-queue.js";

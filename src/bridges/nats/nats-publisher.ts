@@ -8,7 +8,8 @@
 import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { EventBus, EventFilter } from "../../bus/index.js";
-import type { RuntrailEvent } from "../../events/index.js";
+import type { JsonFault, RuntrailEvent } from "../../events/index.js";
+import { EventPayloadError, prepareEvent } from "../../store/index.js";
 import { DEFAULT_PREFIX } from "./nats-stream.js";
 import { checkPrefix, eventSubject } from "./nats-subjects.js";
 
@@ -21,6 +22,12 @@ export interface PublishFailure {
   readonly retryInMs: number;
   /** Events emitted and not yet acknowledged by JetStream (in flight, retrying or buffered). */
   readonly waiting: number;
+  /**
+   * Present when the event had values JSON cannot hold as they are (a BigInt, a circle, …): it was
+   * published, not retried, with a marker in place of each, as the store writer stores it; `error`
+   * is an `EventPayloadError` naming the run, seq and paths.
+   */
+  readonly faults?: readonly JsonFault[];
 }
 
 /** Options of {@link createNatsPublisher}. */
@@ -39,7 +46,7 @@ export interface NatsPublisherOptions {
   readonly retryDelayMs?: number;
   /** Default 5,000 ms. */
   readonly maxRetryDelayMs?: number;
-  /** Every failed attempt. Default: a `console.warn` at most once a second, with how many events wait. */
+  /** Every failed attempt, and every event published with markers (`faults`). Default: a `console.warn` (failed attempts at most once a second, with how many events wait). */
   readonly onError?: (failure: PublishFailure) => void;
 }
 
@@ -107,6 +114,7 @@ export function createNatsPublisher(bus: EventBus, nc: NatsConnection, options: 
   const report = (failure: PublishFailure): void => {
     try {
       if (options.onError !== undefined) return options.onError(failure);
+      if (failure.faults !== undefined) return console.warn(`[runtrail] NATS publish: ${(failure.error as Error).message}`);
       if (Date.now() - lastWarning < 1_000) return;
       lastWarning = Date.now();
       const message = failure.error instanceof Error ? failure.error.message : String(failure.error);
@@ -131,9 +139,23 @@ export function createNatsPublisher(bus: EventBus, nc: NatsConnection, options: 
     }
   };
 
-  const send = (event: RuntrailEvent, index: number, attempt: number): void => {
+  /**
+   * The event's JSON through the store's one JSON-safe boundary (no redaction, no size limit: the
+   * collector's writer applies its own), so one bad value never ends the reader. Encoded once:
+   * a retry sends the same text.
+   */
+  const encode = (event: RuntrailEvent): string => {
+    const prepared = prepareEvent(event, { redact: false, maxFieldBytes: Number.POSITIVE_INFINITY });
+    const faults = prepared.faults;
+    if (faults !== undefined) {
+      report({ error: new EventPayloadError(event.runId, event.seq, event.type, faults), eventId: event.id, attempt: 1, retryInMs: 0, waiting: seen - done, faults });
+    }
+    return prepared.body;
+  };
+
+  const send = (event: RuntrailEvent, index: number, attempt: number, body = encode(event)): void => {
     inFlight++;
-    js.publish(eventSubject(prefix, event), JSON.stringify(event), { msgID: event.id, timeout }).then(
+    js.publish(eventSubject(prefix, event), body, { msgID: event.id, timeout }).then(
       (ack) => {
         counts.acked++;
         if (ack.duplicate) counts.duplicates++;
@@ -149,7 +171,7 @@ export function createNatsPublisher(bus: EventBus, nc: NatsConnection, options: 
         report({ error, eventId: event.id, attempt, retryInMs, waiting: seen - done });
         setTimeout(() => {
           inFlight--;
-          send(event, index, attempt + 1);
+          send(event, index, attempt + 1, body);
           room();
         }, retryInMs);
       },

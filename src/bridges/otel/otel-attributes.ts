@@ -17,6 +17,9 @@ export function envelopeAttributes(event: RuntrailEvent): Attributes {
   };
   if (event.workflow.version !== undefined) attributes["runtrail.workflow.version"] = event.workflow.version;
   if (event.parentRunId !== undefined) attributes["runtrail.parent_run_id"] = event.parentRunId;
+  if (event.parentStepId !== undefined) attributes["runtrail.parent_step_id"] = event.parentStepId;
+  if (event.parentAttempt !== undefined) attributes["runtrail.parent_attempt"] = event.parentAttempt;
+  if (event.parentPath !== undefined) attributes["runtrail.parent_path"] = event.parentPath.join(".");
   if (event.stepId !== undefined) attributes["runtrail.step.id"] = event.stepId;
   if (event.stepKey !== undefined) attributes["runtrail.step.key"] = event.stepKey;
   if (event.tag !== undefined) attributes["runtrail.step.tag"] = event.tag;

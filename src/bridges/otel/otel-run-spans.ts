@@ -13,8 +13,6 @@ export interface StepSpans {
   attemptNumber: number;
   /** The ts of its last attempt's end: where the step span ends if the run ends first. */
   lastTs: number;
-  /** Set once a sub-workflow run has been hung under this step's current attempt. */
-  childRun: boolean;
   /** The last attempt's error while no retry was announced: the step failed, if the run ends now. */
   failed: ErrorInfo | undefined;
 }
@@ -29,8 +27,6 @@ export class RunSpans {
   readonly loops = new Map<string, Span>();
   readonly iterations = new Map<string, { span: Span; lastTs: number; loop: string }>();
   readonly calls = new Map<string, Span>();
-  /** Open step keys in the order they started: a sub-workflow run hangs under the latest one. */
-  private readonly started: string[] = [];
   lastTs: number;
 
   constructor(
@@ -82,22 +78,17 @@ export class RunSpans {
 
   addStep(key: string, step: StepSpans): void {
     this.steps.set(key, step);
-    this.started.push(key);
   }
 
   /**
-   * The attempt a sub-workflow run started from: the latest started step still running that
-   * has no child run yet (the engine starts the child right after the step's `step.started`).
+   * The span of one attempt of a step at a loop path, while it runs: where the sub-workflow run
+   * it started belongs. The step's span when that attempt has ended (a timed-out attempt's child
+   * run may start late), `undefined` when the step is not open.
    */
-  claimForChild(): Span | undefined {
-    for (let i = this.started.length - 1; i >= 0; i--) {
-      const step = this.steps.get(this.started[i]!);
-      if (step?.attempt !== undefined && !step.childRun) {
-        step.childRun = true;
-        return step.attempt;
-      }
-    }
-    return undefined;
+  attemptOf(path: readonly number[] | undefined, stepId: string, attempt: number | undefined): Span | undefined {
+    const step = this.steps.get(RunSpans.stepKey(path, stepId));
+    if (step === undefined) return undefined;
+    return step.attempt !== undefined && (attempt === undefined || step.attemptNumber === attempt) ? step.attempt : step.span;
   }
 
   /** Ends the iterations of one loop, each at its last event. */
@@ -111,8 +102,6 @@ export class RunSpans {
 
   forgetStep(key: string): void {
     this.steps.delete(key);
-    const at = this.started.lastIndexOf(key);
-    if (at >= 0) this.started.splice(at, 1);
   }
 
   /** Ends every span still open (calls, attempts, steps, iterations, loops, waves), innermost first. */
@@ -136,6 +125,5 @@ export class RunSpans {
     this.loops.clear();
     this.waves.clear();
     this.waveOfStep.clear();
-    this.started.length = 0;
   }
 }

@@ -1,9 +1,13 @@
 /**
  * Trace context in: a run started for an incoming W3C `traceparent` joins that trace. The run's
- * span is made before the run starts, so its trace id can be stamped on every event of the run.
+ * span is made before the run starts, so its trace id and span id can be stamped on every event
+ * of the run.
  */
 import { ROOT_CONTEXT, trace, type Span, type Tracer } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import { TraceparentError } from "../../events/index.js";
+
+export { TraceparentError } from "../../events/index.js";
 
 /** What `runOptions` is given: the caller's trace context, as HTTP headers carry it. */
 export interface IncomingTraceContext {
@@ -14,18 +18,14 @@ export interface IncomingTraceContext {
   readonly runId?: string | undefined;
 }
 
-/** Options to pass to `wf.run(input, { ...these, bus })`: the run id and the trace its events carry. */
+/**
+ * Options to pass to `wf.run(input, { ...these, bus })`: the run id, and the trace and span its
+ * events carry: the run's own span, made already, so a trail leads straight to it.
+ */
 export interface TracedRunOptions {
   readonly runId: string;
   readonly traceId: string;
-}
-
-/** Thrown by `runOptions` for a `traceparent` that is not a W3C trace context. */
-export class TraceparentError extends Error {
-  override readonly name = "TraceparentError";
-  constructor(readonly traceparent: string) {
-    super(`traceparent ${JSON.stringify(traceparent.slice(0, 80))} is not a W3C trace context ("00-<32 hex>-<16 hex>-<2 hex>")`);
-  }
+  readonly spanId: string;
 }
 
 const propagator = new W3CTraceContextPropagator();
@@ -53,5 +53,6 @@ export function preStartRun(tracer: Tracer, pending: Map<string, Span>, incoming
   const span = tracer.startSpan("run", {}, context);
   if (pending.size >= PENDING_LIMIT) pending.delete(pending.keys().next().value!);
   pending.set(runId, span);
-  return { runId, traceId: span.spanContext().traceId };
+  const { traceId, spanId } = span.spanContext();
+  return { runId, traceId, spanId };
 }

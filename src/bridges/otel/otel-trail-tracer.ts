@@ -2,17 +2,14 @@
  * Turns a trail into spans, one event at a time, in the order the bus delivered them: runs,
  * sub-workflow runs, waves and steps here; loops, calls and the rest in `otel-trail-work.ts`.
  */
-import { ROOT_CONTEXT, trace, type Attributes, type Context, type Span, type SpanContext, type Tracer } from "@opentelemetry/api";
-import type { EventOf, RuntrailEvent } from "../../events/index.js";
+import { ROOT_CONTEXT, trace, TraceFlags, type Attributes, type Context, type Span, type SpanContext, type Tracer } from "@opentelemetry/api";
+import { isSpanId, isTraceId, type EventOf, type RuntrailEvent } from "../../events/index.js";
 import { addDecision, contentValue, envelopeAttributes, failSpan } from "./otel-attributes.js";
 import { RunSpans } from "./otel-run-spans.js";
 import type { TrailTracerSettings } from "./otel-settings.js";
 import { handleWork } from "./otel-trail-work.js";
 
 export type { TrailTracerSettings } from "./otel-settings.js";
-
-const VALID_TRACE = /^[0-9a-f]{32}$/;
-const VALID_SPAN = /^[0-9a-f]{16}$/;
 
 export class TrailTracer {
   readonly runs = new Map<string, RunSpans>();
@@ -88,12 +85,16 @@ export class TrailTracer {
     this.runs.set(event.runId, new RunSpans(span, event.ts));
   }
 
-  /** A sub-workflow's run hangs under the step that started it; a run with a trace context joins it. */
+  /**
+   * A sub-workflow's run hangs under the attempt of the parent's step that started it (its events
+   * name it: `parentStepId`, `parentAttempt`, `parentPath`); a run started from a span in another
+   * process (its `traceId`/`spanId`) becomes that span's child; any other run starts a trace.
+   */
   private runParent(event: EventOf<"run.started">): Span | Context {
     const parent = event.parentRunId === undefined ? undefined : this.runs.get(event.parentRunId);
-    if (parent !== undefined) return parent.claimForChild() ?? parent.run;
-    if (event.traceId !== undefined && VALID_TRACE.test(event.traceId) && event.spanId !== undefined && VALID_SPAN.test(event.spanId)) {
-      const remote: SpanContext = { traceId: event.traceId, spanId: event.spanId, traceFlags: 1, isRemote: true };
+    if (parent !== undefined) return (event.parentStepId === undefined ? undefined : parent.attemptOf(event.parentPath, event.parentStepId, event.parentAttempt)) ?? parent.run;
+    if (event.traceId !== undefined && isTraceId(event.traceId) && event.spanId !== undefined && isSpanId(event.spanId)) {
+      const remote: SpanContext = { traceId: event.traceId, spanId: event.spanId, traceFlags: TraceFlags.SAMPLED, isRemote: true };
       return trace.setSpanContext(ROOT_CONTEXT, remote);
     }
     return ROOT_CONTEXT;
@@ -113,13 +114,12 @@ export class TrailTracer {
     let step = state.steps.get(key);
     if (step === undefined) {
       const span = this.start(`step ${stepId}`, state.stepParent(event.path, stepId), event);
-      step = { span, attempt: undefined, attemptNumber: 0, lastTs: event.ts, childRun: false, failed: undefined };
+      step = { span, attempt: undefined, attemptNumber: 0, lastTs: event.ts, failed: undefined };
       state.addStep(key, step);
     }
     step.attempt?.end(event.ts);
     step.attemptNumber = event.attempt ?? step.attemptNumber + 1;
     step.attempt = this.start(`step ${stepId} attempt ${step.attemptNumber}`, step.span, event);
-    step.childRun = false;
     step.span.setAttribute("runtrail.attempts", step.attemptNumber);
     if (this.settings.captureContent && event.input !== undefined) step.attempt.setAttribute("runtrail.input", contentValue(event.input));
   }

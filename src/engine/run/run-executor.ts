@@ -16,12 +16,13 @@ import type { RunRestore } from "./run-restore.js";
 import { RunSignals, type SignalHost } from "./run-signals.js";
 import { onRunTransitions, recordRun } from "./run-consumers.js";
 import { RunCancelledError, RunFailedError, RunTimeoutError, RunVetoedError, StepFailedError, toErrorInfo, type RunError } from "./run-errors.js";
-import type { RunHost, RunnableWorkflow } from "./run-host.js";
+import type { ParentStep, RunHost, RunnableWorkflow } from "./run-host.js";
 import type { RunOutcome } from "./run-outcome.js";
 import { runGraph } from "./run-scheduler.js";
 import { Semaphore } from "./run-semaphore.js";
 import { runControl } from "./step-control.js";
 import { decisionOf, type StepContextImpl, type StepEventBody } from "./step-context.js";
+import { traceOf, type RunTrace } from "./run-trace.js";
 
 /**
  * Options of a run.
@@ -51,7 +52,21 @@ export interface RunOptions {
   concurrency?: number;
   /** Set by the engine on sub-workflow runs. */
   parentRunId?: string;
+  /** Set by the engine on sub-workflow runs: which attempt of which step of the parent started it. */
+  parentStep?: ParentStep;
+  /**
+   * The W3C `traceparent` the run was started with (e.g. an incoming request's header): the run
+   * belongs to that trace, and every event of it carries its `traceId` and `spanId`. A malformed
+   * one throws `TraceparentError`. Give this or `traceId`/`spanId`, not both.
+   */
+  traceparent?: string;
+  /** The trace the run belongs to (32 lowercase hex), carried by every event of it. */
   traceId?: string;
+  /**
+   * The span the run's events belong under (16 lowercase hex; needs `traceId`): the span the
+   * run was started from, or the run's own span when a tracer made it first (`exporter.runOptions`).
+   */
+  spanId?: string;
 }
 
 const PROCEED: ControlDecision = { signal: "proceed" };
@@ -80,6 +95,8 @@ export class RunExecutor implements RunHost, SignalHost {
   readonly signals: RunSignals;
   /** Sub-workflow runs in progress: a signal the run does not wait for itself may be theirs. */
   private readonly children = new Set<RunExecutor>();
+  /** The trace every event of the run carries, if any. */
+  readonly trace: RunTrace | undefined;
 
   /** @internal */
   readonly graph: CompiledGraph;
@@ -115,6 +132,8 @@ export class RunExecutor implements RunHost, SignalHost {
     /** Set when the run goes on from its stored trail (`resumeRun`): what it had done. */
     readonly restore: RunRestore | undefined = undefined,
   ) {
+    // First: a malformed trace context throws before the run subscribes to anything.
+    this.trace = traceOf(options);
     this.graph = workflow.graph;
     this.workflowName = this.graph.name;
     this.steered = options.control !== undefined;
@@ -156,8 +175,17 @@ export class RunExecutor implements RunHost, SignalHost {
     body.runId = this.runId;
     body.accountId = this.accountId;
     body.workflow = this.workflowRef;
-    if (this.options.parentRunId !== undefined) body.parentRunId = this.options.parentRunId;
-    if (this.options.traceId !== undefined) body.traceId = this.options.traceId;
+    const { parentRunId, parentStep } = this.options;
+    if (parentRunId !== undefined) body.parentRunId = parentRunId;
+    if (parentStep !== undefined) {
+      body.parentStepId = parentStep.stepId;
+      body.parentAttempt = parentStep.attempt;
+      if (parentStep.path !== undefined) body.parentPath = parentStep.path;
+    }
+    if (this.trace !== undefined) {
+      body.traceId = this.trace.traceId;
+      if (this.trace.spanId !== undefined) body.spanId = this.trace.spanId;
+    }
     if (node !== undefined) {
       body.stepId = node.id;
       if (node.tag !== undefined) body.tag = node.tag;
@@ -486,15 +514,19 @@ export class RunExecutor implements RunHost, SignalHost {
     });
   }
 
-  /** Starts a sub-workflow run on the same bus: its own runId and seq, this run as its parent. */
-  child(workflow: RunnableWorkflow, input: unknown, signal: AbortSignal): Promise<unknown> {
+  /**
+   * Starts a sub-workflow run on the same bus: its own runId and seq, this run and the step
+   * attempt that started it as its parent, in this run's trace.
+   */
+  child(workflow: RunnableWorkflow, input: unknown, signal: AbortSignal, parentStep: ParentStep): Promise<unknown> {
     const options: RunOptions = {
       accountId: this.accountId,
       parentRunId: this.runId,
+      parentStep,
       signal,
       bus: this.bus,
       ...(this.options.control === undefined ? {} : { control: this.options.control }),
-      ...(this.options.traceId === undefined ? {} : { traceId: this.options.traceId }),
+      ...(this.trace === undefined ? {} : this.trace),
     };
     workflow.watch(this.bus);
     const executor = new RunExecutor(workflow, input, options, this.bus);

@@ -13,6 +13,14 @@ import type { RunOutcome } from "./run-outcome.js";
 import type { Semaphore } from "./run-semaphore.js";
 import type { StepContextImpl, StepEventBody, StepHost } from "./step-context.js";
 
+/** The attempt of a parent run's step that started a sub-workflow run. */
+export interface ParentStep {
+  readonly stepId: string;
+  readonly attempt: number;
+  /** The step's loop iteration path in the parent run, when it runs inside a loop. */
+  readonly path?: readonly number[];
+}
+
 /** A workflow as a run needs it: its compiled graph. */
 export interface RunnableWorkflow {
   readonly name: string;
@@ -62,6 +70,6 @@ export interface RunHost extends StepHost {
   restored(frame: Frame, node: CompiledNode): boolean;
   /** The attempt a step starts at (for a resumed run, the one the trail had started). */
   firstAttempt(node: CompiledNode, path: readonly number[] | undefined): number;
-  /** Starts a sub-workflow run: its own runId and seq, this run as its parent. */
-  child(workflow: RunnableWorkflow, input: unknown, signal: AbortSignal): Promise<unknown>;
+  /** Starts a sub-workflow run: its own runId and seq, this run and the step attempt that started it as its parent. */
+  child(workflow: RunnableWorkflow, input: unknown, signal: AbortSignal, parentStep: ParentStep): Promise<unknown>;
 }

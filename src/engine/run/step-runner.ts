@@ -170,5 +170,7 @@ async function callWithTimeout(run: RunHost, node: CompiledNode, ctx: StepContex
 }
 
 function runChild(run: RunHost, node: CompiledNode, ctx: StepContextImpl): Promise<unknown> {
-  return run.child(node.workflow as unknown as RunnableWorkflow, ctx.input, ctx.signal);
+  const path = ctx.frame.path;
+  const parentStep = path === undefined ? { stepId: node.id, attempt: ctx.attempt } : { stepId: node.id, attempt: ctx.attempt, path };
+  return run.child(node.workflow as unknown as RunnableWorkflow, ctx.input, ctx.signal, parentStep);
 }

@@ -81,6 +81,7 @@ export function toAimlEvent(event: RuntrailEvent): AimlEvent | undefined {
         sequenceNumber: event.seq,
         expression: event.expression,
         result: event.result,
+        ...(inputOf(event.scope) !== undefined ? { input: inputOf(event.scope) } : {}),
         ...(event.scope !== undefined ? { context: event.scope } : {}),
       };
     default:
@@ -113,4 +114,13 @@ function stepTransition(
     ...(output !== undefined ? { output } : {}),
     ...(Object.keys(metadata).length > 0 ? { metadata } : {}),
   };
+}
+
+/**
+ * Seed 000's "available input data" of a condition: the run's input as the expression saw it,
+ * which the engine's scope holds under `input` (beside `steps` and `vars`).
+ */
+function inputOf(scope: unknown): unknown {
+  if (typeof scope !== "object" || scope === null || Array.isArray(scope)) return undefined;
+  return Object.prototype.hasOwnProperty.call(scope, "input") ? (scope as { input?: unknown }).input : undefined;
 }

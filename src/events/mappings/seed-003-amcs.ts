@@ -20,6 +20,10 @@ export interface AmcsWorkflowEvent {
   duration_ms: number;
   metrics: Record<string, number>;
   issues: string[];
+  /** The trace the step ran in, as AMCS's structured log record carried it; when the event has one. */
+  trace_id?: string;
+  /** The step's span, as AMCS's log record carried it; when the event has one. */
+  span_id?: string;
 }
 
 /**
@@ -36,9 +40,13 @@ export interface AmcsWorkflowEvent {
 export function toAmcsEvent(event: RuntrailEvent): AmcsWorkflowEvent | undefined {
   if (event.stepId === undefined) return undefined;
   const base = { ts: pythonIsoformat(event.ts), run_id: event.runId, node: event.stepId };
+  const trace = {
+    ...(event.traceId !== undefined ? { trace_id: event.traceId } : {}),
+    ...(event.spanId !== undefined ? { span_id: event.spanId } : {}),
+  };
   switch (event.type) {
     case "step.started":
-      return { ...base, phase: "start", duration_ms: 0, metrics: {}, issues: [] };
+      return { ...base, phase: "start", duration_ms: 0, metrics: {}, issues: [], ...trace };
     case "step.completed":
       return {
         ...base,
@@ -46,6 +54,7 @@ export function toAmcsEvent(event: RuntrailEvent): AmcsWorkflowEvent | undefined
         duration_ms: Math.trunc(event.durationMs),
         metrics: { ...event.metrics },
         issues: [...(event.issues ?? [])],
+        ...trace,
       };
     case "step.failed":
       return {
@@ -54,6 +63,7 @@ export function toAmcsEvent(event: RuntrailEvent): AmcsWorkflowEvent | undefined
         duration_ms: Math.trunc(event.durationMs),
         metrics: { ...event.metrics },
         issues: [...(event.issues ?? []), event.error.message],
+        ...trace,
       };
     default:
       return undefined;

@@ -182,6 +182,7 @@ const ERROR_MEANINGS = {
   413: "The body is larger than the server's `bodyLimit`.",
   414: "The URL is longer than the server's `maxUrlLength`.",
   415: "The body is not `application/json`.",
+  429: "Too many open streams: `message` names the cap (per token or per server); `field` the credential counted.",
   500: "Internal error.",
 } as const;
 type ErrorStatus = keyof typeof ERROR_MEANINGS;
@@ -226,7 +227,7 @@ export const EventStream = (description: string) =>
         schema: {
           type: "string",
           description:
-            "Frames `id: <id>\\ndata: <event JSON>\\n\\n`; `event: end` with `{ runId, lastSeq }` when a run stream's run has ended and all was sent; `: heartbeat` comments; `event: error` if the stream fails (reconnect with Last-Event-ID).",
+            "Frames `id: <id>\\ndata: <event JSON>\\n\\n`; `event: end` with `{ runId, lastSeq }` when a run stream's run has ended and all was sent; `: heartbeat` comments; `event: error` with `{ error, message }` if the stream fails (reconnect with Last-Event-ID), or `{ error: \"cursor_ahead\", message, lastSeq }` when it was resumed past the run's last stored event (resume from `lastSeq`).",
         },
       },
     },

@@ -53,7 +53,7 @@ export const RunEventsQuery = Type.Object(
   {
     after: Type.Optional(Cursor("Events with seq strictly greater than this. Default 0.")),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000, default: 100 })),
-    types: Type.Optional(Names("Exact event types (repeat the parameter).")),
+    types: Type.Optional(Names("Event types or globs such as `step.*` (repeat the parameter); one that selects no type is a 400.")),
   },
   { additionalProperties: false },
 );
@@ -116,7 +116,7 @@ export type RunStreamQuery = Static<typeof RunStreamQuery>;
 export const AccountStreamQuery = Type.Object(
   {
     after: Type.Optional(Cursor("Resume after this global cursor (`Last-Event-ID` wins when both are sent).")),
-    types: Type.Optional(Names("Event types or globs such as `step.*` (repeat the parameter).")),
+    types: Type.Optional(Names("Event types or globs such as `step.*` (repeat the parameter); one that selects no type is a 400.")),
     workflow: Type.Optional(Names("Workflow names (repeat the parameter).")),
     runId: Type.Optional(Id("Only this run's events, in cursor order.")),
     token: TokenParam,

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { FastifyRequest } from "fastify";
-import type { RuntrailEvent } from "../../events/index.js";
+import { parseTraceparent, type RuntrailEvent } from "../../events/index.js";
 import { isRunFinished } from "../../store/index.js";
 import { apiResponses, RunCancelled, RunStarted, StreamTokenIssued } from "./api-responses.js";
 import { CancelBody, NoQuery, RunParams, StartRunBody, StreamTokenBody, WorkflowParams } from "./api-schemas.js";
@@ -24,6 +24,18 @@ async function missingBodyIsEmpty(request: FastifyRequest): Promise<void> {
 }
 
 /**
+ * The trace a started run joins: the request's `traceparent`, if it is a valid one. A malformed
+ * header (or two of them, which Node joins with a comma) is ignored rather than refused: W3C Trace
+ * Context says a receiver that cannot parse it starts a new trace, and a proxy's broken header
+ * must not stop a workflow from starting.
+ */
+function incomingTrace(request: FastifyRequest): { traceId: string; spanId: string } | undefined {
+  const header = request.headers.traceparent;
+  const context = typeof header === "string" ? parseTraceparent(header) : undefined;
+  return context === undefined ? undefined : { traceId: context.traceId, spanId: context.spanId };
+}
+
+/**
  * Registers `POST /api/workflows/:name/runs`, `POST /api/runs/:runId/cancel`, `POST /api/stream-tokens`.
  *
  * @example
@@ -36,6 +48,9 @@ export function registerControlRoutes(app: App, ctx: ServerContext): void {
       schema: {
         tags: ["workflows"],
         summary: "Start a registered workflow; returns the run id",
+        description:
+          "With a W3C `traceparent` header the run joins that trace: every event of it carries the header's `traceId` and `spanId` " +
+          "(its parent span). A malformed `traceparent` is ignored, as the W3C Trace Context specification asks: the run starts untraced.",
         params: WorkflowParams,
         querystring: NoQuery,
         body: StartRunBody,
@@ -59,7 +74,8 @@ export function registerControlRoutes(app: App, ctx: ServerContext): void {
       const runId = randomUUID();
       let stop = (): void => undefined;
       const first = new Promise<RuntrailEvent>((resolve) => (stop = bus.onEvent(resolve, { runId })));
-      const handle = wf.start(request.body?.input, { accountId: who.accountId, runId, bus });
+      const trace = incomingTrace(request);
+      const handle = wf.start(request.body?.input, { accountId: who.accountId, runId, bus, ...trace });
       ctx.handles.set(runId, { accountId: who.accountId, handle });
       handle.result.then(
         () => ctx.handles.delete(runId),

@@ -7,7 +7,8 @@ import type { ListRunsOptions } from "../../store/index.js";
 import { apiResponses, EventsPage, RunsPage, RunSummary, StepAnalytics } from "./api-responses.js";
 import { AnalyticsQuery, ListRunsQuery, NoQuery, RunEventsQuery, RunParams } from "./api-schemas.js";
 import { principalOf, runNotFound } from "./route-guards.js";
-import { sendError } from "./error-responses.js";
+import { badTypePattern, sendError } from "./error-responses.js";
+import { readRunEventsOfTypes } from "./run-events-read.js";
 import type { App, ServerContext } from "../server-context.js";
 
 const RUN_NOT_FOUND = "No run with this id in the token's account.";
@@ -84,21 +85,11 @@ export function registerRunRoutes(app: App, ctx: ServerContext): void {
       if (who === undefined) return reply;
       const { runId } = request.params;
       const { after = 0, limit = 100, types } = request.query;
+      const bad = badTypePattern(types);
+      if (bad !== undefined) return sendError(reply, 400, "bad_request", bad.message, bad.field);
       const run = await ctx.store.getRun(who.accountId, runId);
       if (run === undefined) return runNotFound(reply, runId);
-      if (types === undefined) {
-        const page = await ctx.store.readRun(who.accountId, runId, { after, limit });
-        const events = page.items.map((item) => item.event);
-        return { events, ...(page.next === undefined ? {} : { next: page.next }) };
-      }
-      // A type filter reads in cursor order, which within one run is seq order: start just before
-      // the run's first event after `after`.
-      const first = (await ctx.store.readRun(who.accountId, runId, { after, limit: 1 })).items[0];
-      if (first === undefined) return { events: [] };
-      const page = await ctx.store.findEvents(who.accountId, { runId, type: types, limit, afterCursor: first.cursor - 1 });
-      const events = page.items.map((item) => item.event);
-      const last = events.at(-1);
-      return { events, ...(page.next === undefined || last === undefined ? {} : { next: last.seq }) };
+      return readRunEventsOfTypes(ctx.store, who.accountId, runId, { after, limit, types: types ?? ["*"] });
     },
   );
 

@@ -10,9 +10,11 @@ import type { LiveTail, TailCommitNotice } from "./live-tail.js";
 import type { StreamHub } from "./stream-hub.js";
 
 /**
- * When a run stream gets an event: `accepted` (default) as soon as this process's store writer
- * has taken it to store, before it is committed; `committed` only once it is committed. Account
- * streams always get committed events (their positions are store cursors, known at commit).
+ * When a run stream gets an event: `committed` (default) only once it is committed, so a client
+ * is never shown an event a crash could lose; `accepted` (opt-in) as soon as this process's store
+ * writer has taken it to store, before it is committed (lower latency, but a crash can lose events
+ * a client was shown). Account streams always get committed events (their positions are store
+ * cursors, known at commit).
  */
 export type LiveMode = "accepted" | "committed";
 
@@ -26,12 +28,15 @@ export interface WriterSignalOptions {
   readonly bus?: EventBus;
   /** Filled with the writer's events before the streams are woken, so they take them from there. */
   readonly tail?: LiveTail;
-  /** Default `accepted` (with a `tail`; without one, `committed`). */
+  /** Default `committed`; `accepted` needs a `tail` (without one, `committed` is used). */
   readonly live?: LiveMode;
 }
 
 /**
  * Signals the writes of `writer` (this process's runs) as the writer makes them.
+ *
+ * `committed` mode (default): each committed batch goes to the live tail, then wakes exactly the
+ * streams of the accounts and runs it holds.
  *
  * `accepted` mode: each event the writer takes goes to the live tail at once, and the run's
  * streams are woken once the writer has read the events in flight (so a burst of events is one
@@ -40,18 +45,15 @@ export interface WriterSignalOptions {
  * (or the run ended: streams send `end` once the run's last event is committed). The terminal
  * event of a run asks for a commit at once.
  *
- * `committed` mode: each committed batch goes to the live tail, then wakes exactly the streams of
- * the accounts and runs it holds.
- *
  * The writer calls its listeners before `flush()` resolves, so whoever is told "committed" finds
  * the events in the tail and in the store.
  *
  * @example
- * const signal = writerCommitSignal(writer, hub, { bus, tail });
+ * const signal = writerCommitSignal(writer, hub, { bus, tail }); // committed events only
  */
 export function writerCommitSignal(writer: StoreWriter, hub: StreamHub, options: WriterSignalOptions = {}): CommitSignal {
   const { bus, tail } = options;
-  const live: LiveMode = tail === undefined ? "committed" : (options.live ?? "accepted");
+  const live: LiveMode = tail === undefined ? "committed" : (options.live ?? "committed");
 
   let flushing: Promise<void> | undefined;
   let again = false;

@@ -4,9 +4,9 @@
  * (`after + 1`) is in its run's tail takes its events from here instead of reading the store.
  *
  * Two ways in: `accept` (the writer has taken the event to store, as it will be stored; not yet
- * committed) and `commit` (the writer committed a batch). With the server's default live mode
- * every event is accepted first and `commit` only marks it committed; in `committed` mode the
- * tail is fed by `commit` alone.
+ * committed) and `commit` (the writer committed a batch). In the server's default live mode,
+ * `committed`, the tail is fed by `commit` alone; in `accepted` mode every event is accepted
+ * first and `commit` only marks it committed.
  *
  * Why that is gap-free: a run's tail only ever holds consecutive seqs. An event that does not
  * follow the run's last one (the run was also written by another process, the writer stores a
@@ -181,6 +181,11 @@ export class LiveTail {
   /** The highest seq of the run that the tail knows committed, or `undefined` if the run is not here. */
   committedThrough(accountId: string, runId: string): number | undefined {
     return this.runs.get(keyOf(accountId, runId))?.committed;
+  }
+
+  /** The highest seq of the run the tail holds (accepted or committed), or 0 if none. */
+  heldThrough(accountId: string, runId: string): number {
+    return this.runs.get(keyOf(accountId, runId))?.hi ?? 0;
   }
 
   /**

@@ -22,6 +22,12 @@ export interface StreamSink {
   heartbeat(): void;
   /** The run finished and every one of its events was sent (run streams only). */
   end(runId: string, lastSeq: number): void;
+  /**
+   * The stream was resumed past the run's last event in the store (and in this server's tail):
+   * nothing will ever follow the client's position, so it is told, with the stored last seq, and
+   * the stream ends (run streams only).
+   */
+  cursorAhead(after: number, storedLastSeq: number): void;
 }
 
 /** Options of {@link pumpStream}. */
@@ -42,8 +48,16 @@ function endsRun(items: readonly StreamItem[]): boolean {
   return false;
 }
 
-/** How a pump stopped: the run ended, or the client went away (abort). */
-export type PumpOutcome = { readonly kind: "ended"; readonly lastSeq: number } | { readonly kind: "aborted"; readonly after: number };
+/** The cursor_ahead error: the stream's position is past the run's last stored event. */
+export function cursorAheadMessage(after: number, storedLastSeq: number): string {
+  return `the stream resumed after seq ${after}, but the store holds this run only to seq ${storedLastSeq}: events shown before were lost (a crash of a server in live mode "accepted") or the cursor is not this run's; resume from lastSeq`;
+}
+
+/** How a pump stopped: the run ended, the client went away (abort), or it resumed past the trail. */
+export type PumpOutcome =
+  | { readonly kind: "ended"; readonly lastSeq: number }
+  | { readonly kind: "aborted"; readonly after: number }
+  | { readonly kind: "cursor_ahead"; readonly after: number; readonly storedLastSeq: number };
 
 /**
  * Runs a stream until its run ends or `signal` aborts. Errors of the store propagate.
@@ -57,6 +71,7 @@ export async function pumpStream(options: PumpOptions): Promise<PumpOutcome> {
   let after = options.after;
   let live = false;
   let sawEnd = false;
+  let first = true;
   try {
     for (;;) {
       if (signal.aborted) return { kind: "aborted", after };
@@ -68,6 +83,16 @@ export async function pumpStream(options: PumpOptions): Promise<PumpOutcome> {
         const read = source.read(after);
         const page = read instanceof Promise ? await read : read;
         if (signal.aborted) return { kind: "aborted", after };
+        if (first && page.items.length === 0 && after > 0 && source.known !== undefined) {
+          // Checked once, on the first read of a resumed stream: afterwards the stream's position
+          // only ever comes from what it read.
+          const { held, stored } = await source.known();
+          if (after > held) {
+            sink.cursorAhead(after, stored);
+            return { kind: "cursor_ahead", after, storedLastSeq: stored };
+          }
+        }
+        first = false;
         if (page.items.length > 0) {
           const sent = sink.send(page.items, live ? "live" : "history");
           if (sent !== undefined) await sent;

@@ -39,6 +39,12 @@ export interface StreamSource {
    * trail in the store.
    */
   stored?(seq: number): Promise<boolean>;
+  /**
+   * Run streams: the highest seq this server can show of the run, and the highest the store
+   * holds. A resumed stream whose position is past the first is ahead of the trail (a client was
+   * shown events a crash lost, or the cursor is not this run's) and ends with `cursor_ahead`.
+   */
+  known?(): Promise<{ readonly held: number; readonly stored: number }>;
 }
 
 /** Where sources read from (the server context has all of it). */
@@ -86,6 +92,10 @@ export function runSource(feed: StreamFeed, accountId: string, runId: string): S
       const committed = tail.committedThrough(accountId, runId);
       if (committed !== undefined && committed >= seq) return true;
       return (await store.lastSeq(accountId, runId)) >= seq;
+    },
+    async known() {
+      const stored = await store.lastSeq(accountId, runId);
+      return { held: Math.max(stored, tail.heldThrough(accountId, runId)), stored };
     },
   };
 }

@@ -1,58 +1,34 @@
 /**
  * The WebSocket endpoint `/api/ws` (protocol in `ws-protocol.ts`). The upgrade is authenticated
  * like a stream route (Bearer header or `?token=`), and refused with an HTTP status otherwise.
- * Each subscription is a {@link pumpStream} loop; a page of events goes out as one socket write
- * (the socket is corked while its messages are queued). A message is encoded once and the same
- * bytes are written to every client whose subscription has the same name (the common case of many
- * clients on one run) in the same round of sends, so a page costs the server references, not a
- * copy per client. Before its next page, a subscription waits until the socket has taken the last
+ * Each subscription is a {@link pumpStream} loop; a page of events goes out as one socket write of
+ * one buffer (`ws-frames.ts`), encoded once and written to every client whose subscription has
+ * the same name (the common case of many clients on one run) in the same round of sends, so a page
+ * costs the server a reference, not a copy per client. Before its next page, a subscription waits until the socket has taken the last
  * one (`drain`), so a client holds at most about a page of unsent events in the server. A client
- * whose send buffer passes `wsMaxBufferedBytes`, or that has not taken a page within
- * `wsSlowTimeoutMs`, gets a `slow_consumer` error per subscription with the position to resume
- * from, and is closed.
+ * whose send buffer passes `ws.maxBufferedBytes`, or that has not taken a page within
+ * `ws.slowTimeoutMs`, is slow: its subscriptions stop (nothing more is queued for it), it gets a
+ * `slow_consumer` error per subscription with the position to resume from, then close code 4008
+ * (the reason names the position too when there is one subscription). Those few hundred bytes
+ * queue behind at most about a page, and the connection stays open for `ws.slowCloseGraceMs` so
+ * that a client that reads again gets them; then it is cut, and what it held goes with it.
+ * Connections count against the open-stream caps (per token, per server) with SSE streams: one
+ * over a cap is refused with 429.
  */
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
-import { WebSocketServer, type RawData, type WebSocket } from "ws";
+import { WebSocketServer, type RawData, type ServerOptions, type WebSocket } from "ws";
 import { authenticate, AuthError, type Principal } from "../auth/principal.js";
 import { runExists } from "../http/route-guards.js";
 import type { ServerContext } from "../server-context.js";
 import { waitForDrain } from "../live/stream-drain.js";
-import { pumpStream, type StreamSink } from "../live/stream-pump.js";
-import type { StreamItem } from "../live/stream-item.js";
+import { cursorAheadMessage, pumpStream, type StreamSink } from "../live/stream-pump.js";
 import { accountSource, runSource, type StreamSource } from "../live/stream-source.js";
+import { streamCapBody, streamKeyOf } from "../live/stream-limits.js";
+import { wirePage } from "./ws-frames.js";
 import { parseClientMessage, type ServerMessage, type SubscribeMessage, type WsErrorCode } from "./ws-protocol.js";
 
 const SLOW_CLOSE_CODE = 4008;
-const TERMINATE_AFTER_MS = 5_000;
-/** Bytes sent as a text frame, not copied (the server does not mask). */
-const TEXT = { binary: false } as const;
-
-/** Items whose encoded message is kept for the rest of this round of sends. */
-let wired: StreamItem[] = [];
-
-/**
- * Forgets the encoded messages of the round that ended. The streams woken together (the usual way
- * many clients of one run send) send within one round, so that is where sharing pays. Kept any
- * longer, the buffers live as long as the tail keeps the item, and the garbage collector copies
- * them and counts their memory. Measured at 10,000 events/s to one client (4 samples in turn):
- * GC time per run 68 ms minor and 51 ms major when kept, 47 and 30 ms when forgotten.
- */
-function forgetWired(): void {
-  for (const item of wired) item.wire = undefined;
-  wired = [];
-}
-
-/** The encoded message `{head}{id},"event":{body}}`, shared with the streams that send the same one this round. */
-export function wireMessage(item: StreamItem, head: string): Buffer {
-  const cached = item.wire;
-  if (cached !== undefined && cached.key === head) return cached.data;
-  const data = Buffer.from(`${head}${item.id},"event":${item.body}}`);
-  if (cached === undefined && wired.push(item) === 1) setImmediate(forgetWired);
-  item.wire = { key: head, data };
-  return data;
-}
-
 interface Subscription {
   readonly controller: AbortController;
   /** The last position handed to `ws.send`. */
@@ -76,13 +52,23 @@ export function attachWebSocket(
   log: { error(obj: object, msg: string): void },
   maxPayload = 64 * 1024,
 ): () => Promise<void> {
-  const wss = new WebSocketServer({ noServer: true, maxPayload });
+  // `closeTimeout`: how long a closing handshake may take before ws cuts the socket, so a client
+  // closed as slow has the grace to read its `slow_consumer` message and the close frame.
+  // (ws has the option since 8.x; its type package does not declare it yet.)
+  const serverOptions: ServerOptions & { readonly closeTimeout: number } = { noServer: true, maxPayload, closeTimeout: ctx.ws.slowCloseGraceMs };
+  const wss = new WebSocketServer(serverOptions);
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const url = new URL(request.url ?? "/", "http://localhost");
     if (url.pathname !== "/api/ws") return refuse(socket, 404, "Not Found", { error: "not_found", message: "no WebSocket endpoint here; use /api/ws" });
     const token = url.searchParams.get("token") ?? undefined;
     authenticate(ctx.auth, request.headers, token, "stream").then(
-      (principal) => wss.handleUpgrade(request, socket, head, (ws) => connection(ws, socket, principal, ctx, log)),
+      (principal) => {
+        const { key, field } = streamKeyOf(request.headers, token);
+        const slot = ctx.live.limits.take(key);
+        if ("cap" in slot) return refuse(socket, 429, "Too Many Requests", streamCapBody(slot, field));
+        socket.once("close", () => slot.release());
+        wss.handleUpgrade(request, socket, head, (ws) => connection(ws, socket, principal, ctx, log));
+      },
       (error: unknown) => {
         if (error instanceof AuthError) refuse(socket, error.status, error.status === 401 ? "Unauthorized" : "Forbidden", { error: error.code, message: error.message });
         else refuse(socket, 500, "Internal Server Error", { error: "internal", message: "authentication failed" });
@@ -108,14 +94,22 @@ function connection(ws: WebSocket, socket: Duplex, principal: Principal, ctx: Se
 
   const slow = (): void => {
     if (closing) return;
-    for (const [sub, state] of subs) {
-      send({ type: "error", code: "slow_consumer", message: "the client reads too slowly; reconnect and resubscribe after resumeAfter", sub, resumeAfter: state.position });
+    // The subscriptions stop first, so nothing more is queued behind the messages below.
+    for (const state of subs.values()) state.controller.abort();
+    const positions = [...subs].map(([sub, state]) => [sub, state.position] as const);
+    for (const [sub, position] of positions) {
+      send({ type: "error", code: "slow_consumer", message: "the client reads too slowly; reconnect and resubscribe after resumeAfter", sub, resumeAfter: position });
     }
     closing = true;
-    for (const state of subs.values()) state.controller.abort();
     subs.clear();
-    ws.close(SLOW_CLOSE_CODE, "slow consumer");
-    setTimeout(() => ws.terminate(), TERMINATE_AFTER_MS).unref();
+    const only = positions.length === 1 ? positions[0] : undefined;
+    // A close reason holds at most 123 bytes: the position of a single subscription fits.
+    const reason = only === undefined ? "slow consumer" : `slow consumer; resume after ${only[1]}`;
+    ws.close(SLOW_CLOSE_CODE, Buffer.byteLength(reason) <= 123 ? reason : "slow consumer");
+    // ws cuts the socket after its close timeout (`slowCloseGraceMs`); this is the bound if that fails.
+    const cut = setTimeout(() => ws.terminate(), ctx.ws.slowCloseGraceMs + 1_000);
+    cut.unref();
+    ws.once("close", () => clearTimeout(cut));
   };
 
   /**
@@ -163,13 +157,9 @@ function connection(ws: WebSocket, socket: Duplex, principal: Principal, ctx: Se
     const sink: StreamSink = {
       send(items, phase) {
         if (closing || items.length === 0) return;
-        const head = heads[phase];
-        socket.cork();
-        try {
-          for (const item of items) ws.send(wireMessage(item, head), TEXT);
-        } finally {
-          socket.uncork();
-        }
+        // The page's frames in one write (`ws-frames.ts`); the messages `ws.send` writes (subscribed,
+        // end, errors) go to the same socket synchronously, so the order holds.
+        socket.write(wirePage(items, heads[phase]));
         state.position = items.at(-1)!.id;
         return backpressure(state.controller.signal);
       },
@@ -178,6 +168,9 @@ function connection(ws: WebSocket, socket: Duplex, principal: Principal, ctx: Se
       },
       end(endedRunId, lastSeq) {
         send({ type: "end", sub, runId: endedRunId, lastSeq });
+      },
+      cursorAhead(resumedAfter, storedLastSeq) {
+        send({ type: "error", code: "cursor_ahead", message: cursorAheadMessage(resumedAfter, storedLastSeq), sub, lastSeq: storedLastSeq });
       },
     };
     pumpStream({ store: ctx.store, hub: ctx.live.hub, source, after: state.position, sink, signal: state.controller.signal, heartbeatMs: ctx.live.heartbeatMs })

@@ -52,6 +52,7 @@ export type WsErrorCode =
   | "unknown_subscription"
   | "too_many_subscriptions"
   | "slow_consumer"
+  | "cursor_ahead"
   | "internal";
 
 /** Messages the server sends. */
@@ -61,7 +62,8 @@ export type ServerMessage =
   | { type: "end"; sub: string; runId: string; lastSeq: number }
   | { type: "unsubscribed"; sub: string }
   | { type: "pong"; id?: string | number }
-  | { type: "error"; code: WsErrorCode; message: string; sub?: string; resumeAfter?: number };
+  /** `resumeAfter`: where to resume (`slow_consumer`); `lastSeq`: the run's last stored seq (`cursor_ahead`). */
+  | { type: "error"; code: WsErrorCode; message: string; sub?: string; resumeAfter?: number; lastSeq?: number };
 
 const SCHEMAS = { subscribe: SubscribeMessage, unsubscribe: UnsubscribeMessage, ping: PingMessage } as const;
 

@@ -14,15 +14,20 @@
  *   ahead of the store: a crash loses nothing it was told was written. Concurrent producers share
  *   commits (group commit), so throughput degrades gracefully.
  *
+ * An event with a value JSON cannot hold as it is (a BigInt, a circle, a `toJSON` that throws,
+ * nesting past `maxDepth`, a Map, NaN) is stored at its seq with a marker in that value's place
+ * and reported through `onError` (stage `payload`, with `runId`, `seq` and each path): one bad
+ * value never stops the writer, and no run gets a gap.
+ *
  * When the store fails, the writer keeps the batch, reports the failure, and retries with
  * exponential backoff, forever: it never drops. Past `maxPending` events it stops reading the bus,
  * whose `block` subscription then makes producers wait (backpressure).
  */
 import { compileFilter, type EventBus, type Subscription } from "../../bus/index.js";
 import type { EventInput, RuntrailEvent } from "../../events/index.js";
-import { prepareEvent } from "../store-payload.js";
 import type { EventStore, PreparedEvent } from "../store-types.js";
 import { BatchCommitter } from "./batch-committer.js";
+import { prepareAndReport } from "./event-preparer.js";
 import { BatchQueue } from "./batch-queue.js";
 import { WriterNotifier } from "./writer-notifier.js";
 import { WriterClosedError, type CommittedBatch, type Durability, type StoreWriter, type StoreWriterOptions, type WriterStats } from "./writer-types.js";
@@ -99,7 +104,8 @@ class Writer implements StoreWriter {
         if (next.done === true) break;
         // Prepared as it is read, not when its batch is cut: the work overlaps with the commit in
         // flight either way, and accept listeners get the event exactly as it will be stored.
-        const prepared = prepareEvent(next.value, this.options);
+        // A value JSON cannot hold is stored as a marker and reported here; it never ends the loop.
+        const prepared = prepareAndReport(next.value, this.options, this.notifier);
         this.received++;
         this.queue.push(prepared, this.flushTarget > this.committer.written);
         this.notifier.accepted(prepared);

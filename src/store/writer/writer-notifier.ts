@@ -1,7 +1,8 @@
 /**
  * What the store writer tells others: accept and commit listeners, the `sync` emits waiting for
  * their event's commit, the `flush()` calls waiting for a count of written events, and failures
- * (to `onError`, else `console.warn`). A listener or hook that throws never stops the writer.
+ * and payload faults (to `onError`, else `console.warn`). A listener or hook that throws never
+ * stops the writer.
  */
 import type { AppendResult, PreparedEvent } from "../store-types.js";
 import type { CommittedBatch, WriterFailure } from "./writer-types.js";
@@ -108,7 +109,8 @@ export class WriterNotifier {
       if (this.onError !== undefined) this.onError(failure);
       else {
         const message = failure.error instanceof Error ? failure.error.message : String(failure.error);
-        if (failure.stage !== "write") console.warn(`[runtrail] a store writer ${failure.stage === "commit-listener" ? "onCommit" : "onAccept"} listener threw: ${message}`);
+        if (failure.stage === "payload") console.warn(`[runtrail] ${message}`);
+        else if (failure.stage !== "write") console.warn(`[runtrail] a store writer ${failure.stage === "commit-listener" ? "onCommit" : "onAccept"} listener threw: ${message}`);
         else console.warn(`[runtrail] store write of ${failure.batchSize} events failed (attempt ${failure.attempt}), retrying in ${failure.retryInMs} ms: ${message}`);
       }
     } catch {

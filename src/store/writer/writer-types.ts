@@ -3,6 +3,7 @@
  * it announces, and the `StoreWriter` interface itself (see `store-writer.ts` for how it works).
  */
 import type { EventBus, EventFilter } from "../../bus/index.js";
+import type { JsonFault } from "../../events/index.js";
 import type { PayloadOptions } from "../store-payload.js";
 import type { PreparedEvent } from "../store-types.js";
 
@@ -12,15 +13,24 @@ export type Durability = "batched" | "sync";
 /**
  * A failed write attempt, which the writer retries after `retryInMs`; or (`stage`
  * `commit-listener`, `accept-listener`) an `onCommit` or `onAccept` listener that threw, which
- * changes nothing for the writer.
+ * changes nothing for the writer; or (`stage` `payload`) an event with values JSON cannot hold as
+ * they are (a BigInt, a circle, a throwing `toJSON`, too deep, a Map, NaN…): it is stored at its
+ * seq with a marker in place of each (`{"$unserializable":"BigInt","path":"output.total"}`), and
+ * `runId`, `seq` and `faults` say which event and where; `error` is an {@link EventPayloadError}.
  */
 export interface WriterFailure {
-  readonly stage: "write" | "commit-listener" | "accept-listener";
+  readonly stage: "write" | "commit-listener" | "accept-listener" | "payload";
   readonly error: unknown;
   /** 1 for the first failure of this batch. */
   readonly attempt: number;
   readonly batchSize: number;
   readonly retryInMs: number;
+  /** `payload`: the event's run. */
+  readonly runId?: string;
+  /** `payload`: the event's seq (it is stored at this seq, with markers). */
+  readonly seq?: number;
+  /** `payload`: each value replaced by a marker, with its path from the event (`output.total`). */
+  readonly faults?: readonly JsonFault[];
 }
 
 /** Options of {@link createStoreWriter}. */
@@ -120,5 +130,30 @@ export class WriterClosedError extends Error {
   override readonly name = "WriterClosedError";
   constructor() {
     super("the store writer is closed; events emitted now would not be stored");
+  }
+}
+
+/** How many faults an {@link EventPayloadError}'s message lists before "and N more". */
+const LISTED_FAULTS = 5;
+
+/**
+ * The `error` of a `payload` {@link WriterFailure}: which event had values JSON cannot hold as
+ * they are, and where each was; the event was stored with markers in their place.
+ *
+ * @example
+ * // event run-1:3 (step.completed) stored with 1 value replaced by a marker: output.total: BigInt (10)
+ */
+export class EventPayloadError extends Error {
+  override readonly name = "EventPayloadError";
+  constructor(
+    readonly runId: string,
+    readonly seq: number,
+    readonly type: string,
+    readonly faults: readonly JsonFault[],
+  ) {
+    const listed = faults.slice(0, LISTED_FAULTS).map((f) => `${f.path || "(the event)"}: ${f.kind}${f.detail === undefined ? "" : ` (${f.detail})`}`);
+    const more = faults.length > LISTED_FAULTS ? `, and ${faults.length - LISTED_FAULTS} more` : "";
+    const values = faults.length === 1 ? "1 value" : `${faults.length} values`;
+    super(`event ${runId}:${seq} (${type}) stored with ${values} replaced by a marker: ${listed.join("; ")}${more}`);
   }
 }

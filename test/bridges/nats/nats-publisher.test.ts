@@ -47,6 +47,31 @@ describe("NATS publisher", () => {
     await publisher.close();
   });
 
+  it("an event with a BigInt or a circle is published with markers and reported; the reader goes on, the other run is whole", async () => {
+    const { nc, names } = await setup();
+    const bus = createBus();
+    const failures: PublishFailure[] = [];
+    const publisher = createNatsPublisher(bus, nc, { prefix: names.prefix, onError: (f) => failures.push(f) });
+    const loop: Record<string, unknown> = { name: "loop" };
+    loop.self = loop;
+    void bus.emit({ type: "x.tick", runId: "good", workflow, data: { i: 1 } } as EventInput);
+    void bus.emit({ type: "step.completed", runId: "bad", workflow, stepId: "s", durationMs: 1, output: { total: 10n, loop } } as EventInput);
+    void bus.emit({ type: "x.tick", runId: "good", workflow, data: { i: 2 } } as EventInput);
+    void bus.emit({ type: "x.tick", runId: "bad", workflow, data: { i: 3 } } as EventInput);
+    await publisher.flush(); // resolves: the reader did not stop
+    const events = await streamEvents(nc, names.stream);
+    expect(seqsByRun(events).get("good")).toEqual([1, 2]);
+    expect(seqsByRun(events).get("bad")).toEqual([1, 2]);
+    const bad = events.find((e) => e.runId === "bad" && e.seq === 1) as { output?: unknown };
+    expect(bad.output).toEqual({
+      total: { $unserializable: "BigInt", path: "output.total", detail: "10" },
+      loop: { name: "loop", self: { $unserializable: "Circular", path: "output.loop.self", detail: "same object as output.loop" } },
+    });
+    expect(failures.map((f) => [f.eventId, f.faults?.map((x) => x.kind)])).toEqual([["bad:1", ["BigInt", "Circular"]]]);
+    expect(publisher.stats()).toMatchObject({ acked: 4, failures: 0 });
+    await publisher.close();
+  });
+
   it("puts account, workflow, run and type in the subject, one token each", async () => {
     const { nc, names } = await setup();
     const bus = createBus();
