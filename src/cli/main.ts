@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
  * @module runtrail/cli
- * The `runtrail` command: `run`, `tail`, `runs`, `events`, `stats`, `replay`, `serve`, `token`,
- * `demo`, and across machines on NATS `worker`, `collect`, `start`. Exit codes: 0 done; 1 the command could not do what was asked; 2 the run it ran or
+ * The `runtrail` command: `run`, `tail`, `runs`, `events`, `stats`, `replay`, `serve`, `signal`,
+ * `token`, `demo`, and across machines on NATS `worker`, `collect`, `start`. Exit codes: 0 done; 1 the command could not do what was asked; 2 the run it ran or
  * followed failed or was cancelled.
  */
 import { readFileSync, realpathSync } from "node:fs";
@@ -16,6 +16,7 @@ import { replayCommand } from "./replay-command.js";
 import { runCommand } from "./run-command.js";
 import { runsCommand } from "./runs-command.js";
 import { serveCommand } from "./serve-command.js";
+import { signalCommand } from "./signal-command.js";
 import { startCommand } from "./start-command.js";
 import { statsCommand } from "./stats-command.js";
 import { tailCommand } from "./tail-command.js";
@@ -49,6 +50,7 @@ export function program(): Command {
     .addCommand(workerCommand())
     .addCommand(collectCommand())
     .addCommand(startCommand())
+    .addCommand(signalCommand())
     .addCommand(tokenCommand())
     .addCommand(demoCommand())
     .addHelpText("after", "\nExamples:\n  $ runtrail demo\n  $ runtrail run examples/order-spec.yaml\n  $ runtrail runs --status failed\n  $ runtrail tail --all --url http://127.0.0.1:8080");

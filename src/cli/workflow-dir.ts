@@ -76,5 +76,7 @@ function looksLikeSpec(file: string): boolean {
  * withControl(orders, control).start(input, { bus, accountId })
  */
 export function withControl(workflow: StartableWorkflow, control: ControlPort): StartableWorkflow {
-  return { name: workflow.name, start: (input, options) => workflow.start(input, { control, ...options }) };
+  const steered: StartableWorkflow = { name: workflow.name, version: workflow.version, start: (input, options) => workflow.start(input, { control, ...options }) };
+  const resume = workflow.resume?.bind(workflow);
+  return resume === undefined ? steered : { ...steered, resume: (trail, options) => resume(trail, { control, ...options }) };
 }

@@ -27,6 +27,8 @@ export function answerProblem(answer: unknown): string | undefined {
       return isOptionalText(a.reason) ? undefined : "fallback.reason must be a string";
     case "fail":
       return typeof a.reason === "string" ? undefined : "fail needs a reason string";
+    case "suspend":
+      return typeof a.reason === "string" ? undefined : "suspend needs a reason string";
     default:
       return `unknown signal ${JSON.stringify(a.signal)}`;
   }

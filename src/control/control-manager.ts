@@ -112,6 +112,7 @@ class Control implements ControlManager {
     retry: 0,
     fallback: 0,
     fail: 0,
+    suspend: 0,
   };
 
   constructor(options: ControlOptions) {
@@ -227,7 +228,10 @@ class Control implements ControlManager {
    * a PROCEED carrying `timeoutMs`, or a veto; each named after its handler.
    */
   private interpret(entry: HandlerEntry, result: unknown, event: RuntrailEvent): ControlDecision | undefined {
-    const problem = answerProblem(result);
+    let problem = answerProblem(result);
+    if (problem === undefined && (result as { signal?: unknown } | undefined)?.signal === "suspend" && event.type !== "step.started") {
+      problem = `suspend is answered before a step (step.started), not at ${event.type}`;
+    }
     if (problem !== undefined) return this.failed(entry, "invalid-answer", new InvalidAnswerError(entry.name, problem), event);
     if (result === undefined || result === null) return undefined;
     const answer = result as ControlAnswer;

@@ -35,8 +35,18 @@ export interface Fail {
   readonly reason: string;
 }
 
+/**
+ * Pause the run before this step (a budget spent, a rate too high): `run.suspended` names the
+ * handler and `reason`; no new step starts until someone resumes the run, then this step runs.
+ * Answered at `before-step` only; anywhere else it is reported as an invalid answer.
+ */
+export interface Suspend {
+  readonly signal: "suspend";
+  readonly reason: string;
+}
+
 /** What a control handler answers. */
-export type ControlAnswer = Proceed | Skip | Retry | Fallback | Fail;
+export type ControlAnswer = Proceed | Skip | Retry | Fallback | Fail | Suspend;
 
 /** An answer and the handler that gave it (`handler` is absent only for the default PROCEED). */
 export type ControlDecision = ControlAnswer & { readonly handler?: string };

@@ -15,6 +15,7 @@ export type {
   Proceed,
   Retry,
   Skip,
+  Suspend,
 } from "./control-types.js";
 export { createControl, type ControlManager } from "./control-manager.js";
 export { DuplicateHandlerError, HandlerTimeoutError, InvalidAnswerError } from "./control-errors.js";

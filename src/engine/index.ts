@@ -9,6 +9,7 @@
 export { workflow, WorkflowBuilder, type StepOptions } from "./workflow-builder.js";
 export { Workflow, type RunHandle, type RunStream, type StreamOptions } from "./workflow.js";
 export type { RunOptions } from "./run/run-executor.js";
+export { readTrail, resumeRun, type ResumableWorkflow, type ResumeRunOptions, type TrailReader } from "./workflow-resume.js";
 export type { ParentStep } from "./run/run-host.js";
 export type {
   Condition,
@@ -23,6 +24,7 @@ export type {
   StepTimer,
   ValueSource,
   Vars,
+  WaitOptions,
 } from "./define/definition-types.js";
 export {
   CallFailedError,
@@ -34,6 +36,7 @@ export {
   StepFailedError,
   StepTimeoutError,
 } from "./run/run-errors.js";
+export { ResumeRefusedError, SignalNotAwaitedError, SignalPayloadError, SignalTimeoutError } from "./run/signal-errors.js";
 export { WorkflowDefinitionError, type DefinitionIssue } from "./define/definition-errors.js";
 export { instrument, type InstrumentOptions, type InstrumentState } from "./run/step-instrument.js";
 export { loadWorkflow, parseWorkflow } from "./workflow-load.js";

@@ -13,6 +13,8 @@ import type { SubWorkflow } from "./define/definition-types.js";
 import type { CompiledGraph } from "./define/graph-compile.js";
 import { RunExecutor, type RunOptions } from "./run/run-executor.js";
 import type { RunnableWorkflow } from "./run/run-host.js";
+import { RunRestore } from "./run/run-restore.js";
+import { ResumeRefusedError } from "./run/signal-errors.js";
 
 /**
  * A run in progress (or finished).
@@ -23,8 +25,28 @@ export interface RunHandle<Output> {
   readonly runId: string;
   /** Resolves with the output, or rejects with a `RunError` (e.g. `StepFailedError`). */
   readonly result: Promise<Output>;
-  /** Cancels the run: `run.cancelled`, and `result` rejects with `RunCancelledError`. */
+  /** Cancels the run: `run.cancelled`, and `result` rejects with `RunCancelledError`. Works while suspended too. */
   cancel(reason?: string): void;
+  /**
+   * Suspends the run: `run.suspended` with `reason` and who asked (`by`, default `"caller"`); no
+   * new step starts (running ones finish and their events are written) until {@link resume}.
+   * False when it was already paused or has ended.
+   * @example
+   * run.suspend("waiting for the quota to reset", { by: "ops" }); run.state()?.status // "suspended"
+   */
+  suspend(reason?: string, options?: { readonly by?: string }): boolean;
+  /** Ends a {@link suspend}: `run.resumed`, then what waited starts. False when it was not paused. */
+  resume(options?: { readonly by?: string; readonly reason?: string }): boolean;
+  /**
+   * Delivers the signal a step waits for (`ctx.waitFor(name)`): `signal.received` with the
+   * payload, `run.resumed`, and the step gets the payload. Rejects with `SignalNotAwaitedError`
+   * when nothing waits for `name`, `SignalPayloadError` when the payload fails the wait's schema.
+   * @example
+   * await run.signal("approval", { approved: true }, { by: "alice" });
+   */
+  signal(name: string, payload?: unknown, options?: { readonly by?: string }): Promise<void>;
+  /** The signals the run's steps (and its sub-workflow runs' steps) wait for now, oldest first. */
+  waitingFor(): readonly string[];
   /** The run's events so far, in seq order. */
   history(): readonly RuntrailEvent[];
   progress(): Progress;
@@ -152,6 +174,45 @@ export class Workflow<Input = unknown, Output = unknown> implements RunnableWork
   }
 
   /**
+   * Goes on with a run from its stored trail (its events from seq 1, in order): the run must
+   * not have ended, and must have been started by this workflow at this version. Finished steps
+   * are not run again (their outputs come from the trail), the seq continues after the trail's
+   * last, and the waits the trail ends with are open again for `signal`. `resumeRun` reads the
+   * trail from a store and calls this.
+   *
+   * @example
+   * const run = wf.resume(trail, { bus }); await run.signal("approval", { approved: true }); await run.result;
+   * @throws ResumeRefusedError naming why (ended, another workflow, another version).
+   */
+  resume(trail: readonly RuntrailEvent[], options: Omit<RunOptions, "runId" | "accountId" | "parentRunId"> = {}): RunHandle<Output> {
+    const runId = trail[0]?.runId ?? "(empty trail)";
+    let restore: RunRestore;
+    try {
+      restore = new RunRestore(trail);
+    } catch (error) {
+      throw new ResumeRefusedError(runId, error instanceof Error ? error.message : String(error));
+    }
+    const { name, version } = restore.workflow;
+    if (name !== this.name) throw new ResumeRefusedError(runId, `it was started by workflow "${name}", not "${this.name}"`);
+    if (version !== this.version) {
+      throw new ResumeRefusedError(runId, `it was started by "${name}" version ${JSON.stringify(version ?? null)}, and this process has version ${JSON.stringify(this.version ?? null)}`);
+    }
+    const bus = options.bus ?? this.bus;
+    if (bus.lastSeq(runId) > 0) throw new ResumeRefusedError(runId, "it is running in this process on this bus");
+    const cancel = new AbortController();
+    const signal = options.signal === undefined ? cancel.signal : AbortSignal.any([options.signal, cancel.signal]);
+    this.watch(bus);
+    const own: RunOptions = { ...options, signal, accountId: restore.accountId };
+    if (restore.parentRunId !== undefined) own.parentRunId = restore.parentRunId;
+    if (restore.traceId !== undefined && own.traceId === undefined) own.traceId = restore.traceId;
+    const executor = new RunExecutor(this, restore.input, own, bus, true, restore);
+    // The resumed part of the history: what a handle's state() projects starts from the trail.
+    executor.history.push(...trail);
+    void executor.execute();
+    return handleOf<Output>(executor, cancel);
+  }
+
+  /**
    * Sees every event of every run of this workflow, whichever bus it uses (seed 000's
    * `workflow.onEvent`). A listener that throws is reported and never affects the run.
    *
@@ -206,6 +267,10 @@ function handleOf<Output>(executor: RunExecutor, cancel: AbortController): RunHa
     runId: executor.runId,
     result: executor.result as Promise<Output>,
     cancel: (reason = "cancelled by the caller") => cancel.abort(reason),
+    suspend: (reason, options) => executor.suspend(reason, options?.by ?? "caller"),
+    resume: (options) => executor.resume(options?.by ?? "caller", options?.reason),
+    signal: (name, payload, options) => executor.deliver(name, payload, options?.by ?? "caller"),
+    waitingFor: () => executor.waitingFor(),
     history: () => executor.history,
     progress: () => projectProgress(executor.history),
     variables: () => projectVariables(executor.history),

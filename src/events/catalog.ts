@@ -8,6 +8,7 @@ import { llmEvents } from "./families/llm.js";
 import { loopEvents } from "./families/loop.js";
 import { progressEvents } from "./families/progress.js";
 import { runEvents } from "./families/run.js";
+import { signalEvents } from "./families/signal.js";
 import { stepEvents } from "./families/step.js";
 import { toolEvents } from "./families/tool.js";
 import { variableEvents } from "./families/variable.js";
@@ -16,6 +17,7 @@ import { waveEvents } from "./families/wave.js";
 /** The schemas of Runtrail's own event types (not custom `x.*` ones), in DESIGN.md's order. */
 export const builtinEventSchemas = [
   ...runEvents,
+  ...signalEvents,
   ...stepEvents,
   ...waveEvents,
   ...conditionEvents,

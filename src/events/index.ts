@@ -30,5 +30,6 @@ export {
 } from "./trace-context.js";
 export { eventJsonSchema } from "./json-schema.js";
 export { DEFAULT_MAX_DEPTH, MAX_DEPTH_LIMIT, toJsonSafe, type JsonFault, type JsonSafe, type JsonSafeOptions, type UnserializableKind, type UnserializableMarker } from "./json-safe.js";
+export { checkPayload, payloadSchemaJson, PayloadSchemaError } from "./payload-schema.js";
 export { EventValidationError, parseEvent, validateEvent, type ValidationIssue } from "./validate.js";
 export * from "./mappings/index.js";

@@ -7,6 +7,7 @@ import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from "fasti
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { EventBus } from "../bus/index.js";
+import type { RuntrailEvent } from "../events/index.js";
 import type { RunHandle, RunOptions } from "../engine/index.js";
 import type { EventStore, StoreWriter } from "../store/index.js";
 import type { AuthState } from "./auth/auth-state.js";
@@ -23,7 +24,10 @@ export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerRespo
  */
 export interface StartableWorkflow {
   readonly name: string;
+  readonly version?: string | undefined;
   start(input: unknown, options: RunOptions): RunHandle<unknown>;
+  /** Goes on with a suspended run from its trail (a built `Workflow` has it): lets a signal resume a run no process holds. */
+  resume?(trail: readonly RuntrailEvent[], options: Omit<RunOptions, "runId" | "accountId" | "parentRunId">): RunHandle<unknown>;
 }
 
 /**

@@ -11,6 +11,7 @@ import type { CommitSignal } from "../store/index.js";
 import { pollingCommitSignal, writerCommitSignal } from "./live/commit-signals.js";
 import { sharedResponseSchemas } from "./http/api-responses.js";
 import { registerControlRoutes } from "./http/routes-control.js";
+import { registerSignalRoutes } from "./http/routes-signals.js";
 import { registerIndexRoutes } from "./http/routes-index.js";
 import { registerRunRoutes } from "./http/routes-runs.js";
 import { registerSseRoutes } from "./live/routes-sse.js";
@@ -119,6 +120,7 @@ export async function createServer(options: ServerOptions): Promise<RuntrailServ
   registerRequestGuards(app, ctx);
   registerRunRoutes(app, ctx);
   registerControlRoutes(app, ctx);
+  registerSignalRoutes(app, ctx);
   registerSseRoutes(app, ctx);
   registerIndexRoutes(app, ctx);
   app.get("/api/openapi.json", { schema: { hide: true } }, () => app.swagger());

@@ -91,4 +91,14 @@ describe("live view state", () => {
     expect(eventLine(event)).not.toMatch(/[\u0000-\u001f]/);
     expect(eventLine(event)).toBe('#1 x.note "\\u001b[31mred\\u001b[0m\\nnext"');
   });
+
+  it("a suspended run's line says what it waits for; signal lines say what came", () => {
+    const base = { id: "r:2", runId: "r", accountId: "default", workflow: { name: "w" }, seq: 2, ts: 0 };
+    const line = (event: object): string => eventLine({ ...base, ...event } as unknown as RuntrailEvent);
+    expect(line({ type: "run.suspended", reason: "step waits", by: "step:ask", waitingFor: "approval" })).toBe('#2 run.suspended waiting for signal "approval" (by step:ask)');
+    expect(line({ type: "run.suspended", reason: "night", by: "ops" })).toBe("#2 run.suspended: night (by ops)");
+    expect(line({ type: "signal.received", stepId: "ask", signal: "approval", index: 0, payload: { ok: true } })).toBe('#2 signal.received ask "approval" {"ok":true}');
+    expect(line({ type: "signal.timeout", stepId: "ask", signal: "approval", index: 0, timeoutMs: 1500, action: "resume" })).toBe('#2 signal.timeout ask "approval" after 1.5s: the step goes on');
+    expect(line({ type: "run.resumed", signal: "approval", by: "alice" })).toBe('#2 run.resumed by signal "approval" (by alice)');
+  });
 });

@@ -38,7 +38,7 @@ describe("control manager: decisions", () => {
       handler: "vetoer",
     });
     expect(calls).toEqual(["first", "vetoer"]);
-    expect(control.stats().decisions).toEqual({ proceed: 0, skip: 1, retry: 0, fallback: 0, fail: 0 });
+    expect(control.stats().decisions).toEqual({ proceed: 0, skip: 1, retry: 0, fallback: 0, fail: 0, suspend: 0 });
   });
 
   it("needs every approver: all proceed -> proceed; one FAIL among them -> fail, named", async () => {
@@ -160,7 +160,7 @@ describe("control manager: decisions", () => {
       ["proceed", "bound", "step.started", 2],
       ["retry", "retry-all", "step.failed", 3],
     ]);
-    expect(control.stats()).toMatchObject({ checks: 3, decisions: { proceed: 2, skip: 0, retry: 1, fallback: 0, fail: 0 } });
+    expect(control.stats()).toMatchObject({ checks: 3, decisions: { proceed: 2, skip: 0, retry: 1, fallback: 0, fail: 0, suspend: 0 } });
   });
 
   it("reports invalid answers and ignores them, or fails when the handler is critical", async () => {

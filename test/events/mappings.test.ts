@@ -515,6 +515,8 @@ describe("what each seed has no shape for", () => {
       { type: "run.cancelled", durationMs: 1 },
       { type: "run.suspended" },
       { type: "run.resumed" },
+      { type: "signal.received", signal: "go", index: 0 },
+      { type: "signal.timeout", signal: "go", index: 0, timeoutMs: 1, action: "fail" },
       { type: "step.started" },
       { type: "step.running" },
       { type: "step.completed", durationMs: 1 },

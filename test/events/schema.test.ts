@@ -38,8 +38,10 @@ const samples: EventInput[] = [
   { type: "llm.responded", runId: "r", workflow, llm: { callId: "l1", model: "m" }, response: "yo", usage: { promptTokens: 1, completionTokens: 1, totalTokens: 2 }, durationMs: 7 },
   { type: "llm.failed", runId: "r", workflow, llm: { callId: "l2", model: "m" }, error, durationMs: 7 },
   { type: "x.audit", runId: "r", workflow, data: { who: "me" } },
-  { type: "run.suspended", runId: "r", workflow, reason: "approval" },
-  { type: "run.resumed", runId: "r", workflow },
+  { type: "run.suspended", runId: "r", workflow, reason: "approval", by: "step:a", waitingFor: "approval", wait: { stepId: "a", attempt: 1, index: 0, timeoutMs: 1000, deadline: 1_796_300_001_000, onTimeout: "fail", schema: { type: "object" } } },
+  { type: "run.resumed", runId: "r", workflow, by: "alice", signal: "approval" },
+  { type: "signal.received", runId: "r", workflow, stepId: "a", attempt: 1, signal: "approval", index: 0, payload: { approved: true }, by: "alice" },
+  { type: "signal.timeout", runId: "r", workflow, stepId: "a", attempt: 1, signal: "approval", index: 1, timeoutMs: 1000, action: "resume" },
   { type: "run.failed", runId: "r", workflow, error, durationMs: 10 },
 ];
 
@@ -59,6 +61,7 @@ describe("event schema and validator", () => {
     expect([...BUILTIN_EVENT_TYPES].sort()).toEqual(
       [
         "run.started", "run.completed", "run.failed", "run.cancelled", "run.suspended", "run.resumed",
+        "signal.received", "signal.timeout",
         "step.started", "step.running", "step.completed", "step.failed", "step.skipped", "step.retrying",
         "wave.started", "wave.completed", "condition.evaluated",
         "loop.started", "loop.iteration", "loop.completed", "variable.changed", "progress.updated",

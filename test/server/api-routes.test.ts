@@ -94,6 +94,7 @@ describe("request validation", () => {
       "/api/runs/{runId}",
       "/api/runs/{runId}/cancel",
       "/api/runs/{runId}/events",
+      "/api/runs/{runId}/signals/{name}",
       "/api/runs/{runId}/stream",
       "/api/stream",
       "/api/stream-tokens",

@@ -2,7 +2,8 @@
  * The demo's workflows. Between them they emit every event family: waves of parallel steps, a
  * `when` guard that skips a step, an if/else branch, a foreach loop, run variables, progress, a
  * tool call that fails and is retried by the retry policy, an LLM call, a sub-workflow, a custom
- * `x.*` event, and a run that fails (a warehouse that stays down) with its step's error.
+ * `x.*` event, a sign-off that waits for a signal (the demo sends it; a run started through the
+ * API signs itself off after a second), and a run that fails (a warehouse that stays down).
  */
 import { workflow, type Workflow } from "../../engine/index.js";
 import { post } from "./demo-stand-in.js";
@@ -46,6 +47,7 @@ export function demoWorkflows(url: string): { readonly orders: Workflow<{ orders
     .step("price", (ctx) => ctx.tool("pricing", { total: ctx.steps.total }, (args) => post<{ total: number; tax: number }>(`${url}/pricing`, args)), { needs: ["total"] })
     .step("review", () => "manual review queued", { needs: ["total"], when: "steps.total > 1000.0" })
     .subworkflow("customer", customer, { needs: ["total"], input: (s) => ({ total: s.steps.total }) })
+    .step("sign-off", (ctx) => ctx.waitFor<{ approved: boolean; by: string }>("sign-off", { timeoutMs: 1_000, onTimeout: "resume", timeoutValue: { approved: true, by: "nobody objected" } }), { needs: ["total"] })
     .if("large", "steps.total > 500.0", { then: ["priority"], else: ["standard"] }, { needs: ["total"] })
     .step("priority", (ctx) => {
       ctx.vars.set("status", "priority");
@@ -61,7 +63,7 @@ export function demoWorkflows(url: string): { readonly orders: Workflow<{ orders
         ctx.vars.set("status", "summarised");
         return reply.text;
       },
-      { needs: ["price", "review", "customer", "priority", "standard"] },
+      { needs: ["price", "review", "customer", "priority", "standard", "sign-off"] },
     )
     .build();
 

@@ -19,8 +19,16 @@ function detail(event: RuntrailEvent): string {
     case "run.failed":
       return ` after ${formatMs(event.durationMs)}: ${event.error.name}: ${event.error.message}${event.decision === undefined ? "" : ` (decided by ${event.decision.handler})`}`;
     case "run.cancelled":
-    case "run.suspended":
       return event.reason === undefined ? "" : `: ${event.reason}`;
+    case "run.suspended":
+      // What it waits for, so a reader knows which `runtrail signal` ends the wait.
+      return `${event.waitingFor === undefined ? "" : ` waiting for signal "${event.waitingFor}"`}${event.reason === undefined || event.waitingFor !== undefined ? "" : `: ${event.reason}`}${event.by === undefined ? "" : ` (by ${event.by})`}`;
+    case "run.resumed":
+      return `${event.signal === undefined ? "" : ` by signal "${event.signal}"`}${event.by === undefined ? "" : ` (by ${event.by})`}`;
+    case "signal.received":
+      return ` "${event.signal}" ${brief(event.payload)}`;
+    case "signal.timeout":
+      return ` "${event.signal}" after ${formatMs(event.timeoutMs)}: the step ${event.action === "fail" ? "fails" : "goes on"}`;
     case "step.started":
       return event.attempt !== undefined && event.attempt > 1 ? ` (attempt ${event.attempt})` : "";
     case "step.completed":

@@ -3,7 +3,27 @@
  * builder and the YAML/JSON loader both produce a {@link GraphModel}; the compiler validates it.
  */
 import type { StepRetrySettings } from "../../control/index.js";
+import type { Static, TSchema } from "@sinclair/typebox";
 import type { TokenUsage } from "../../events/index.js";
+
+/**
+ * Options of `ctx.waitFor`.
+ * @example
+ * await ctx.waitFor("approval", { timeoutMs: 86_400_000, onTimeout: "resume", timeoutValue: { approved: false } })
+ */
+export interface WaitOptions<T = unknown> {
+  /** How long to wait; default for ever (the run holds no timer then). */
+  readonly timeoutMs?: number;
+  /**
+   * A JSON Schema (a TypeBox schema, or plain JSON Schema) the signal's payload must match; a
+   * signal that does not is refused, naming the field. It is stored with the wait in the trail,
+   * so any process can check a signal for it.
+   */
+  readonly schema?: TSchema | Record<string, unknown>;
+  /** What a timeout does: `"fail"` (default: waitFor throws `SignalTimeoutError`) or `"resume"` (returns `timeoutValue`). */
+  readonly onTimeout?: "fail" | "resume";
+  readonly timeoutValue?: T;
+}
 
 /**
  * What an expression sees: the run (or iteration) input, finished steps' outputs, variables.
@@ -132,6 +152,15 @@ export interface StepContext<Input = unknown, Steps = Readonly<Record<string, un
   tool<A, R>(name: string, args: A, fn: (args: A, signal: AbortSignal) => R | Promise<R>): Promise<Awaited<R>>;
   /** Wraps a model call: llm.requested, then llm.responded (with usage) or llm.failed. */
   llm<R>(request: LlmRequest, fn: (request: LlmRequest, signal: AbortSignal) => R | Promise<R>): Promise<Awaited<R>>;
+  /**
+   * Waits for the signal `name` (a person's approval, a webhook): the run writes `run.suspended`
+   * with `waitingFor: name` and starts nothing new until `run.signal(name, payload)`, the HTTP
+   * route or `runtrail signal` delivers it; resolves with the payload. The run needs no live
+   * process meanwhile: `resumeRun` goes on from the trail in any process, running this step's code
+   * again from its start (so put side effects in an earlier step) and handing it the payload here.
+   */
+  waitFor<S extends TSchema>(name: string, options: Omit<WaitOptions, "schema"> & { readonly schema: S }): Promise<Static<S>>;
+  waitFor<T = unknown>(name: string, options?: WaitOptions<T>): Promise<T>;
 }
 
 /**

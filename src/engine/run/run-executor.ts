@@ -4,13 +4,17 @@
  */
 import type { EventBus } from "../../bus/index.js";
 import { abortableSleep, elapsedMs, now } from "../../common/index.js";
-import type { ControlContext, ControlDecision, ControlPort, DecisionPoint } from "../../control/index.js";
-import type { ErrorInfo, EventInput, Progress, RuntrailEvent, WorkflowRef } from "../../events/index.js";
+import type { ControlContext, ControlDecision, ControlPort, DecisionPoint, Suspend } from "../../control/index.js";
+import type { Decision, ErrorInfo, EventInput, Progress, RuntrailEvent, WorkflowRef } from "../../events/index.js";
+import { payloadSchemaJson } from "../../events/index.js";
 import { NO_PROGRESS, reduceProgress } from "../../projections/index.js";
-import type { ExpressionScope } from "../define/definition-types.js";
+import type { ExpressionScope, WaitOptions } from "../define/definition-types.js";
 import type { CompiledGraph, CompiledNode } from "../define/graph-compile.js";
 import { graphDefinition } from "../define/graph-definition.js";
-import { newFrame, type Frame } from "./run-frame.js";
+import { DONE, newFrame, SKIPPED, type Frame } from "./run-frame.js";
+import { RunGate } from "./run-gate.js";
+import type { RunRestore } from "./run-restore.js";
+import { RunSignals, type SignalHost } from "./run-signals.js";
 import { onRunTransitions, recordRun } from "./run-consumers.js";
 import { RunCancelledError, RunFailedError, RunTimeoutError, RunVetoedError, StepFailedError, toErrorInfo, type RunError } from "./run-errors.js";
 import type { ParentStep, RunHost, RunnableWorkflow } from "./run-host.js";
@@ -72,7 +76,7 @@ function newRunId(): string {
   return globalThis.crypto.randomUUID();
 }
 
-export class RunExecutor implements RunHost {
+export class RunExecutor implements RunHost, SignalHost {
   readonly runId: string;
   readonly accountId: string;
   readonly workflowRef: WorkflowRef;
@@ -86,6 +90,12 @@ export class RunExecutor implements RunHost {
   readonly result: Promise<unknown>;
   progress: Progress = NO_PROGRESS;
   stopped = false;
+  /** Closed while the run is suspended: nothing new starts. */
+  readonly gate = new RunGate();
+  /** The steps' open waits and the signals that end them. */
+  readonly signals: RunSignals;
+  /** Sub-workflow runs in progress: a signal the run does not wait for itself may be theirs. */
+  private readonly children = new Set<RunExecutor>();
   /** The trace every event of the run carries, if any. */
   readonly trace: RunTrace | undefined;
 
@@ -120,6 +130,8 @@ export class RunExecutor implements RunHost {
     /** @internal */
     readonly bus: EventBus,
     keepHistory = false,
+    /** Set when the run goes on from its stored trail (`resumeRun`): what it had done. */
+    readonly restore: RunRestore | undefined = undefined,
   ) {
     // First: a malformed trace context throws before the run subscribes to anything.
     this.trace = traceOf(options);
@@ -127,8 +139,15 @@ export class RunExecutor implements RunHost {
     this.workflowName = this.graph.name;
     this.steered = options.control !== undefined;
     this.control = runControl(options.control, this.graph);
-    this.runId = options.runId ?? newRunId();
-    this.accountId = options.accountId ?? "default";
+    this.runId = restore?.runId ?? options.runId ?? newRunId();
+    this.accountId = restore?.accountId ?? options.accountId ?? "default";
+    this.signals = new RunSignals(this);
+    if (restore !== undefined) {
+      Object.assign(this.varValues, restore.vars);
+      this.progress = restore.progress;
+      // The seq goes on from the trail's last one: no gap, no duplicate.
+      bus.resumeRun(this.runId, restore.lastSeq);
+    }
     this.workflowRef = this.graph.ref;
     const limit = options.concurrency ?? this.graph.concurrency;
     this.semaphore = Number.isFinite(limit) ? new Semaphore(limit) : undefined;
@@ -175,6 +194,8 @@ export class RunExecutor implements RunHost {
     }
     if (attempt !== undefined) body.attempt = attempt;
     if (path !== undefined) body.path = path;
+    // Going on from the trail: where the run had already got to is written once.
+    if (this.restore !== undefined && this.restore.replay(body)) return undefined;
     const wait = this.bus.emit(body as unknown as EventInput);
     const event = body as unknown as RuntrailEvent;
     if (event.type === "run.started") {
@@ -200,28 +221,127 @@ export class RunExecutor implements RunHost {
     return `${this.runId}:call-${++this.calls}`;
   }
 
+  emitAt(body: StepEventBody, stepId?: string, attempt?: number, path?: readonly number[]): Promise<void> {
+    if (stepId !== undefined) body.stepId = stepId;
+    return this.emit(body, undefined, attempt, path) ?? Promise.resolve();
+  }
+
+  // ---- suspension -------------------------------------------------------------------------------
+
+  /**
+   * What to await before writing `body`, a start (a wave, a step's attempt, a loop iteration):
+   * undefined while the run is not suspended, or when the trail already has it (a resumed run
+   * re-entering where it was).
+   */
+  gateFor(body: StepEventBody, node?: CompiledNode, attempt?: number, path?: readonly number[]): Promise<void> | undefined {
+    const held = this.gate.whenOpen;
+    if (held === undefined || this.restore === undefined) return held;
+    const probe: StepEventBody = { ...body };
+    if (node !== undefined) probe.stepId = node.id;
+    if (attempt !== undefined) probe.attempt = attempt;
+    if (path !== undefined) probe.path = path;
+    return this.restore.written(probe) ? undefined : held;
+  }
+
+  /** Pauses the run: `run.suspended` with the reason and who asked. False when paused already or ended. */
+  suspend(reason: string | undefined, by: string, decision?: Decision): boolean {
+    if (this.stopped || !this.gate.pause()) return false;
+    const body: StepEventBody = { type: "run.suspended", by };
+    if (reason !== undefined) body.reason = reason;
+    if (decision !== undefined) body.decision = decision;
+    void this.emit(body);
+    return true;
+  }
+
+  /** Ends a pause: `run.resumed`, then what waited starts. False when not paused or ended. */
+  resume(by: string, reason?: string): boolean {
+    if (this.stopped || !this.gate.isPaused) return false;
+    const body: StepEventBody = { type: "run.resumed", by };
+    if (reason !== undefined) body.reason = reason;
+    void this.emit(body);
+    this.gate.unpause();
+    return true;
+  }
+
+  /** A control handler answered `suspend` before a step: pause (unless paused), then wait for the resume. */
+  async suspendFor(decision: Suspend & { readonly handler?: string }): Promise<void> {
+    const d = decisionOf(decision);
+    this.suspend(decision.reason, `control:${d.handler}`, d);
+    const held = this.gate.whenOpen;
+    if (held !== undefined) await held;
+  }
+
+  /** Delivers a signal to the step waiting for `name`: this run's, else a sub-workflow run's. */
+  deliver(name: string, payload: unknown, by: string): Promise<void> {
+    if (!this.signals.waitingFor().includes(name)) {
+      for (const child of this.children) if (child.waitingFor().includes(name)) return child.deliver(name, payload, by);
+    }
+    return this.signals.signal(name, payload, by);
+  }
+
+  /** The signals this run and its sub-workflow runs wait for, oldest first. */
+  waitingFor(): string[] {
+    const names = this.signals.waitingFor();
+    for (const child of this.children) names.push(...child.waitingFor());
+    return names;
+  }
+
+  waitFor(ctx: StepContextImpl, name: string, options: WaitOptions<unknown>): Promise<unknown> {
+    if (typeof name !== "string" || name.length === 0) return Promise.reject(new TypeError(`ctx.waitFor: the signal name must be a non-empty string (step "${ctx.node.id}")`));
+    const timeoutMs = options.timeoutMs;
+    if (timeoutMs !== undefined && !(timeoutMs >= 0 && Number.isFinite(timeoutMs))) {
+      return Promise.reject(new RangeError(`ctx.waitFor("${name}"): timeoutMs must be a finite number >= 0, got ${String(timeoutMs)} (step "${ctx.node.id}")`));
+    }
+    let schema: unknown;
+    try {
+      schema = options.schema === undefined ? undefined : payloadSchemaJson(options.schema);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.signals.wait({
+      name,
+      stepId: ctx.node.id,
+      attempt: ctx.attempt,
+      index: ctx.nextWaitIndex(),
+      onTimeout: options.onTimeout ?? "fail",
+      ...(ctx.frame.path === undefined ? {} : { path: ctx.frame.path }),
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      ...(schema === undefined ? {} : { schema }),
+      ...(options.timeoutValue === undefined ? {} : { timeoutValue: options.timeoutValue }),
+    });
+  }
+
+  /** A resumed run's finished node: its output (or skip) put back in the frame, nothing written. */
+  restored(frame: Frame, node: CompiledNode): boolean {
+    const final = this.restore?.final(node.id, frame.path);
+    if (final === undefined) return false;
+    if (final.kind === "done") {
+      frame.state[node.index] = DONE;
+      frame.steps[node.id] = final.output;
+    } else {
+      frame.state[node.index] = SKIPPED;
+      frame.skipped++;
+    }
+    return true;
+  }
+
+  /** The attempt a step starts at: 1, or for a resumed run the one it was in. */
+  firstAttempt(node: CompiledNode, path: readonly number[] | undefined): number {
+    return this.restore?.attemptOf(node.id, path) ?? 1;
+  }
+
   // ---- the run ----------------------------------------------------------------------------------
 
   /** Runs to the end. Never rejects: the outcome is in {@link result} and in the trail. */
   async execute(): Promise<void> {
+    if (this.restore !== undefined) return this.executeFromTrail(this.restore);
     try {
       this.startedAt = now();
       const started: StepEventBody = { type: "run.started", totalSteps: this.graph.nodes.length, graph: graphDefinition(this.graph) };
       if (this.input !== undefined) started.input = this.input;
       const wait = this.emit(started);
       if (wait !== undefined) await wait;
-      const signal = this.options.signal;
-      if (signal !== undefined) {
-        if (signal.aborted) this.onAbort();
-        else signal.addEventListener("abort", this.onAbort, { once: true });
-      }
-      if (this.options.timeoutMs !== undefined && !this.stopped) {
-        const timeoutMs = this.options.timeoutMs;
-        this.timer = setTimeout(
-          () => this.stop({ kind: "failed", error: new RunTimeoutError(this.runId, this.graph.name, timeoutMs) }),
-          timeoutMs,
-        );
-      }
+      this.arm();
       if (!this.stopped && this.options.control !== undefined) {
         const decision = await this.ask("before-run", started as unknown as RuntrailEvent, undefined, 1);
         if (!this.stopped && decision.signal === "skip") {
@@ -248,6 +368,41 @@ export class RunExecutor implements RunHost {
     await this.terminal;
   }
 
+  /** Listens for cancellation and starts the run's timeout. */
+  private arm(): void {
+    const signal = this.options.signal;
+    if (signal !== undefined) {
+      if (signal.aborted) this.onAbort();
+      else signal.addEventListener("abort", this.onAbort, { once: true });
+    }
+    if (this.options.timeoutMs !== undefined && !this.stopped) {
+      const timeoutMs = this.options.timeoutMs;
+      this.timer = setTimeout(() => this.stop({ kind: "failed", error: new RunTimeoutError(this.runId, this.graph.name, timeoutMs) }), timeoutMs);
+    }
+  }
+
+  /**
+   * Goes on from the trail: nothing of the start is written again; the graph runs from the top,
+   * its finished nodes restored, and the waits the trail ends with open again.
+   */
+  private async executeFromTrail(restore: RunRestore): Promise<void> {
+    try {
+      // The duration on the terminal event counts from run.started, in whichever process that was.
+      this.startedAt = now() - Math.max(0, Date.now() - restore.startedTs);
+      this.arm();
+      if (restore.paused) this.gate.pause();
+      this.signals.restoreOpen(restore.openWaits());
+      if (!this.stopped) {
+        const frame = newFrame(this.graph, restore.input, undefined);
+        await runGraph(this, frame);
+        if (!this.stopped) this.stop({ kind: "completed", output: this.outputOf(frame) });
+      }
+    } catch (error) {
+      this.stop({ kind: "failed", error: new RunFailedError(this.runId, this.graph.name, toErrorInfo(error)) });
+    }
+    await this.terminal;
+  }
+
   /** Ends the run once: aborts what runs, releases waiting waves, then writes the terminal event. */
   stop(outcome: RunOutcome): void {
     if (this.stopped) return;
@@ -255,6 +410,8 @@ export class RunExecutor implements RunHost {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.options.signal?.removeEventListener("abort", this.onAbort);
     if (outcome.kind !== "completed") this.controller.abort(outcome.error);
+    this.signals.close(outcome.kind === "completed" ? new Error("the run ended") : outcome.error);
+    this.gate.dispose();
     for (const release of this.waiters) release();
     this.waiters.clear();
     this.terminal = this.finish(outcome);
@@ -374,7 +531,8 @@ export class RunExecutor implements RunHost {
     };
     workflow.watch(this.bus);
     const executor = new RunExecutor(workflow, input, options, this.bus);
-    void executor.execute();
+    this.children.add(executor);
+    void executor.execute().finally(() => this.children.delete(executor));
     return executor.result;
   }
 

@@ -4,7 +4,7 @@
  * scheduler → loops and steps → this file.
  */
 import type { EventBus } from "../../bus/index.js";
-import type { ControlDecision, DecisionPoint } from "../../control/index.js";
+import type { ControlDecision, DecisionPoint, Suspend } from "../../control/index.js";
 import type { ErrorInfo, RuntrailEvent, WorkflowRef } from "../../events/index.js";
 import type { ExpressionScope } from "../define/definition-types.js";
 import type { CompiledGraph, CompiledNode } from "../define/graph-compile.js";
@@ -59,6 +59,17 @@ export interface RunHost extends StepHost {
   /** Marks an attempt as running, so a stop from elsewhere can abandon it. */
   track(ctx: StepContextImpl): void;
   untrack(ctx: StepContextImpl): void;
+  /**
+   * What to await before writing the start `body` (a wave, an attempt, a loop iteration): the
+   * suspended run's resume; undefined when it may start now.
+   */
+  gateFor(body: StepEventBody, node?: CompiledNode, attempt?: number, path?: readonly number[]): Promise<void> | undefined;
+  /** Control answered `suspend` before a step: pauses the run and waits until it resumes. */
+  suspendFor(decision: Suspend & { readonly handler?: string }): Promise<void>;
+  /** A resumed run's finished node: restores its output into the frame; false when it has to run. */
+  restored(frame: Frame, node: CompiledNode): boolean;
+  /** The attempt a step starts at (for a resumed run, the one the trail had started). */
+  firstAttempt(node: CompiledNode, path: readonly number[] | undefined): number;
   /** Starts a sub-workflow run: its own runId and seq, this run and the step attempt that started it as its parent. */
   child(workflow: RunnableWorkflow, input: unknown, signal: AbortSignal, parentStep: ParentStep): Promise<unknown>;
 }

@@ -56,7 +56,11 @@ async function foreach(run: RunHost, frame: Frame, node: CompiledNode, runBody: 
       async (index) => {
         const path = childPath(frame, index);
         const item = list[index];
-        const started = run.emit({ type: "loop.iteration", loopId: node.id, iteration: item === undefined ? { index } : { index, item } }, node, undefined, path);
+        const iteration = { type: "loop.iteration", loopId: node.id, iteration: item === undefined ? { index } : { index, item } };
+        const held = run.gateFor(iteration, node, undefined, path);
+        if (held !== undefined) await held;
+        if (run.stopped) return;
+        const started = run.emit(iteration, node, undefined, path);
         if (started !== undefined) await started;
         const child = newFrame(body, item, path, item, index);
         await runBody(run, child);
@@ -90,7 +94,11 @@ async function whileLoop(run: RunHost, frame: Frame, node: CompiledNode, runBody
       return undefined;
     }
     const path = childPath(frame, index);
-    const wait = run.emit({ type: "loop.iteration", loopId: node.id, iteration: { index } }, node, undefined, path);
+    const iteration = { type: "loop.iteration", loopId: node.id, iteration: { index } };
+    const held = run.gateFor(iteration, node, undefined, path);
+    if (held !== undefined) await held;
+    if (run.stopped) return undefined;
+    const wait = run.emit(iteration, node, undefined, path);
     if (wait !== undefined) await wait;
     const child = newFrame(body, frame.input, path, undefined, index);
     await runBody(run, child);

@@ -22,7 +22,12 @@ export async function runGraph(run: RunHost, frame: Frame): Promise<void> {
     if (run.stopped) return;
     const single = ready.length === 1;
     const stepIds = single ? [nodes[ready[0]!]!.id] : ready.map((i) => nodes[i]!.id);
-    let wait = run.emit({ type: "wave.started", wave, stepIds }, undefined, undefined, path);
+    const begin = { type: "wave.started", wave, stepIds };
+    // A suspended run starts no new wave (a resumed one re-enters the wave it was in).
+    const held = run.gateFor(begin, undefined, undefined, path);
+    if (held !== undefined) await held;
+    if (run.stopped) return;
+    let wait = run.emit(begin, undefined, undefined, path);
     if (wait !== undefined) await wait;
     const start = now();
     if (single) {
@@ -46,6 +51,7 @@ export async function runGraph(run: RunHost, frame: Frame): Promise<void> {
 
 function runNode(run: RunHost, frame: Frame, i: number): Promise<void> {
   const node = frame.graph.nodes[i]!;
+  if (run.restored(frame, node)) return Promise.resolve();
   const reason = skipReason(frame, node);
   if (reason !== undefined) return skip(run, frame, node, reason);
   if (node.when !== undefined) return runGuarded(run, frame, node, node.when);

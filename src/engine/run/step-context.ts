@@ -6,7 +6,7 @@ import type { ControlDecision, DecisionPoint } from "../../control/index.js";
 import type { EventInput, RuntrailEvent } from "../../events/index.js";
 import type { Decision, ErrorInfo } from "../../events/index.js";
 import type { TokenUsage } from "../../events/index.js";
-import type { LlmRequest, StepContext, StepTimer, UsageLike, Vars } from "../define/definition-types.js";
+import type { LlmRequest, StepContext, StepTimer, UsageLike, Vars, WaitOptions } from "../define/definition-types.js";
 import type { CompiledNode } from "../define/graph-compile.js";
 import type { Frame } from "./run-frame.js";
 import { CallFailedError, toErrorInfo } from "./run-errors.js";
@@ -24,6 +24,8 @@ export interface StepHost {
   /** Waits `ms`, or less if the run stops. */
   sleep(ms: number): Promise<void>;
   nextCallId(): string;
+  /** Waits for a signal for this attempt (see `StepContext.waitFor`). */
+  waitFor(ctx: StepContextImpl, name: string, options: WaitOptions<unknown>): Promise<unknown>;
 }
 
 /** An event's own fields: the host fills in the envelope (run, workflow, step, attempt, path). */
@@ -104,6 +106,7 @@ export class StepContextImpl implements StepContext<unknown, Record<string, unkn
   private metricValues: Record<string, number> | undefined;
   private issueList: string[] | undefined;
   private varsView: StepVars | undefined;
+  private waits = 0;
 
   constructor(
     readonly host: StepHost,
@@ -149,6 +152,15 @@ export class StepContextImpl implements StepContext<unknown, Record<string, unkn
   }
   get issuesIfAny(): string[] | undefined {
     return this.issueList !== undefined && this.issueList.length > 0 ? [...this.issueList] : undefined;
+  }
+
+  /** The index of this attempt's next `waitFor`, so a resumed attempt finds each wait's signal again. */
+  nextWaitIndex(): number {
+    return this.waits++;
+  }
+
+  waitFor<T = unknown>(name: string, options: WaitOptions<T> = {}): Promise<T> {
+    return this.host.waitFor(this, name, options) as Promise<T>;
   }
 
   timer(name: string): StepTimer {

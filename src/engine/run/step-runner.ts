@@ -22,21 +22,10 @@ export async function runStep(run: RunHost, frame: Frame, node: CompiledNode): P
     }
   }
   const semaphore = run.semaphore;
-  for (let attempt = 1; ; attempt++) {
-    // Time spent runnable but waiting for a slot is the attempt's queue time, told on step.started.
-    let queuedMs: number | undefined;
-    if (semaphore !== undefined) {
-      const slot = semaphore.acquire();
-      if (slot !== undefined) {
-        const queued = now();
-        await slot;
-        queuedMs = elapsedMs(queued);
-      }
-      if (run.stopped) return semaphore.release();
-    }
-    const ctx = new StepContextImpl(run, node, frame, attempt, input);
+  for (let attempt = run.firstAttempt(node, frame.path); ; attempt++) {
     const started: StepEventBody = node.input === undefined ? { type: "step.started" } : { type: "step.started", input };
-    if (queuedMs !== undefined) started.queuedMs = queuedMs;
+    if (!(await admit(run, started, node, attempt, frame.path))) return;
+    const ctx = new StepContextImpl(run, node, frame, attempt, input);
     let wait = run.emit(started, node, attempt, frame.path);
     if (wait !== undefined) await wait;
     let timeoutMs = node.timeoutMs;
@@ -48,6 +37,10 @@ export async function runStep(run: RunHost, frame: Frame, node: CompiledNode): P
       if (decision.signal === "fail") {
         const error: ErrorInfo = { name: "ControlFailError", message: decision.reason, retryable: false };
         return failNode(run, frame, node, attempt, error, decisionOf(decision));
+      }
+      if (decision.signal === "suspend") {
+        await run.suspendFor(decision);
+        if (run.stopped) return semaphore?.release();
       }
       if (decision.signal === "proceed" && decision.timeoutMs !== undefined) timeoutMs = decision.timeoutMs;
     }
@@ -104,6 +97,35 @@ export async function runStep(run: RunHost, frame: Frame, node: CompiledNode): P
     const blame = by ?? (cause !== null && typeof cause === "object" ? cause.decision : undefined);
     run.stop({ kind: "failed", error: new StepFailedError(run.runId, run.workflowName, node.id, attempt, error, blame, frame.path), ...(by ? { decision: by } : {}) });
     return;
+  }
+}
+
+/**
+ * Waits until the attempt may start: the run not suspended (a resumed run's attempt that had
+ * started goes straight on), then a concurrency slot. False when the run stopped meanwhile.
+ */
+async function admit(run: RunHost, started: StepEventBody, node: CompiledNode, attempt: number, path: readonly number[] | undefined): Promise<boolean> {
+  const semaphore = run.semaphore;
+  for (;;) {
+    const held = run.gateFor(started, node, attempt, path);
+    if (held !== undefined) await held;
+    if (run.stopped) return false;
+    if (semaphore === undefined) return true;
+    const slot = semaphore.acquire();
+    if (slot !== undefined) {
+      // Time spent runnable but waiting for a slot is the attempt's queue time, told on step.started.
+      const queued = now();
+      await slot;
+      const waited = elapsedMs(queued);
+      started.queuedMs = typeof started.queuedMs === "number" ? started.queuedMs + waited : waited;
+    }
+    if (run.stopped) {
+      semaphore.release();
+      return false;
+    }
+    // Suspended while waiting for the slot: give it back and wait for the resume again.
+    if (run.gateFor(started, node, attempt, path) === undefined) return true;
+    semaphore.release();
   }
 }
 

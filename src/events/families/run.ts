@@ -45,11 +45,48 @@ export const RunCancelled = defineEvent(
   { reason: Type.Optional(Type.String()), durationMs: DurationMs },
   "a run was stopped before it finished",
 );
+/** The wait a step is in (`ctx.waitFor`): which step, and what the signal must be and by when. */
+const Wait = Type.Object(
+  {
+    stepId: Type.String(),
+    attempt: Type.Integer({ minimum: 1 }),
+    path: Type.Optional(Type.Array(Type.Integer({ minimum: 0 }))),
+    /** Which `waitFor` of the attempt (0 for its first), so a resumed step finds its own signal. */
+    index: Type.Integer({ minimum: 0 }),
+    timeoutMs: Type.Optional(Type.Number({ minimum: 0 })),
+    /** Epoch ms after which the wait times out (`ts` + `timeoutMs`). */
+    deadline: Type.Optional(Type.Number()),
+    /** What the timeout does: fail the step, or resume it with `timeoutValue`. */
+    onTimeout: Type.Optional(Type.Union([Type.Literal("fail"), Type.Literal("resume")])),
+    /** The JSON Schema the signal's payload must match (checked wherever the signal arrives). */
+    schema: Type.Optional(Json),
+  },
+  { additionalProperties: false },
+);
+
 export const RunSuspended = defineEvent(
   "run.suspended",
-  { reason: Type.Optional(Type.String()) },
-  "a run paused, waiting for something outside it",
+  {
+    reason: Type.Optional(Type.String()),
+    /** Who asked: `caller`, an API token's name, `control:<handler>`, `step:<stepId>`. */
+    by: Type.Optional(Type.String()),
+    /** The signal a step waits for (`ctx.waitFor(name)`); absent for a pause asked from outside. */
+    waitingFor: Type.Optional(Type.String()),
+    wait: Type.Optional(Wait),
+    /** Set when a control handler answered `suspend`. */
+    decision: Type.Optional(Decision),
+  },
+  "a run paused: no new step starts until it resumes",
 );
-export const RunResumed = defineEvent("run.resumed", {}, "a suspended run went on");
+export const RunResumed = defineEvent(
+  "run.resumed",
+  {
+    reason: Type.Optional(Type.String()),
+    by: Type.Optional(Type.String()),
+    /** The signal (or its timeout) that ended the wait, when a wait ended. */
+    signal: Type.Optional(Type.String()),
+  },
+  "a suspended run went on",
+);
 
 export const runEvents = [RunStarted, RunCompleted, RunFailed, RunCancelled, RunSuspended, RunResumed] as const;

@@ -153,6 +153,16 @@ export const RunCancelled = Type.Object(
   { additionalProperties: false, description: "Cancellation requested; the run ends with `run.cancelled`." },
 );
 
+export const SignalAccepted = Type.Object(
+  {
+    runId: Type.String(),
+    signal: Type.String(),
+    /** Whether this server went on with the run from its stored trail (no process held it). */
+    resumedFromTrail: Type.Boolean(),
+  },
+  { additionalProperties: false, description: "The signal is in the trail (`signal.received`) and the waiting step goes on." },
+);
+
 export const StreamTokenIssued = Type.Object(
   {
     token: Type.String({ description: "Pass as `?token=` on stream routes." }),

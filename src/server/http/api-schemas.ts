@@ -84,6 +84,15 @@ export const CancelBody = Type.Union([
 ]);
 export type CancelBody = Static<typeof CancelBody>;
 
+export const SignalParams = Type.Object(
+  { runId: Id("The run's id."), name: Id("The signal a step of the run waits for (`ctx.waitFor(name)`).") },
+  { additionalProperties: false },
+);
+export type SignalParams = Static<typeof SignalParams>;
+
+/** A signal's payload: any JSON, checked against the schema its `waitFor` gave (a 400 names the field). */
+export const SignalBody = Type.Unknown({ description: "The signal's payload, handed to the waiting step as the result of `waitFor`." });
+
 export const StreamTokenBody = Type.Object(
   {
     runId: Type.Optional(Id("Bind the token to this run's stream.")),

@@ -19,6 +19,7 @@ export function registerIndexRoutes(app: App, ctx: ServerContext): void {
       runs: "/api/runs",
       run: "/api/runs/{runId}",
       events: "/api/runs/{runId}/events",
+      signal: "/api/runs/{runId}/signals/{name}",
       runStream: "/api/runs/{runId}/stream",
       accountStream: "/api/stream",
       websocket: "/api/ws",

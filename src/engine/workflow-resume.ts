@@ -1,0 +1,79 @@
+/**
+ * `resumeRun`: goes on with a suspended run from its stored trail, in whichever process has the
+ * workflow registered. The engine reads the store through the one method it needs (`readRun`),
+ * so it imports no store: any `EventStore` fits.
+ */
+import type { RuntrailEvent } from "../events/index.js";
+import type { RunOptions } from "./run/run-executor.js";
+import { ResumeRefusedError } from "./run/signal-errors.js";
+import type { RunHandle } from "./workflow.js";
+
+/** The slice of a store `resumeRun` reads: a run's events in seq order, page by page. */
+export interface TrailReader {
+  readRun(
+    accountId: string,
+    runId: string,
+    options?: { after?: number; limit?: number },
+  ): Promise<{ readonly items: readonly { readonly event: RuntrailEvent; readonly truncated?: readonly { readonly path: string }[] }[]; readonly next?: number }>;
+}
+
+/** A workflow that can go on from a trail (a built `Workflow` is one). */
+export interface ResumableWorkflow {
+  readonly name: string;
+  readonly version: string | undefined;
+  resume(trail: readonly RuntrailEvent[], options?: Omit<RunOptions, "runId" | "accountId" | "parentRunId">): RunHandle<unknown>;
+}
+
+/** Options of {@link resumeRun}: the run's account, and the run options of the process that goes on with it. */
+export interface ResumeRunOptions extends Omit<RunOptions, "runId" | "accountId" | "parentRunId"> {
+  /** The run's account; default `"default"`. */
+  accountId?: string;
+}
+
+/** Reads a run's whole trail, refusing one whose step data was stored truncated (it could not be restored). */
+export async function readTrail(store: TrailReader, accountId: string, runId: string): Promise<RuntrailEvent[]> {
+  const trail: RuntrailEvent[] = [];
+  let after = 0;
+  for (;;) {
+    const page = await store.readRun(accountId, runId, { after, limit: 10_000 });
+    for (const { event, truncated } of page.items) {
+      if (truncated !== undefined && truncated.length > 0) {
+        throw new ResumeRefusedError(runId, `${event.type} at seq ${event.seq} was stored truncated (${truncated.map((t) => t.path).join(", ")}), so its data cannot be restored`);
+      }
+      trail.push(event);
+    }
+    if (page.next === undefined || page.items.length === 0) return trail;
+    after = page.next;
+  }
+}
+
+/**
+ * Goes on with a suspended run from the trail in `store`: finished steps are not run again (their
+ * outputs come from their stored events, loop iterations and sub-workflow steps included), the
+ * variables are as the trail left them, the seq continues after the stored last, and the run's
+ * open waits accept signals again. The run needs the workflow (by name, at the same version) that
+ * started it.
+ *
+ * @example
+ * const run = await resumeRun(store, runId, [approvals], { accountId: "acme", bus });
+ * await run.signal("approval", { approved: true });
+ * await run.result;
+ * @throws ResumeRefusedError when the run is unknown, has ended, or no given workflow (at its version) started it.
+ */
+export async function resumeRun(
+  store: TrailReader,
+  runId: string,
+  workflows: ResumableWorkflow | readonly ResumableWorkflow[],
+  options: ResumeRunOptions = {},
+): Promise<RunHandle<unknown>> {
+  const { accountId = "default", ...runOptions } = options;
+  const trail = await readTrail(store, accountId, runId);
+  const first = trail[0];
+  if (first === undefined) throw new ResumeRefusedError(runId, `no run "${runId}" in account "${accountId}"`);
+  const list: readonly ResumableWorkflow[] = Array.isArray(workflows) ? workflows : [workflows as ResumableWorkflow];
+  const workflow = list.find((candidate) => candidate.name === first.workflow.name);
+  if (workflow === undefined) {
+    throw new ResumeRefusedError(runId, `it was started by workflow "${first.workflow.name}", which is not registered here (${list.map((w) => `"${w.name}"`).join(", ") || "none"})`);
+  }
+  return workflow.resume(trail, runOptions);
+}

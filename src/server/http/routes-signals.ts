@@ -1,0 +1,90 @@
+/**
+ * `POST /api/runs/:runId/signals/:name`: delivers the signal a step waits for (`ctx.waitFor`). A
+ * run this server holds gets it at once; a suspended run no process holds is resumed here from
+ * its stored trail (the server needs the workflow registered, `serve --workflows`), then gets it.
+ */
+import { ResumeRefusedError, resumeRun, SignalNotAwaitedError, SignalPayloadError, type RunHandle } from "../../engine/index.js";
+import { isRunFinished } from "../../store/index.js";
+import { apiResponses, SignalAccepted } from "./api-responses.js";
+import { NoQuery, SignalBody, SignalParams } from "./api-schemas.js";
+import { sendError } from "./error-responses.js";
+import { principalOf, runNotFound } from "./route-guards.js";
+import type { App, ServerContext } from "../server-context.js";
+
+/** `/approved` (the payload's JSON pointer) as the API names fields: `body.approved`. */
+const bodyField = (pointer: string): string => ["body", ...pointer.split("/").filter((part) => part !== "")].join(".");
+
+/**
+ * Registers the signal route.
+ *
+ * @example
+ * registerSignalRoutes(app, ctx);
+ */
+export function registerSignalRoutes(app: App, ctx: ServerContext): void {
+  app.post(
+    "/api/runs/:runId/signals/:name",
+    {
+      schema: {
+        tags: ["runs"],
+        summary: "Deliver a signal a waiting step asked for; resumes the run from its trail if no process holds it",
+        params: SignalParams,
+        querystring: NoQuery,
+        body: SignalBody,
+        response: apiResponses(
+          { 202: SignalAccepted },
+          {
+            403: true,
+            404: "No run with this id in the token's account.",
+            409: "The run has ended, does not wait for this signal, or cannot be resumed here (workflow not registered, another version).",
+          },
+          { body: true },
+        ),
+      },
+    },
+    async (request, reply) => {
+      const who = await principalOf(ctx, request, reply, "write");
+      if (who === undefined) return reply;
+      const { runId, name } = request.params;
+      const by = who.via === "open" ? "api" : `api-token (account ${who.accountId})`;
+      const local = ctx.handles.get(runId);
+      let handle: RunHandle<unknown> | undefined = local !== undefined && local.accountId === who.accountId ? local.handle : undefined;
+      let resumedFromTrail = false;
+      if (handle === undefined) {
+        const run = await ctx.store.getRun(who.accountId, runId);
+        if (run === undefined) return runNotFound(reply, runId);
+        if (isRunFinished(run.status)) return sendError(reply, 409, "conflict", `run "${runId}" has ${run.status === "cancelled" ? "been cancelled" : run.status}: it waits for no signal`);
+        // A running run is another process's: resuming it here would run its steps twice.
+        if (run.status !== "suspended") return sendError(reply, 409, "conflict", `run "${runId}" is running in another process, and this server does not hold it`);
+        const workflow = ctx.workflows.get(run.workflow.name);
+        const { bus, writer } = ctx;
+        if (workflow?.resume === undefined || bus === undefined || writer === undefined) {
+          return sendError(reply, 409, "conflict", `run "${runId}" is not held by this server, and it cannot resume it: workflow "${run.workflow.name}" is not registered here (serve --workflows)`);
+        }
+        const resumable = { name: workflow.name, version: workflow.version, resume: workflow.resume.bind(workflow) };
+        try {
+          handle = await resumeRun(ctx.store, runId, resumable, { accountId: who.accountId, bus });
+        } catch (error) {
+          if (error instanceof ResumeRefusedError) return sendError(reply, 409, "conflict", error.message);
+          throw error;
+        }
+        resumedFromTrail = true;
+        const resumed = handle;
+        ctx.handles.set(runId, { accountId: who.accountId, handle: resumed });
+        const forget = (): void => {
+          if (ctx.handles.get(runId)?.handle === resumed) ctx.handles.delete(runId);
+        };
+        resumed.result.then(forget, forget);
+      }
+      try {
+        await handle.signal(name, request.body, { by });
+      } catch (error) {
+        if (error instanceof SignalPayloadError) return sendError(reply, 400, "bad_request", error.message, bodyField(error.field));
+        if (error instanceof SignalNotAwaitedError) return sendError(reply, 409, "conflict", error.message);
+        throw error;
+      }
+      // Answer once the signal is stored, so a reader of the trail sees it.
+      await ctx.writer?.flush();
+      return reply.code(202).send({ runId, signal: name, resumedFromTrail });
+    },
+  );
+}
