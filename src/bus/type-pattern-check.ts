@@ -26,7 +26,7 @@ function canMatchCustom(pattern: string): boolean {
  *
  * @example
  * typePatternProblem("step.*")   // undefined
- * typePatternProblem("steps.*")  // 'matches no event type (built-in types are run.*, step.*, …; custom types start with "x.")'
+ * typePatternProblem("steps.*")  // 'matches no event type (built-in types are run.*, signal.*, step.*, …; custom types start with "x.")'
  */
 export function typePatternProblem(pattern: string): string | undefined {
   if (pattern.length === 0) return "is empty";

@@ -77,7 +77,7 @@ describe("typePatternProblem: whether a pattern from outside selects any event t
 
   it("names what is wrong with one that selects nothing", async () => {
     const { typePatternProblem } = await import("../../src/bus/index.js");
-    expect(typePatternProblem("steps.*")).toMatch(/^matches no event type \(built-in types are run\.\*, step\.\*/);
+    expect(typePatternProblem("steps.*")).toMatch(/^matches no event type \(built-in types are run\.\*, signal\.\*, step\.\*/);
     expect(typePatternProblem("step.complete")).toMatch(/^matches no event type/);
     expect(typePatternProblem("x.")).toMatch(/^matches no event type/);
     expect(typePatternProblem("xy*")).toMatch(/^matches no event type/);

@@ -55,7 +55,7 @@ describe("serve shutdown", { timeout: 120_000 }, () => {
       await second.cli.waitFor(new RegExp(`run ${runId} \\(sleeper, account default\\) had lost its process; ended as failed \\(RunAbandoned\\)`), 30_000);
       const { run } = (await (await fetch(`${second.url}/api/runs/${runId}`)).json()) as { run: Record<string, unknown> };
       expect(run).toMatchObject({ status: "failed", error: { name: "RunAbandoned" } });
-      const cancel = await fetch(`${second.url}/api/runs/${runId}/cancel`, { method: "POST" });
+      const cancel = await fetch(`${second.url}/api/runs/${runId}/cancel`, { method: "POST", headers: { "content-type": "application/json" } });
       expect(cancel.status).toBe(409);
       expect(((await cancel.json()) as { message: string }).message).toBe(`run "${runId}" has already failed`);
       // The stream replays the trail and ends (no heartbeats for ever).

@@ -118,7 +118,7 @@ describe("?types= takes the bus's type globs, or is a 400 naming the pattern", (
     expect(typo.status).toBe(400);
     expect(typo.body).toEqual({
       error: "bad_request",
-      message: 'types "steps.*" matches no event type (built-in types are run.*, step.*, wave.*, condition.*, loop.*, variable.*, progress.*, tool.*, llm.*; custom types start with "x.")',
+      message: 'types "steps.*" matches no event type (built-in types are run.*, signal.*, step.*, wave.*, condition.*, loop.*, variable.*, progress.*, tool.*, llm.*; custom types start with "x.")',
       field: "querystring.types.1",
     });
     const exact = await call(h, "GET", "/api/runs/r1/events?types=step.complete", h.tokens.acme);
