@@ -182,9 +182,18 @@ export function createNatsPublisher(bus: EventBus, nc: NatsConnection, options: 
     let index = 0;
     for (;;) {
       while (inFlight >= maxInFlight || retrying > 0) await new Promise<void>((resolve) => (wakeReader = resolve));
-      const next = await subscription.next();
-      if (next.done === true) break;
-      send(next.value, index++, 1);
+      // What is buffered already is taken at once (next() hands it over synchronously) and published
+      // in one turn: the client writes its outbound buffer on the next microtask, so events sent
+      // one await apart would each cost a socket write.
+      const batch = [subscription.next()];
+      while (subscription.buffered > 0 && inFlight + batch.length < maxInFlight) batch.push(subscription.next());
+      const taken = await Promise.all(batch);
+      let ended = false;
+      for (const next of taken) {
+        if (next.done === true) ended = true;
+        else send(next.value, index++, 1);
+      }
+      if (ended) break;
     }
   })();
 
