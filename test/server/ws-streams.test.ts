@@ -108,8 +108,10 @@ describe("WebSocket /api/ws", () => {
     client.send({ op: "subscribe", runId: "ws-globex" });
     client.send({ op: "subscribe", runId: "ws-errors", after: -1 });
     client.send({ op: "unsubscribe", sub: "nope" });
-    await client.until((m) => m.length >= 7);
-    expect(client.messages.slice(0, 7).map((m) => [m.type, m.code])).toEqual([
+    // A type glob that selects no event type is refused, as on the HTTP routes.
+    client.send({ op: "subscribe", sub: "typo", filter: { types: ["run.*", "steps.*"] } });
+    await client.until((m) => m.length >= 8);
+    expect(client.messages.slice(0, 8).map((m) => [m.type, m.code])).toEqual([
       ["pong", undefined],
       ["error", "bad_json"],
       ["error", "unknown_op"],
@@ -117,9 +119,11 @@ describe("WebSocket /api/ws", () => {
       ["error", "not_found"],
       ["error", "bad_request"],
       ["error", "unknown_subscription"],
+      ["error", "bad_request"],
     ]);
     expect(client.messages[0]).toEqual({ type: "pong", id: 7 });
     expect(client.messages[5]!.message).toContain("after");
+    expect(client.messages[7]!.message).toMatch(/^filter\.types\.1: "steps\.\*" matches no event type \(built-in types are run\.\*, signal\.\*, step\.\*/);
     client.send({ op: "subscribe", sub: "s", runId: "ws-errors" });
     await client.until(() => client.events("s").length === 3);
     client.send({ op: "subscribe", sub: "s", runId: "ws-errors" });

@@ -11,6 +11,7 @@
  */
 import { Type, type Static } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
+import { typePatternProblem } from "../../bus/index.js";
 import type { RuntrailEvent } from "../../events/index.js";
 
 const SubId = Type.String({ minLength: 1, maxLength: 64 });
@@ -86,5 +87,12 @@ export function parseClientMessage(text: string): ClientMessage | { error: WsErr
     const field = first === undefined || first.path === "" ? "message" : first.path.slice(1).replaceAll("/", ".");
     return { error: "bad_request", message: `${field}: ${first?.message ?? "invalid"}` };
   }
-  return value as ClientMessage;
+  const message = value as ClientMessage;
+  // The same type globs as every other filter: a pattern that selects no type is refused, not an empty stream.
+  const types = message.op === "subscribe" ? message.filter?.types : undefined;
+  for (let i = 0; i < (types?.length ?? 0); i++) {
+    const problem = typePatternProblem(types![i]!);
+    if (problem !== undefined) return { error: "bad_request", message: `filter.types.${i}: ${JSON.stringify(types![i])} ${problem}` };
+  }
+  return message;
 }
