@@ -75,6 +75,15 @@ describe("CloudEvents mapping", () => {
     expect(JSON.parse(batch.body)).toEqual(events.map((event) => JSON.parse(JSON.stringify(toCloudEvent(event)))));
   });
 
+  it("sends a batch whose event holds a value JSON cannot (a BigInt) with a marker in its place, the rest unchanged", () => {
+    const bad = { ...events[1]!, output: { total: 10n } } as unknown as RuntrailEvent;
+    const batch = toHttpBatch([events[0]!, bad]);
+    const sent = JSON.parse(batch.body) as { data: { output?: unknown } }[];
+    expect(sent).toHaveLength(2);
+    expect(sent[0]).toEqual(JSON.parse(JSON.stringify(toCloudEvent(events[0]!))));
+    expect(sent[1]!.data.output).toEqual({ total: { $unserializable: "BigInt", path: "data.output.total", detail: "10" } });
+  });
+
   it("refuses a CloudEvent that is not a Runtrail event, or whose attributes contradict its data", () => {
     const event = events[1]!;
     const foreign = new CloudEvent({ type: "com.example.thing", source: "/x", data: event });

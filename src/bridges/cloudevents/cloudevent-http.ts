@@ -4,7 +4,7 @@
  * (`application/cloudevents-batch+json`), written and read by the `cloudevents` SDK.
  */
 import { HTTP, type CloudEventV1 } from "cloudevents";
-import type { RuntrailEvent } from "../../events/index.js";
+import { toJsonSafe, type RuntrailEvent } from "../../events/index.js";
 import { cloudEventAttributes, CloudEventMappingError, fromCloudEvent, toCloudEvent, type CloudEventOptions } from "./cloudevent-mapping.js";
 
 /** An HTTP request or response as far as CloudEvents go. */
@@ -33,13 +33,22 @@ export function toHttpMessage(event: RuntrailEvent, mode: HttpMode = "structured
 }
 
 /**
- * Events as one structured-mode batch: a JSON array of CloudEvents.
+ * Events as one structured-mode batch: a JSON array of CloudEvents. A value JSON cannot hold is
+ * sent as a marker (`{"$unserializable":"BigInt","path":…}`), never a batch that cannot be sent.
  *
  * @example
  * const { headers, body } = toHttpBatch(events); // headers["content-type"] starts with "application/cloudevents-batch+json"
  */
 export function toHttpBatch(events: readonly RuntrailEvent[], options?: CloudEventOptions): HttpMessage {
-  const body = JSON.stringify(events.map((event) => cloudEventAttributes(event, options)));
+  const attributes = events.map((event) => cloudEventAttributes(event, options));
+  let body: string;
+  try {
+    body = JSON.stringify(attributes);
+  } catch {
+    // One value JSON cannot hold (a BigInt, a circle, a throwing toJSON) must not cost the whole
+    // batch its delivery: each event goes with a marker in its place, as the store keeps it.
+    body = JSON.stringify(attributes.map((event) => toJsonSafe(event).value));
+  }
   return { headers: { "content-type": `${BATCH_CONTENT_TYPE}; charset=utf-8` }, body };
 }
 
