@@ -16,7 +16,7 @@
  */
 import { Command, Option } from "commander";
 import { integerIn, positiveNumber } from "./cli-input.js";
-import { connectNats, natsOptions, type NatsFlags } from "./nats-flags.js";
+import { connectNats, DEFAULT_NATS, natsOptions, type NatsFlags } from "./nats-flags.js";
 import { openStore, storeOptions, type StoreFlags } from "./store-open.js";
 import { DEFAULT_TOKEN_FILE } from "./token-command.js";
 import type { FoundWorkflow } from "./workflow-dir.js";
@@ -109,7 +109,6 @@ export async function startServer(
     await store.close();
     throw error;
   });
-  const { DEFAULT_NATS } = await import("./nats-flags.js");
   const nats =
     options.nats === undefined
       ? undefined

@@ -2,52 +2,16 @@
  * The wire shapes of the server's API (`/api/openapi.json`): runs, steps and event pages. Events
  * are the one `RuntrailEvent` union of the core, statuses the projections' words.
  */
-import type { Progress, RuntrailEvent } from "../../../src/events/index.js";
+import type { ErrorInfo, RuntrailEvent } from "../../../src/events/index.js";
 import type { RunStatus, StepStatus } from "../../../src/projections/index.js";
+import type { RunRecord, StepRecord } from "../../../src/store/index.js";
 
-export type { RuntrailEvent, RunStatus, StepStatus };
+export type { ErrorInfo, RuntrailEvent, RunStatus, StepStatus };
 
-export interface ErrorInfo {
-  readonly name?: string;
-  readonly message: string;
-  readonly stack?: string;
-  readonly retryable?: boolean;
-}
-
-export interface Run {
-  readonly runId: string;
-  readonly accountId: string;
-  readonly workflow: { readonly name: string; readonly version?: string };
-  readonly status: RunStatus;
-  readonly parentRunId?: string;
-  readonly startedAt: number;
-  readonly lastEventAt: number;
-  readonly endedAt?: number;
-  readonly durationMs?: number;
-  readonly lastSeq: number;
-  readonly eventCount: number;
-  readonly progress?: Progress;
-  readonly error?: ErrorInfo;
-  readonly stepsCompleted: number;
-  readonly stepsFailed: number;
-  readonly stepsSkipped: number;
-  readonly retries: number;
-  readonly issueCount: number;
-}
-
-export interface Step {
-  readonly runId: string;
-  readonly stepId: string;
-  readonly path: readonly number[];
-  readonly status: StepStatus;
-  readonly attempts: number;
-  readonly startedAt?: number;
-  readonly endedAt?: number;
-  readonly durationMs?: number;
-  readonly totalDurationMs: number;
-  readonly failures: number;
-  readonly error?: ErrorInfo;
-}
+/** A run as `GET /api/runs` and `GET /api/runs/:id` send it: the store's row. */
+export type Run = RunRecord;
+/** A step as `GET /api/runs/:id` sends it: the store's row. */
+export type Step = StepRecord;
 
 export interface RunsPage {
   readonly runs: readonly Run[];

@@ -137,3 +137,4 @@ export function seqsByRun(events: readonly { runId: string; seq: number }[]): Ma
 }
 
 export const range = (n: number, from = 1): number[] => Array.from({ length: n }, (_, i) => i + from);
+

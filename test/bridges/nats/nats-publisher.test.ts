@@ -3,24 +3,14 @@
  * with its id as the message id; acks pipelined; a publisher that outlives NATS being unreachable
  * (a proxy the test cuts) loses nothing, duplicates nothing, and makes producers wait.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createBus, type EventInput } from "runtrail";
 import { createNatsPublisher, decodeToken, type PublishFailure } from "runtrail/nats";
 import { NatsProxy, natsConnect, range, seqsByRun, sleep, streamEvents, testStream } from "./nats-fixtures.js";
+import { natsTestScope } from "./nats-scope.js";
 
 const workflow = { name: "etl" };
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function setup() {
-  const nc = await natsConnect();
-  cleanups.push(() => nc.close());
-  const names = await testStream(nc);
-  cleanups.push(() => names.dispose());
-  return { nc, names };
-}
+const { cleanups, setup } = natsTestScope();
 
 describe("NATS publisher", () => {
   it("publishes every event once, on its subject, with its id as Nats-Msg-Id", async () => {

@@ -4,23 +4,13 @@
  * subject filter; resumed by stream sequence.
  */
 import { jetstream } from "@nats-io/jetstream";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createBus, type EventInput, type RuntrailEvent } from "runtrail";
 import { createNatsPublisher, eventSubject, subscribeNats, type NatsSubscription } from "runtrail/nats";
 import { natsConnect, range, testStream } from "./nats-fixtures.js";
+import { natsTestScope } from "./nats-scope.js";
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function setup() {
-  const nc = await natsConnect();
-  cleanups.push(() => nc.close());
-  const names = await testStream(nc);
-  cleanups.push(() => names.dispose());
-  return { nc, names };
-}
+const { cleanups, setup } = natsTestScope();
 
 async function take(subscription: NatsSubscription, count: number): Promise<RuntrailEvent[]> {
   const out: RuntrailEvent[] = [];
