@@ -248,7 +248,9 @@ class PostgresStore implements EventStore {
       await client.query("ROLLBACK").catch(() => undefined);
       throw error;
     } finally {
-      client.off("error", ignore);
+      // A killed connection's 'error' can come after its query has rejected: a discarded client
+      // keeps the listener, or that late event would be an uncaught exception.
+      if (broken === undefined) client.off("error", ignore);
       // Discard the connection after any failure: it may be dead or mid-transaction.
       client.release(broken ?? false);
     }
