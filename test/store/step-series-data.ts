@@ -21,7 +21,7 @@ interface Attempt {
 interface StepPlan {
   readonly stepId: string;
   readonly attempts: readonly Attempt[];
-  readonly path?: readonly number[];
+  readonly path?: number[];
   readonly skipped?: number;
 }
 
@@ -38,7 +38,7 @@ function runEvents(plan: RunPlan): { at: number; input: EventInput }[] {
   const first = Math.min(...plan.steps.flatMap((s) => [...s.attempts.map((a) => a.at), ...(s.skipped === undefined ? [] : [s.skipped])]));
   const out: { at: number; input: EventInput }[] = [{ at: first - 60_000, input: { type: "run.started", ...base } }];
   for (const step of plan.steps) {
-    const where = { ...base, stepId: step.stepId, ...(step.path === undefined ? {} : { path: step.path }) };
+    const where = { ...base, stepId: step.stepId, ...(step.path === undefined ? {} : { path: [...step.path] }) };
     if (step.skipped !== undefined) out.push({ at: step.skipped, input: { type: "step.skipped", ...where, reason: "not needed" } });
     step.attempts.forEach((attempt, i) => {
       const n = { attempt: i + 1 };

@@ -79,7 +79,8 @@ describe("step series: SQLite and PostgreSQL agree", () => {
       for (const range of [RANGE, { ...RANGE, from: H0 - DAY, to: H0 + DAY }, { ...RANGE, from: H0 + 7 * 60_000 + 1, to: H0 + HOUR + 250_000 }]) {
         for (const account of ["acme", "globex"]) {
           const options = { ...range, bucketMs };
-          const [a, b]: readonly StepSeries[][] = [[...(await sqlite.store.stepSeries(account, options))], [...(await postgres.store.stepSeries(account, options))]];
+          const a: readonly StepSeries[] = await sqlite.store.stepSeries(account, options);
+          const b: readonly StepSeries[] = await postgres.store.stepSeries(account, options);
           expect(b, `${account} ${JSON.stringify(options)}`).toEqual(a);
           compared += a.reduce((n, s) => n + s.points.length, 0);
         }
