@@ -72,7 +72,7 @@ async function chartData(page: Page, testId: string): Promise<{ series: number; 
     buckets: Number(el.dataset.buckets),
     points: (el.dataset.points ?? "").split(",").map(Number),
     canvases: el.querySelectorAll("canvas").length,
-    legend: [...el.querySelectorAll(".u-legend .u-series th")].map((th) => th.textContent ?? ""),
+    legend: Array.from(el.querySelectorAll(".u-legend .u-series th"), (th) => th.textContent ?? ""),
   }));
 }
 
