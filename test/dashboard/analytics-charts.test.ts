@@ -165,6 +165,7 @@ describe("the analytics view", () => {
     await expect(page.getByLabel("Bucket").inputValue()).resolves.toBe("15m");
     const store = await chartData(page, "duration-chart");
     expect(store).toMatchObject({ series: 2, buckets: again.buckets.length, points: [HOURS - 1, HOURS - 1] });
+    await screenshot(page, "analytics-charts-week");
     // A bucket too fine for the range (1m over 30 days is over the server's cap) is not offered.
     await openSeries(page, "", () => page.getByLabel("Range").selectOption("30d"));
     const offered = await page.getByLabel("Bucket").locator("option").allInnerTexts();

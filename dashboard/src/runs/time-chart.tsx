@@ -59,7 +59,7 @@ function seriesOf(s: ChartSeries, format: (value: number) => string): uPlot.Seri
     case "line":
       return { ...common, width: 2, points: { show: true, size: 5, fill: s.color } };
     case "bars":
-      return { ...common, width: 0, fill: `${s.color}cc`, paths: uPlot.paths.bars!({ size: [0.38, 48], align: s.side ?? 0, gap: 1, radius: 0.15 }), points: { show: false } };
+      return { ...common, width: 0, fill: `${s.color}cc`, paths: uPlot.paths.bars!({ size: [0.38, 48, 2], align: s.side ?? 0, gap: 1, radius: 0.15 }), points: { show: false } };
     case "dots":
       return {
         ...common,
@@ -79,7 +79,7 @@ function options(props: TimeChartProps, width: number): uPlot.Options {
     // Each value sits in the middle of its bucket (x is the bucket's start plus half a width).
     scales: {
       x: { time: true, range: (_u, min, max) => [min - bucketMs / 2, max + bucketMs / 2] },
-      y: { range: (_u, _min, max) => uPlot.rangeNum(0, max > 0 ? max : 1, 0.1, true) as uPlot.Range.MinMax },
+      y: { range: (_u, _min, max) => uPlot.rangeNum(0, max > 0 ? max : 1, 0.25, true) as uPlot.Range.MinMax },
     },
     axes: [
       { ...AXIS },
