@@ -5,6 +5,7 @@
  */
 import type { RuntrailEvent } from "../events/index.js";
 import type { RunOptions } from "./run/run-executor.js";
+import { restoreNeeds } from "./run/run-restore.js";
 import { ResumeRefusedError } from "./run/signal-errors.js";
 import type { RunHandle } from "./workflow.js";
 
@@ -30,15 +31,19 @@ export interface ResumeRunOptions extends Omit<RunOptions, "runId" | "accountId"
   accountId?: string;
 }
 
-/** Reads a run's whole trail, refusing one whose step data was stored truncated (it could not be restored). */
+/**
+ * Reads a run's whole trail, refusing one whose restored data (an output, the input, a variable,
+ * a payload) was stored truncated: it could not be restored. Other cut fields do not matter.
+ */
 export async function readTrail(store: TrailReader, accountId: string, runId: string): Promise<RuntrailEvent[]> {
   const trail: RuntrailEvent[] = [];
   let after = 0;
   for (;;) {
     const page = await store.readRun(accountId, runId, { after, limit: 10_000 });
     for (const { event, truncated } of page.items) {
-      if (truncated !== undefined && truncated.length > 0) {
-        throw new ResumeRefusedError(runId, `${event.type} at seq ${event.seq} was stored truncated (${truncated.map((t) => t.path).join(", ")}), so its data cannot be restored`);
+      const needed = truncated?.filter((t) => restoreNeeds(event.type, t.path)) ?? [];
+      if (needed.length > 0) {
+        throw new ResumeRefusedError(runId, `${event.type} at seq ${event.seq} was stored truncated (${needed.map((t) => t.path).join(", ")}), so its data cannot be restored`);
       }
       trail.push(event);
     }

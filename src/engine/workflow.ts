@@ -207,7 +207,8 @@ export class Workflow<Input = unknown, Output = unknown> implements RunnableWork
     if (restore.traceId !== undefined && own.traceId === undefined) own.traceId = restore.traceId;
     const executor = new RunExecutor(this, restore.input, own, bus, true, restore);
     // The resumed part of the history: what a handle's state() projects starts from the trail.
-    executor.history.push(...trail);
+    // One push per event: spreading a trail of 130,000+ events overflows the call stack.
+    for (const event of trail) executor.history.push(event);
     void executor.execute();
     return handleOf<Output>(executor, cancel);
   }

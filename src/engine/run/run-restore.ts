@@ -10,6 +10,26 @@ import { isTerminalRunEvent, type Progress, type RuntrailEvent, type WorkflowRef
 import { NO_PROGRESS, reduceProgress } from "../../projections/index.js";
 import type { StepEventBody } from "./step-context.js";
 
+/** The fields (JSON pointers, by event type) a restore reads: outputs, the input, variables, payloads, waits. */
+const RESTORED_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  "run.started": ["/input"],
+  "step.completed": ["/output"],
+  "step.skipped": ["/output"],
+  "variable.changed": ["/variable"],
+  "signal.received": ["/payload"],
+  "run.suspended": ["/wait"],
+};
+
+/**
+ * Whether a field stored truncated at `pointer` in an event of `type` is one the restore needs.
+ * Others may be cut and the run still resumes: a big workflow's `run.started` graph (drawn by
+ * viewers, never read back), a step's start input (evaluated again), tool and LLM payloads.
+ */
+export function restoreNeeds(type: string, pointer: string): boolean {
+  const fields = RESTORED_FIELDS[type];
+  return fields !== undefined && fields.some((field) => pointer === field || pointer.startsWith(`${field}/`));
+}
+
 /** A wait as `run.suspended` stored it. */
 export interface StoredWait {
   readonly name: string;
