@@ -49,7 +49,7 @@ async function until(store: EventStore, runId: string, type: string, count = 1):
   throw new Error(`run ${runId} never stored ${count} ${type}`);
 }
 
-async function waitsFor(run: { waitingFor(): string[] }, name: string): Promise<void> {
+async function waitsFor(run: { waitingFor(): readonly string[] }, name: string): Promise<void> {
   for (let i = 0; i < 500 && !run.waitingFor().includes(name); i++) await new Promise((resolve) => setTimeout(resolve, 2));
   expect(run.waitingFor()).toContain(name);
 }

@@ -192,4 +192,58 @@ describe("a wait inside a sub-workflow, resumed in another process", () => {
     expect(await run.result).toEqual({ paid: true, checked: 41 });
     expect(calls).toEqual(["parent.pay"]);
   });
+
+  it("a child's wait whose deadline passed while no process held it times out on resume; the parent goes on with the step's choice", async () => {
+    const make = () => {
+      const child = workflow("late-child").step("w", (ctx) => ctx.waitFor("go", { timeoutMs: 20, onTimeout: "resume", timeoutValue: "default" })).build();
+      return workflow("late-parent").subworkflow("sub", child).step("after", (ctx) => `got ${String(ctx.steps.sub)}`, { needs: ["sub"] }).build();
+    };
+    const bus = createBus();
+    const events: RuntrailEvent[] = [];
+    bus.onEvent((e) => events.push(e));
+    const live = make().start(undefined, { bus });
+    for (let i = 0; i < 500 && events.filter((e) => e.type === "run.suspended").length < 2; i++) await sleep(2);
+    const cut = events.length;
+    live.cancel("the process ended");
+    await live.result.catch(() => undefined);
+    await sleep(40);
+    const childId = subRunId(live.runId, { stepId: "sub", attempt: 1 });
+    const kept = events.slice(0, cut);
+    const after: RuntrailEvent[] = [];
+    const next = createBus();
+    next.onEvent((e) => after.push(e));
+    const run = make().resume(kept.filter((e) => e.runId === live.runId), { bus: next, subTrails: new Map([[childId, kept.filter((e) => e.runId === childId)]]) });
+    expect(await run.result).toBe("got default");
+    expect(after.find((e) => e.type === "signal.timeout")).toMatchObject({ runId: childId, action: "resume" });
+    expect(after.filter((e) => e.runId === live.runId && e.type === "run.resumed")).toEqual([expect.objectContaining({ by: "timeout", signal: "go" })]);
+    for (const id of [live.runId, childId]) gapFree([...kept.filter((e) => e.runId === id), ...after.filter((e) => e.runId === id)]);
+  });
+
+  for (const when of ["at once", "after its step took the child back"] as const) {
+    it(`cancelling a resumed parent while its child waits (${when}) cancels both, the child first; both trails gap-free`, async () => {
+      const opened = await STORES[0]!.open();
+      try {
+        const parentId = await firstProcess(opened.store, approvals([]));
+        const childId = subRunId(parentId, { stepId: "review", attempt: 1 });
+        const store = await opened.reopen();
+        const bus = createBus();
+        const writer = createStoreWriter(bus, store);
+        const run = await resumeRun(store, parentId, approvals([]), { accountId: "acme", bus });
+        expect(run.waitingFor()).toEqual(["approve"]);
+        if (when !== "at once") await sleep(30);
+        run.cancel("no longer needed");
+        await expect(run.result).rejects.toThrow(/no longer needed/);
+        await writer.close();
+        const parent = await stored(store, parentId);
+        const child = await stored(store, childId);
+        gapFree(parent);
+        gapFree(child);
+        expect(parent.at(-1)).toMatchObject({ type: "run.cancelled", reason: "no longer needed" });
+        expect(child.at(-1)).toMatchObject({ type: "run.cancelled", parentStepId: "review", parentAttempt: 1 });
+        expect(child.at(-1)!.ts).toBeLessThanOrEqual(parent.at(-1)!.ts);
+      } finally {
+        await opened.dispose();
+      }
+    });
+  }
 });

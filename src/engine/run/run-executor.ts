@@ -15,6 +15,7 @@ import { DONE, newFrame, SKIPPED, type Frame } from "./run-frame.js";
 import { RunGate } from "./run-gate.js";
 import { subRunId, type RunRestore, type StoredWait } from "./run-restore.js";
 import { RunSignals, type SignalHost } from "./run-signals.js";
+import { cancelRestoredRuns } from "./sub-run-end.js";
 import { onRunTransitions, recordRun } from "./run-consumers.js";
 import { RunCancelledError, RunFailedError, RunTimeoutError, RunVetoedError, StepFailedError, toErrorInfo, type RunError } from "./run-errors.js";
 import type { ParentStep, RunHost, RunnableWorkflow } from "./run-host.js";
@@ -106,6 +107,8 @@ export class RunExecutor implements RunHost, SignalHost {
    */
   private readonly pendingSubs = new Map<string, RunRestore>();
   private subsBack: { readonly promise: Promise<void>; readonly resolve: () => void } | undefined;
+  /** The run stopped before taking back some of them: their trails being closed. */
+  private subsClosing: Promise<void> | undefined;
   /** The trace every event of the run carries, if any. */
   readonly trace: RunTrace | undefined;
 
@@ -487,6 +490,11 @@ export class RunExecutor implements RunHost, SignalHost {
     if (outcome.kind !== "completed") this.controller.abort(outcome.error);
     this.signals.close(outcome.kind === "completed" ? new Error("the run ended") : outcome.error);
     this.gate.dispose();
+    if (this.pendingSubs.size > 0) {
+      const why = outcome.kind === "completed" ? "the run ended" : outcome.kind === "cancelled" ? outcome.error.reason : outcome.error.message;
+      this.subsClosing = cancelRestoredRuns(this.bus, [...this.pendingSubs.values()], why);
+      this.pendingSubs.clear();
+    }
     this.subsBack?.resolve();
     for (const release of this.waiters) release();
     this.waiters.clear();
@@ -495,6 +503,8 @@ export class RunExecutor implements RunHost, SignalHost {
 
   private async finish(outcome: RunOutcome): Promise<void> {
     try {
+      // Its sub-workflow runs end before it, as a live run's children do.
+      if (this.subsClosing !== undefined) await this.subsClosing;
       if (this.inflight.size > 0) {
         const reason = outcome.kind === "completed" ? "the run ended" : outcome.error.message;
         for (const ctx of this.inflight) {
