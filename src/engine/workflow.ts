@@ -178,11 +178,12 @@ export class Workflow<Input = unknown, Output = unknown> implements RunnableWork
    * not have ended, and must have been started by this workflow at this version. Finished steps
    * are not run again (their outputs come from the trail), the seq continues after the trail's
    * last, and the waits the trail ends with are open again for `signal`. `resumeRun` reads the
-   * trail from a store and calls this.
+   * trail from a store and calls this. A run's sub-workflow runs go on with it: give their trails
+   * (by run id) in `subTrails`; a sub-workflow run's own trail is refused here.
    *
    * @example
    * const run = wf.resume(trail, { bus }); await run.signal("approval", { approved: true }); await run.result;
-   * @throws ResumeRefusedError naming why (ended, another workflow, another version).
+   * @throws ResumeRefusedError naming why (ended, another workflow, another version, a sub-workflow run).
    */
   resume(trail: readonly RuntrailEvent[], options: Omit<RunOptions, "runId" | "accountId" | "parentRunId"> & SubTrails = {}): RunHandle<Output> {
     const runId = trail[0]?.runId ?? "(empty trail)";
@@ -192,6 +193,10 @@ export class Workflow<Input = unknown, Output = unknown> implements RunnableWork
       restore = new RunRestore(trail, subTrails);
     } catch (error) {
       throw new ResumeRefusedError(runId, error instanceof Error ? error.message : String(error));
+    }
+    if (restore.parentRunId !== undefined) {
+      // Alone, it would finish and its parent would never hear of it: the parent takes it back.
+      throw new ResumeRefusedError(runId, `it is a sub-workflow run of run "${restore.parentRunId}": resume that run (with this one in subTrails), or call resumeRun with either id`);
     }
     const { name, version } = restore.workflow;
     if (name !== this.name) throw new ResumeRefusedError(runId, `it was started by workflow "${name}", not "${this.name}"`);

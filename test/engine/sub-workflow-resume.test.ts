@@ -117,6 +117,10 @@ describe("a wait inside a sub-workflow, resumed in another process", () => {
       const childId = subRunId(parentId, { stepId: "review", attempt: 1 });
       const store = await opened.reopen();
       await expect(resumeRun(store, childId, [], { accountId: "acme" })).rejects.toThrow(/started by workflow "purchase", which is not registered here/);
+      // The child alone would finish without its parent hearing of it: refused, naming the parent.
+      const childTrail = await stored(store, childId);
+      const review = approvals([]).graph.nodes.find((node) => node.id === "review")!.workflow as unknown as Workflow<number, unknown>;
+      expect(() => review.resume(childTrail)).toThrow(`it is a sub-workflow run of run "${parentId}": resume that run`);
       const run = await resumeRun(store, childId, approvals(calls), { accountId: "acme", bus: createBus() });
       expect(run.runId).toBe(parentId);
       await run.signal("approve", { ok: false });
