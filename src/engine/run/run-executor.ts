@@ -312,8 +312,8 @@ export class RunExecutor implements RunHost, SignalHost {
   }
 
   /**
-   * A step of this run (`via` undefined) or of a sub-workflow run below it opened a wait: each
-   * run above it suspends too (`run.suspended` naming the run that waits in `wait.runId`), so
+   * A step of this run (`runId` its own) or of a sub-workflow run below it (`runId` that run's)
+   * opened a wait: each run above it suspends too (`run.suspended` naming the run that waits in `wait.runId`), so
    * the store shows the whole tree suspended and the top run is the one a process resumes.
    */
   async waitOpened(wait: StoredWait, runId = this.runId): Promise<void> {
