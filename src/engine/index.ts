@@ -9,7 +9,8 @@
 export { workflow, WorkflowBuilder, type StepOptions } from "./workflow-builder.js";
 export { Workflow, type RunHandle, type RunStream, type StreamOptions } from "./workflow.js";
 export type { RunOptions } from "./run/run-executor.js";
-export { readTrail, resumeRun, type ResumableWorkflow, type ResumeRunOptions, type TrailReader } from "./workflow-resume.js";
+export { readTrail, resumeRun, type ResumableWorkflow, type ResumeRunOptions, type SubTrails, type TrailReader } from "./workflow-resume.js";
+export { subRunId } from "./run/run-restore.js";
 export type { ParentStep } from "./run/run-host.js";
 export type {
   Condition,

@@ -5,8 +5,12 @@
  */
 import type { RuntrailEvent } from "../events/index.js";
 import type { RunOptions } from "./run/run-executor.js";
+import { restoreNeeds, type SubTrails } from "./run/run-restore.js";
+import { readSubTrails } from "./run/sub-run-trails.js";
 import { ResumeRefusedError } from "./run/signal-errors.js";
 import type { RunHandle } from "./workflow.js";
+
+export type { SubTrails } from "./run/run-restore.js";
 
 /** The slice of a store `resumeRun` reads: a run's events in seq order, page by page. */
 export interface TrailReader {
@@ -21,7 +25,7 @@ export interface TrailReader {
 export interface ResumableWorkflow {
   readonly name: string;
   readonly version: string | undefined;
-  resume(trail: readonly RuntrailEvent[], options?: Omit<RunOptions, "runId" | "accountId" | "parentRunId">): RunHandle<unknown>;
+  resume(trail: readonly RuntrailEvent[], options?: Omit<RunOptions, "runId" | "accountId" | "parentRunId"> & SubTrails): RunHandle<unknown>;
 }
 
 /** Options of {@link resumeRun}: the run's account, and the run options of the process that goes on with it. */
@@ -30,15 +34,19 @@ export interface ResumeRunOptions extends Omit<RunOptions, "runId" | "accountId"
   accountId?: string;
 }
 
-/** Reads a run's whole trail, refusing one whose step data was stored truncated (it could not be restored). */
+/**
+ * Reads a run's whole trail, refusing one whose restored data (an output, the input, a variable,
+ * a payload) was stored truncated: it could not be restored. Other cut fields do not matter.
+ */
 export async function readTrail(store: TrailReader, accountId: string, runId: string): Promise<RuntrailEvent[]> {
   const trail: RuntrailEvent[] = [];
   let after = 0;
   for (;;) {
     const page = await store.readRun(accountId, runId, { after, limit: 10_000 });
     for (const { event, truncated } of page.items) {
-      if (truncated !== undefined && truncated.length > 0) {
-        throw new ResumeRefusedError(runId, `${event.type} at seq ${event.seq} was stored truncated (${truncated.map((t) => t.path).join(", ")}), so its data cannot be restored`);
+      const needed = truncated?.filter((t) => restoreNeeds(event.type, t.path)) ?? [];
+      if (needed.length > 0) {
+        throw new ResumeRefusedError(runId, `${event.type} at seq ${event.seq} was stored truncated (${needed.map((t) => t.path).join(", ")}), so its data cannot be restored`);
       }
       trail.push(event);
     }
@@ -54,6 +62,11 @@ export async function readTrail(store: TrailReader, accountId: string, runId: st
  * open waits accept signals again. The run needs the workflow (by name, at the same version) that
  * started it.
  *
+ * Sub-workflow runs go on with their parent: a wait inside one suspends the parent too, and the
+ * parent is what gets resumed (its handle's `signal` reaches the child's wait). Given a
+ * sub-workflow run's id, `resumeRun` resumes the run at the top of its tree and returns that
+ * run's handle.
+ *
  * @example
  * const run = await resumeRun(store, runId, [approvals], { accountId: "acme", bus });
  * await run.signal("approval", { approved: true });
@@ -67,13 +80,19 @@ export async function resumeRun(
   options: ResumeRunOptions = {},
 ): Promise<RunHandle<unknown>> {
   const { accountId = "default", ...runOptions } = options;
-  const trail = await readTrail(store, accountId, runId);
+  let trail = await readTrail(store, accountId, runId);
+  if (trail[0] === undefined) throw new ResumeRefusedError(runId, `no run "${runId}" in account "${accountId}"`);
+  // A sub-workflow run goes on inside its parent's step: resume the top of the tree.
+  for (let parentId = trail[0].parentRunId; parentId !== undefined; parentId = trail[0]?.parentRunId) {
+    trail = await readTrail(store, accountId, parentId);
+    if (trail[0] === undefined) throw new ResumeRefusedError(runId, `its parent run "${parentId}" is not in the store`);
+  }
   const first = trail[0];
-  if (first === undefined) throw new ResumeRefusedError(runId, `no run "${runId}" in account "${accountId}"`);
   const list: readonly ResumableWorkflow[] = Array.isArray(workflows) ? workflows : [workflows as ResumableWorkflow];
   const workflow = list.find((candidate) => candidate.name === first.workflow.name);
   if (workflow === undefined) {
     throw new ResumeRefusedError(runId, `it was started by workflow "${first.workflow.name}", which is not registered here (${list.map((w) => `"${w.name}"`).join(", ") || "none"})`);
   }
-  return workflow.resume(trail, runOptions);
+  const subTrails = await readSubTrails((id) => readTrail(store, accountId, id), trail);
+  return workflow.resume(trail, { ...runOptions, subTrails });
 }
