@@ -57,6 +57,22 @@ export const EventBody = Type.Object(
   },
 );
 
+/** What a suspended run's row says of its latest `run.suspended` (the store's `RunSuspension`). */
+const RunSuspensionBody = Type.Object(
+  {
+    since: EpochMs("ts of the `run.suspended`."),
+    seq: Count,
+    reason: Type.Optional(Type.String()),
+    by: Type.Optional(Type.String({ description: "Who suspended it: `caller`, an API token, `control:<handler>`, `step:<stepId>`." })),
+    waitingFor: Type.Optional(Type.String({ description: "The signal a step waits for (`ctx.waitFor(name)`); absent for a pause asked from outside." })),
+    stepId: Type.Optional(Type.String({ description: "The waiting step." })),
+    timeoutMs: Type.Optional(Type.Number({ minimum: 0 })),
+    deadline: Type.Optional(Type.Number({ description: "Epoch ms after which the wait times out." })),
+    schema: Type.Optional(Type.Unknown({ description: "The JSON Schema the signal's payload must match (absent above 16 KB; the event has it)." })),
+  },
+  { additionalProperties: false, description: "Present while the run is suspended." },
+);
+
 /** A run as the store projects it (the `RunRecord` of the store). */
 export const RunBody = Type.Object(
   {
@@ -78,6 +94,8 @@ export const RunBody = Type.Object(
     stepsSkipped: Count,
     retries: Count,
     issueCount: Type.Integer({ minimum: 0, description: "Issues (non-fatal warnings) reported by the run's steps." }),
+    parentStepId: Type.Optional(Type.String({ description: "Set for a sub-workflow's run: the parent run's step that started it." })),
+    suspension: Type.Optional(RunSuspensionBody),
   },
   { $id: "Run", title: "Run", additionalProperties: false },
 );
