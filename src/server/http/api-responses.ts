@@ -251,3 +251,39 @@ export const EventStream = (description: string) =>
       },
     },
   });
+
+export const RunSuspendAccepted = Type.Object(
+  { runId: Type.String(), suspended: Type.Literal(true) },
+  { additionalProperties: false, description: "`run.suspended` is in the trail: no new step starts (running ones finish) until a resume." },
+);
+
+export const RunResumeAccepted = Type.Object(
+  {
+    runId: Type.String(),
+    resumed: Type.Literal(true),
+    /** Whether this server went on with the run from its stored trail (no process held it). */
+    resumedFromTrail: Type.Boolean(),
+  },
+  { additionalProperties: false, description: "`run.resumed` is in the trail and the run goes on." },
+);
+
+export const RunControls = Type.Object(
+  {
+    runId: Type.String(),
+    status: RunStatusSchema,
+    held: Type.Boolean({ description: "Whether this server executes the run (it can suspend it only then)." }),
+    readOnly: Type.Boolean({ description: "Whether the asking token is read-only (every action is refused)." }),
+    paused: Type.Boolean({ description: "Suspended from outside (resume ends it), not only waiting for a signal." }),
+    waitingFor: ListOf(Type.String(), "The signals the run's steps wait for now, oldest first."),
+    can: Type.Object(
+      {
+        suspend: Type.Boolean(),
+        resume: Type.Boolean(),
+        signal: Type.Boolean({ description: "A signal the run waits for would be taken here (held, or resumable from its trail)." }),
+        cancel: Type.Boolean(),
+      },
+      { additionalProperties: false, description: "What this token may do to the run on this server now." },
+    ),
+  },
+  { additionalProperties: false, description: "What can be done to the run here, for the dashboard's buttons." },
+);
