@@ -1,9 +1,20 @@
 /** The run's own panel (nothing selected): facts, error, and variables as they are at the shown seq. */
 import type { RunState } from "../../../src/projections/index.js";
 import type { Run } from "../api/api-types.js";
+import { navigate } from "../app/app-route.js";
 import { formatDuration, formatTime } from "../common/format.js";
 import { ValueView } from "../common/value-view.js";
 import { endedAt, stepCounts } from "./run-model.js";
+
+/** The parent run of a sub-workflow run, opened at the step that started this one. */
+function ParentRun({ runId, stepId }: { runId: string; stepId: string | undefined }) {
+  const path = `/runs/${encodeURIComponent(runId)}`;
+  return (
+    <a className="mono" href={stepId === undefined ? path : `${path}?step=${encodeURIComponent(stepId)}`} onClick={(e) => { e.preventDefault(); navigate(path, { step: stepId }); }}>
+      {runId}{stepId !== undefined && <span className="muted"> · step {stepId}</span>}
+    </a>
+  );
+}
 
 export function RunPanel({ state, record }: { state: RunState; record: Run }) {
   const names = Object.keys(state.variables);
@@ -21,7 +32,7 @@ export function RunPanel({ state, record }: { state: RunState; record: Run }) {
         <dt>Steps</dt><dd>{counts.completed} completed · {counts.failed} failed · {counts.skipped} skipped</dd>
         <dt>Retries</dt><dd>{counts.retries}</dd>
         <dt>Issues</dt><dd>{counts.issues}</dd>
-        {state.parentRunId !== undefined && (<><dt>Parent</dt><dd><a className="mono" href={`/runs/${encodeURIComponent(state.parentRunId)}`}>{state.parentRunId}</a></dd></>)}
+        {state.parentRunId !== undefined && (<><dt>Parent</dt><dd><ParentRun runId={state.parentRunId} stepId={record.parentStepId} /></dd></>)}
       </dl>
       {state.status === "failed" && <div className="error-box"><strong>{state.error.name}</strong>: {state.error.message}</div>}
       <section>

@@ -19,6 +19,9 @@ import { endedAt } from "./run-model.js";
 import { RunTimeline } from "./run-timeline.js";
 import { StepPanel } from "./step-panel.js";
 import { useRunModel } from "./use-run-model.js";
+import { ParentLink, SuspendAction, SuspensionBanner } from "./run-suspension.js";
+import { useChildRuns } from "./use-child-runs.js";
+import { useRunControls } from "./use-run-controls.js";
 import { useStateAt } from "./use-state-at.js";
 
 
@@ -31,6 +34,20 @@ function useStepIds(model: ReturnType<typeof useRunModel>["model"]): string[] {
   const graph = model?.graph;
   const steps = model?.state.steps;
   return useMemo(() => (graph !== undefined ? [...new Set(graph.steps.map((s) => s.id))] : [...new Set(Object.values(steps ?? {}).map((s) => s.stepId))]), [graph, steps]);
+}
+
+/** The ids of the graph's sub-workflow steps. */
+function useSubSteps(model: ReturnType<typeof useRunModel>["model"]): ReadonlySet<string> {
+  const graph = model?.graph;
+  return useMemo(() => new Set(graph?.steps.filter((s) => s.kind === "workflow").map((s) => s.id) ?? []), [graph]);
+}
+
+/** How many sub-workflow step attempts have started: the child runs are read again when it grows. */
+function countStarted(model: ReturnType<typeof useRunModel>["model"], ids: ReadonlySet<string>): number {
+  if (model === undefined || ids.size === 0) return 0;
+  let n = 0;
+  for (const s of Object.values(model.state.steps)) if (ids.has(s.stepId)) n += s.attempts;
+  return n;
 }
 
 let marked = false;
@@ -53,6 +70,9 @@ export default function RunView({ runId, params, loadGraph }: { runId: string; p
   const logStep = params.get("logStep") ?? undefined;
   const stepIds = useStepIds(liveModel);
   const past = useStateAt(liveModel?.record, at);
+  const { controls, refresh: refreshControls } = useRunControls(runId, liveModel?.state.status ?? "running");
+  const subSteps = useSubSteps(liveModel);
+  const childRuns = useChildRuns(runId, subSteps.size > 0, `${liveModel?.state.status}:${countStarted(liveModel, subSteps)}`);
   const model = at !== undefined ? (past ?? liveModel) : liveModel;
   if (error !== undefined && liveModel === undefined) return <div className="alert">{error}</div>;
   if (model === undefined || liveModel === undefined) return <div className="empty">Opening run…</div>;
@@ -80,7 +100,9 @@ export default function RunView({ runId, params, loadGraph }: { runId: string; p
         </h1>
         <StatusBadge status={run.status} />
         <span className="mono muted small">{run.runId}</span>
+        <ParentLink record={record} />
         <div className="spacer" />
+        <SuspendAction runId={runId} controls={controls} status={liveStatus} onChanged={refreshControls} />
         <div className="run-progress"><ProgressBar percent={percent} status={run.status} /><span className="small muted">{Math.round(percent)}%</span></div>
         <span className="mono">{formatDuration(durationMs)}</span>
       </div>
@@ -98,13 +120,14 @@ export default function RunView({ runId, params, loadGraph }: { runId: string; p
         <span className="mono small">{at === undefined ? `live · #${liveSeq.toLocaleString()}` : `at #${at.toLocaleString()} of ${liveSeq.toLocaleString()}${past === undefined ? " · replaying…" : ""}`}</span>
         {at !== undefined && <button type="button" className="ghost" onClick={() => setParams({ at: undefined })}>Back to live</button>}
       </div>
+      {liveStatus === "suspended" && controls?.status === "suspended" && <SuspensionBanner runId={runId} controls={controls} onChanged={refreshControls} onStep={selectStep} />}
       <div className="run-body">
         <div className="run-main">
           <div className="run-top">
             {graphModule === undefined ? (
               <div className="graph empty">Loading graph…</div>
             ) : (
-              <graphModule.default steps={run.steps} graph={model.graph ?? liveModel.graph} waves={model.waves} selected={step?.split("@")[0]} onSelect={selectStep} />
+              <graphModule.default steps={run.steps} graph={model.graph ?? liveModel.graph} waves={model.waves} selected={step?.split("@")[0]} onSelect={selectStep} childRuns={childRuns} />
             )}
             <RunTimeline steps={run.steps} waves={model.waves} start={run.startedAt} end={end} selected={step} onSelect={selectStep} />
           </div>

@@ -275,6 +275,7 @@ export const RunControls = Type.Object(
     readOnly: Type.Boolean({ description: "Whether the asking token is read-only (every action is refused)." }),
     paused: Type.Boolean({ description: "Suspended from outside (resume ends it), not only waiting for a signal." }),
     waitingFor: ListOf(Type.String(), "The signals the run's steps wait for now, oldest first."),
+    suspension: Type.Optional(RunSuspensionBody),
     can: Type.Object(
       {
         suspend: Type.Boolean(),

@@ -205,19 +205,21 @@ export function registerSuspendRoutes(app: App, ctx: ServerContext): void {
       const handle = run !== undefined && isRunFinished(run.status) ? undefined : heldHandle(ctx, who.accountId, runId);
       if (run === undefined && handle === undefined) return runNotFound(reply, runId);
       const write = !who.readOnly;
+      // Who suspended it and why, the wait's deadline and schema: the row's (written with the event).
+      const suspension = run?.status === "suspended" && run.suspension !== undefined ? { suspension: run.suspension } : {};
       if (handle !== undefined) {
         // The live run, not the row (which lags by the writer's batch).
         const paused = isPaused(handle.history());
         const waitingFor = handle.waitingFor();
         const status: RunStatus = paused || waitingFor.length > 0 ? "suspended" : "running";
-        return { runId, status, held: true, readOnly: who.readOnly, paused, waitingFor, can: { suspend: write && !paused, resume: write && paused, signal: write && waitingFor.length > 0, cancel: write } };
+        return { runId, status, held: true, readOnly: who.readOnly, paused, waitingFor, ...suspension, can: { suspend: write && !paused, resume: write && paused, signal: write && waitingFor.length > 0, cancel: write } };
       }
       const stored = run!;
       const suspended = stored.status === "suspended";
       const waitingFor = suspended && stored.suspension?.waitingFor !== undefined ? [stored.suspension.waitingFor] : [];
       const paused = suspended && waitingFor.length === 0;
       const resumable = suspended && canResumeHere(ctx, stored);
-      return { runId, status: stored.status, held: false, readOnly: who.readOnly, paused, waitingFor, can: { suspend: false, resume: write && paused && resumable, signal: write && waitingFor.length > 0 && resumable, cancel: false } };
+      return { runId, status: stored.status, held: false, readOnly: who.readOnly, paused, waitingFor, ...suspension, can: { suspend: false, resume: write && paused && resumable, signal: write && waitingFor.length > 0 && resumable, cancel: false } };
     },
   );
 }
