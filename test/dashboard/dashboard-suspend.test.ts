@@ -85,6 +85,10 @@ describe("suspended runs in the dashboard", () => {
     expect(await banner.locator('[data-testid="suspended-by"]').innerText()).toBe("suspended by step:approval");
     expect(await banner.locator('[data-testid="suspension-deadline"]').innerText()).toMatch(/^deadline .* \(in (59|60)m \d+s\)$/);
     expect(await banner.locator('[data-testid="suspension-facts"]').innerText()).toMatch(/since .* ago\)/);
+    // The waiting step is drawn in the suspended colour, saying what it waits for.
+    const waitingNode = page.locator('[data-step="approval"][data-waiting-for="approval"]');
+    await waitingNode.waitFor();
+    expect(await waitingNode.locator(".node-meta").innerText()).toBe("waiting for approval");
     // The payload starts from the wait's schema: its required field, with a value of its type.
     const payload = page.locator("#signal-payload");
     expect(JSON.parse(await payload.inputValue())).toEqual({ approved: true });

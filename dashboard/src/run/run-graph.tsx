@@ -23,6 +23,8 @@ interface Props {
   readonly onSelect: (stepId: string | undefined) => void;
   /** The child runs of sub-workflow steps, by step id (newest first). */
   readonly childRuns?: ChildRuns;
+  /** The step a suspended run waits in, and the signal it waits for: drawn in the suspended colour. */
+  readonly waiting?: { readonly stepId: string; readonly signal: string } | undefined;
 }
 
 /** The link from a sub-workflow node to its (latest) child run; its click opens the run, not the step. */
@@ -33,14 +35,14 @@ function ChildLink({ runIds }: { runIds: readonly string[] }) {
       className="node-link"
       href={`/runs/${encodeURIComponent(runId)}`}
       data-child-run={runId}
-      title={runIds.length > 1 ? `${runIds.length} child runs: the latest opens` : "Open the child run"}
+      title={runIds.length > 1 ? `Sub-workflow: ${runIds.length} child runs, the latest opens` : "Sub-workflow: open the child run"}
       onClick={(event) => {
         event.preventDefault();
         event.stopPropagation();
         navigate(`/runs/${encodeURIComponent(runId)}`);
       }}
     >
-      sub-workflow ↗{runIds.length > 1 ? ` ×${runIds.length}` : ""}
+      run ↗{runIds.length > 1 ? ` ×${runIds.length}` : ""}
     </a>
   );
 }
@@ -56,36 +58,40 @@ function meta(n: GraphNode): string {
   return parts.join(" · ");
 }
 
-function RunGraph({ steps, graph, waves, selected, onSelect, childRuns }: Props) {
+function RunGraph({ steps, graph, waves, selected, onSelect, childRuns, waiting }: Props) {
   const layout = useMemo(() => (graph === undefined ? layoutWaves(steps, waves) : layoutDefinition(graph, steps)), [steps, graph, waves]);
   const { nodes, edges } = useMemo(() => {
-    const nodes: Node[] = layout.nodes.map((n) => ({
-      id: n.id,
-      position: { x: n.x, y: n.y },
-      ...(n.parent === undefined ? {} : { parentId: n.parent, extent: "parent" as const }),
-      style: { width: n.width, height: n.height },
-      data: {
-        label: (
-          <div className={`node-body ${n.group ? "node-group-head" : ""}`} data-step={n.stepId} data-node={n.id} data-status={n.status} data-kind={n.kind}>
-            <div className="node-title">
-              <span className="dot" />
-              {n.stepId}
-              {n.kind === "workflow" && childRuns?.[n.stepId] !== undefined ? (
-                <ChildLink runIds={childRuns[n.stepId]!} />
-              ) : (
-                n.kind !== "step" && <span className="node-kind">{n.kind === "workflow" ? "sub-workflow" : n.kind}</span>
-              )}
+    const nodes: Node[] = layout.nodes.map((n) => {
+      // The fold calls a waiting step running; the page shows what it is doing.
+      const waits = waiting !== undefined && n.stepId === waiting.stepId && n.status === "running";
+      return {
+        id: n.id,
+        position: { x: n.x, y: n.y },
+        ...(n.parent === undefined ? {} : { parentId: n.parent, extent: "parent" as const }),
+        style: { width: n.width, height: n.height },
+        data: {
+          label: (
+            <div className={`node-body ${n.group ? "node-group-head" : ""}`} data-step={n.stepId} data-node={n.id} data-status={n.status} data-kind={n.kind} {...(waits ? { "data-waiting-for": waiting.signal } : {})}>
+              <div className="node-title">
+                <span className="dot" />
+                <span className="node-name">{n.stepId}</span>
+                {n.kind === "workflow" && childRuns?.[n.stepId] !== undefined ? (
+                  <ChildLink runIds={childRuns[n.stepId]!} />
+                ) : (
+                  n.kind !== "step" && <span className="node-kind">{n.kind === "workflow" ? "sub-workflow" : n.kind}</span>
+                )}
+              </div>
+              <div className="node-meta">{waits ? `waiting for ${waiting.signal}` : meta(n)}</div>
             </div>
-            <div className="node-meta">{meta(n)}</div>
-          </div>
-        ),
-      },
-      className: `step-node status-${n.status} ${n.group ? "group-node" : ""} ${selected === n.stepId ? "selected" : ""}`,
-      draggable: false,
-      connectable: false,
-      sourcePosition: "right" as never,
-      targetPosition: "left" as never,
-    }));
+          ),
+        },
+        className: `step-node status-${waits ? "suspended" : n.status} ${n.group ? "group-node" : ""} ${selected === n.stepId ? "selected" : ""}`,
+        draggable: false,
+        connectable: false,
+        sourcePosition: "right" as never,
+        targetPosition: "left" as never,
+      };
+    });
     const edges: Edge[] = layout.edges.map((e) => ({
       id: `${e.from}->${e.to}`,
       source: e.from,
@@ -95,7 +101,7 @@ function RunGraph({ steps, graph, waves, selected, onSelect, childRuns }: Props)
       animated: false,
     }));
     return { nodes, edges };
-  }, [layout, selected, childRuns]);
+  }, [layout, selected, childRuns, waiting]);
   return (
     <div className="graph" data-testid="run-graph" data-edges={graph === undefined ? "guessed" : "defined"}>
       <ReactFlow

@@ -19,6 +19,8 @@ function ParentRun({ runId, stepId }: { runId: string; stepId: string | undefine
 export function RunPanel({ state, record }: { state: RunState; record: Run }) {
   const names = Object.keys(state.variables);
   const counts = stepCounts(state);
+  // The row has it whatever the model was folded from.
+  const parent = state.parentRunId ?? record.parentRunId;
   const duration = "durationMs" in state ? state.durationMs : (endedAt(state) ?? record.lastEventAt) - state.startedAt;
   return (
     <div className="panel" data-testid="run-panel">
@@ -32,7 +34,7 @@ export function RunPanel({ state, record }: { state: RunState; record: Run }) {
         <dt>Steps</dt><dd>{counts.completed} completed · {counts.failed} failed · {counts.skipped} skipped</dd>
         <dt>Retries</dt><dd>{counts.retries}</dd>
         <dt>Issues</dt><dd>{counts.issues}</dd>
-        {state.parentRunId !== undefined && (<><dt>Parent</dt><dd><ParentRun runId={state.parentRunId} stepId={record.parentStepId} /></dd></>)}
+        {parent !== undefined && (<><dt>Parent</dt><dd><ParentRun runId={parent} stepId={record.parentStepId} /></dd></>)}
       </dl>
       {state.status === "failed" && <div className="error-box"><strong>{state.error.name}</strong>: {state.error.message}</div>}
       <section>

@@ -59,40 +59,46 @@ export function SuspensionBanner({ runId, controls, onChanged, onStep }: BannerP
   const title = waiting.length > 0 ? "Waiting for signal" : "Paused";
   return (
     <div className="suspension-banner" data-testid="suspension-banner" data-waiting-for={waiting.join(",")} data-paused={controls.paused ? "true" : "false"}>
-      <div className="banner-head">
-        <span className="banner-icon" aria-hidden="true">❚❚</span>
-        <div className="banner-text">
-          <div className="banner-title">
-            {title}
-            {waiting.map((name) => <code key={name} className="signal-name">{name}</code>)}
-            {s?.stepId !== undefined && (
-              <> in step <button type="button" className="link" onClick={() => onStep(s.stepId!)}>{s.stepId}</button></>
+      <div className="banner-main">
+        <div className="banner-head">
+          <span className="banner-icon" aria-hidden="true">❚❚</span>
+          <div className="banner-text">
+            <div className="banner-title">
+              {title}
+              {waiting.map((name) => <code key={name} className="signal-name">{name}</code>)}
+              {s?.stepId !== undefined && (
+                <> in step <button type="button" className="link" onClick={() => onStep(s.stepId!)}>{s.stepId}</button></>
+              )}
+            </div>
+            {s !== undefined && (
+              <div className="banner-facts" data-testid="suspension-facts">
+                <span title={formatTime(s.since)}>since {formatTime(s.since)} ({formatDuration(Math.max(0, now - s.since))} ago)</span>
+                {s.deadline !== undefined && (
+                  <span className={s.deadline < now ? "late" : ""} data-testid="suspension-deadline">
+                    deadline {formatTime(s.deadline)} ({s.deadline < now ? "passed" : `in ${formatDuration(s.deadline - now)}`})
+                  </span>
+                )}
+                {s.by !== undefined && <span data-testid="suspended-by">suspended by <span className="mono">{s.by}</span></span>}
+                {/* A wait's reason is the engine's own sentence, which the title already says. */}
+                {s.reason !== undefined && s.waitingFor === undefined && <span className="reason" data-testid="suspension-reason">“{s.reason}”</span>}
+              </div>
             )}
           </div>
-          {s !== undefined && (
-            <div className="banner-facts" data-testid="suspension-facts">
-              <span title={formatTime(s.since)}>since {formatTime(s.since)} ({formatDuration(Math.max(0, now - s.since))} ago)</span>
-              {s.deadline !== undefined && (
-                <span className={s.deadline < now ? "late" : ""} data-testid="suspension-deadline">
-                  deadline {formatTime(s.deadline)} ({s.deadline < now ? "passed" : `in ${formatDuration(s.deadline - now)}`})
-                </span>
-              )}
-              {s.by !== undefined && <span data-testid="suspended-by">suspended by <span className="mono">{s.by}</span></span>}
-              {s.reason !== undefined && <span className="reason" data-testid="suspension-reason">“{s.reason}”</span>}
-            </div>
+          <div className="spacer" />
+          {controls.can.resume && (
+            <button
+              type="button"
+              className="primary"
+              data-testid="resume-run"
+              onClick={() => void act(runId, "resume", "resumed from the dashboard").then((e) => (setError(e), onChanged()))}
+            >
+              Resume
+            </button>
           )}
         </div>
-        <div className="spacer" />
-        {controls.can.resume && (
-          <button
-            type="button"
-            className="primary"
-            data-testid="resume-run"
-            onClick={() => void act(runId, "resume", "resumed from the dashboard").then((e) => (setError(e), onChanged()))}
-          >
-            Resume
-          </button>
-        )}
+        {sent !== undefined && waiting.length === 0 && <div className="muted small">Signal “{sent}” sent.</div>}
+        {note !== undefined && <div className="muted small banner-note" data-testid="no-actions">{note}</div>}
+        {error !== undefined && <div className="field-error" role="alert">{error}</div>}
       </div>
       {controls.can.signal && waiting.length > 0 && (
         <SignalForm
@@ -106,9 +112,6 @@ export function SuspensionBanner({ runId, controls, onChanged, onStep }: BannerP
           }}
         />
       )}
-      {sent !== undefined && waiting.length === 0 && <div className="muted small">Signal “{sent}” sent.</div>}
-      {note !== undefined && <div className="muted small" data-testid="no-actions">{note}</div>}
-      {error !== undefined && <div className="field-error" role="alert">{error}</div>}
     </div>
   );
 }

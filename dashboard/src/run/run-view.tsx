@@ -72,6 +72,9 @@ export default function RunView({ runId, params, loadGraph }: { runId: string; p
   const past = useStateAt(liveModel?.record, at);
   const { controls, refresh: refreshControls } = useRunControls(runId, liveModel?.state.status ?? "running");
   const subSteps = useSubSteps(liveModel);
+  const wait = liveModel?.state.status === "suspended" ? controls?.suspension : undefined;
+  // Memoised on its parts, so the memoised graph re-renders only when the wait changes.
+  const waitingStep = useMemo(() => (wait?.stepId !== undefined && wait.waitingFor !== undefined ? { stepId: wait.stepId, signal: wait.waitingFor } : undefined), [wait?.stepId, wait?.waitingFor]);
   const childRuns = useChildRuns(runId, subSteps.size > 0, `${liveModel?.state.status}:${countStarted(liveModel, subSteps)}`);
   const model = at !== undefined ? (past ?? liveModel) : liveModel;
   if (error !== undefined && liveModel === undefined) return <div className="alert">{error}</div>;
@@ -127,7 +130,7 @@ export default function RunView({ runId, params, loadGraph }: { runId: string; p
             {graphModule === undefined ? (
               <div className="graph empty">Loading graph…</div>
             ) : (
-              <graphModule.default steps={run.steps} graph={model.graph ?? liveModel.graph} waves={model.waves} selected={step?.split("@")[0]} onSelect={selectStep} childRuns={childRuns} />
+              <graphModule.default steps={run.steps} graph={model.graph ?? liveModel.graph} waves={model.waves} selected={step?.split("@")[0]} onSelect={selectStep} childRuns={childRuns} waiting={waitingStep} />
             )}
             <RunTimeline steps={run.steps} waves={model.waves} start={run.startedAt} end={end} selected={step} onSelect={selectStep} />
           </div>
