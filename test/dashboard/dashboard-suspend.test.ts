@@ -205,6 +205,8 @@ describe("suspended runs in the dashboard", () => {
     await back.click();
     await page.waitForURL(`${h.url}/runs/${runId}?step=review`);
     await page.locator('[data-testid="step-panel"] h2', { hasText: "review" }).waitFor();
+    // The step's panel lists the child runs it started.
+    expect(await page.locator('[data-testid="child-runs"] a').getAttribute("href")).toBe(`/runs/${childId}`);
     await page.context().close();
   }, 60_000);
 });

@@ -44,12 +44,15 @@ function whyNoActions(controls: RunControls): string | undefined {
 interface BannerProps {
   readonly runId: string;
   readonly controls: RunControls;
+  /** The signal the form sends, from the URL (`?signal=`). */
+  readonly signal: string | undefined;
+  readonly onSignal: (name: string) => void;
   readonly onChanged: () => void;
   readonly onStep: (stepId: string) => void;
 }
 
 /** The banner of a suspended run. */
-export function SuspensionBanner({ runId, controls, onChanged, onStep }: BannerProps) {
+export function SuspensionBanner({ runId, controls, signal, onSignal, onChanged, onStep }: BannerProps) {
   const now = useNow();
   const [error, setError] = useState<string | undefined>();
   const [sent, setSent] = useState<string | undefined>();
@@ -106,6 +109,8 @@ export function SuspensionBanner({ runId, controls, onChanged, onStep }: BannerP
           names={waiting}
           schema={s?.schema}
           {...(s?.waitingFor === undefined ? {} : { schemaFor: s.waitingFor })}
+          {...(signal === undefined ? {} : { chosen: signal })}
+          onChoose={onSignal}
           onSent={(name) => {
             setSent(name);
             onChanged();

@@ -1,7 +1,7 @@
 /**
  * A run: its header (status, progress, time travel), the graph and the timeline, the event log,
  * and a side panel for the selected step or event (or the run). Everything chosen is in the URL:
- * `?step=&event=&types=&logStep=&at=`.
+ * `?step=&event=&types=&logStep=&at=&signal=`.
  */
 import { useCallback, useMemo, useRef } from "react";
 import { useModule } from "../common/use-module.js";
@@ -28,6 +28,7 @@ import { useStateAt } from "./use-state-at.js";
 // Stable functions (not made per render), so the memoised graph and timeline skip live updates that do not touch them.
 const selectStep = (id: string | undefined): void => setParams({ step: id, event: undefined });
 const selectEvent = (seq: number): void => setParams({ event: String(seq), step: undefined });
+const selectSignal = (name: string): void => setParams({ signal: name });
 
 /** The step ids for the log's step filter: the graph's, else those seen. */
 function useStepIds(model: ReturnType<typeof useRunModel>["model"]): string[] {
@@ -123,7 +124,7 @@ export default function RunView({ runId, params, loadGraph }: { runId: string; p
         <span className="mono small">{at === undefined ? `live · #${liveSeq.toLocaleString()}` : `at #${at.toLocaleString()} of ${liveSeq.toLocaleString()}${past === undefined ? " · replaying…" : ""}`}</span>
         {at !== undefined && <button type="button" className="ghost" onClick={() => setParams({ at: undefined })}>Back to live</button>}
       </div>
-      {liveStatus === "suspended" && controls?.status === "suspended" && <SuspensionBanner runId={runId} controls={controls} onChanged={refreshControls} onStep={selectStep} />}
+      {liveStatus === "suspended" && controls?.status === "suspended" && <SuspensionBanner runId={runId} controls={controls} signal={params.get("signal") ?? undefined} onSignal={selectSignal} onChanged={refreshControls} onStep={selectStep} />}
       <div className="run-body">
         <div className="run-main">
           <div className="run-top">
@@ -148,7 +149,7 @@ export default function RunView({ runId, params, loadGraph }: { runId: string; p
           {event !== undefined ? (
             <EventPanel runId={runId} seq={event} onStep={selectStep} />
           ) : step !== undefined ? (
-            <StepPanel runId={runId} stepKey={step} records={Object.values(run.steps).filter((s) => s.stepId === step || stepKey(s.stepId, s.path) === step)} version={`${liveStatus}:${Math.floor(liveSeq / 200)}`} onEvent={selectEvent} />
+            <StepPanel runId={runId} stepKey={step} records={Object.values(run.steps).filter((s) => s.stepId === step || stepKey(s.stepId, s.path) === step)} version={`${liveStatus}:${Math.floor(liveSeq / 200)}`} onEvent={selectEvent} childRuns={childRuns[step.split("@")[0]!]} />
           ) : (
             <RunPanel state={run} record={record} />
           )}

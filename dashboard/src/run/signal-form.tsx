@@ -36,14 +36,15 @@ interface Props {
   /** The schema of the latest wait (its signal is `schemaFor`), when known. */
   readonly schema?: unknown;
   readonly schemaFor?: string;
+  /** The signal chosen (the URL's `?signal=`), when the run waits for several. */
+  readonly chosen?: string;
+  readonly onChoose: (name: string) => void;
   readonly onSent: (name: string) => void;
 }
 
-export function SignalForm({ runId, names, schema, schemaFor, onSent }: Props) {
-  const [name, setName] = useState(names[0] ?? "");
-  useEffect(() => {
-    if (!names.includes(name)) setName(names[0] ?? "");
-  }, [names, name]);
+export function SignalForm({ runId, names, schema, schemaFor, chosen, onChoose, onSent }: Props) {
+  // The URL's choice while the run waits for it, else the oldest wait.
+  const name = chosen !== undefined && names.includes(chosen) ? chosen : (names[0] ?? "");
   const mySchema = name === schemaFor ? schema : undefined;
   const template = useMemo(() => payloadTemplate(mySchema), [mySchema]);
   const [text, setText] = useState(template);
@@ -81,7 +82,7 @@ export function SignalForm({ runId, names, schema, schemaFor, onSent }: Props) {
       <div className="signal-row">
         <label htmlFor="signal-name">Signal</label>
         {names.length > 1 ? (
-          <select id="signal-name" value={name} onChange={(e) => setName(e.target.value)}>
+          <select id="signal-name" value={name} onChange={(e) => onChoose(e.target.value)}>
             {names.map((n) => <option key={n} value={n}>{n}</option>)}
           </select>
         ) : (
