@@ -182,6 +182,24 @@ describe("suspend and resume routes", () => {
     expect(events.at(-1)).toMatchObject({ type: "run.completed", output: 2 });
   });
 
+  it("a waiting run no process holds: controls offer the signal (the server can resume it), resume names the signal", async () => {
+    const waiting = workflow("approvals", { version: "1" }).step("ask", (ctx) => ctx.waitFor("approval")).build();
+    h = await startHarness({ workflows: [waiting] });
+    const otherBus = createBus();
+    const otherWriter = createStoreWriter(otherBus, h.store, { flushIntervalMs: 5 });
+    const run = waiting.start(undefined, { bus: otherBus, accountId: "acme" });
+    await until("the wait", async () => (await h!.store.getRun("acme", run.runId))?.status === "suspended");
+    await otherWriter.close();
+    expect((await call(h, "GET", `/api/runs/${run.runId}/controls`, h.tokens.acme)).body).toMatchObject({
+      status: "suspended", held: false, paused: false, waitingFor: ["approval"], suspension: { waitingFor: "approval", stepId: "ask" }, can: { suspend: false, resume: false, signal: true, cancel: false },
+    });
+    const resume = await call(h, "POST", `/api/runs/${run.runId}/resume`, h.tokens.acme, {});
+    expect(resume.status).toBe(409);
+    expect(resume.body.message).toBe(`run "${run.runId}" waits for signal "approval": send it (POST /api/runs/${run.runId}/signals/approval) to resume the run`);
+    run.cancel("test over");
+    await run.result.catch(() => undefined);
+  });
+
   it("lists a run's sub-workflow runs with their parent step, in its account only", async () => {
     const child = workflow("review", { version: "1" }).step("check", () => "ok").build();
     const parent = workflow("with-child", { version: "1" }).step("prepare", () => 1).subworkflow("review", child, { needs: ["prepare"] }).build();
