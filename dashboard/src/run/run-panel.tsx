@@ -21,7 +21,9 @@ export function RunPanel({ state, record }: { state: RunState; record: Run }) {
   const counts = stepCounts(state);
   // The row has it whatever the model was folded from.
   const parent = state.parentRunId ?? record.parentRunId;
-  const duration = "durationMs" in state ? state.durationMs : (endedAt(state) ?? record.lastEventAt) - state.startedAt;
+  // A live or suspended run: up to its latest step time, as the header counts (the row was read at open).
+  const latest = Object.values(state.steps).reduce((max, s) => Math.max(max, s.endedAt ?? s.startedAt ?? 0), record.lastEventAt);
+  const duration = "durationMs" in state ? state.durationMs : (endedAt(state) ?? latest) - state.startedAt;
   return (
     <div className="panel" data-testid="run-panel">
       <div className="panel-head"><h2>Run</h2></div>
