@@ -31,6 +31,13 @@ const gated = workflow("nightly-batch", { version: "1" })
   .step("second", (ctx) => ctx.steps.first + 1, { needs: ["first"] })
   .build();
 
+/** Two approvals waited for at once: the form sends the one the URL chose, then the one left. */
+const twoApprovals = workflow("two-approvals", { version: "1" })
+  .step("legal", (ctx) => ctx.waitFor("legal"))
+  .step("finance", (ctx) => ctx.waitFor("finance"))
+  .step("done", (ctx) => [ctx.steps.legal, ctx.steps.finance], { needs: ["legal", "finance"] })
+  .build();
+
 const review = workflow<{ amount: number }>("review", { version: "1" }).step("check", (ctx) => ctx.input.amount < 100).build();
 const withChild = workflow<{ amount: number }>("order-with-review", { version: "1" })
   .step("prepare", (ctx) => ctx.input.amount)
@@ -57,7 +64,7 @@ describe("suspended runs in the dashboard", () => {
   let h: Harness;
   let browser: Browser;
   beforeAll(async () => {
-    [h, browser] = await Promise.all([startHarness({ workflows: [approvals, gated, withChild] }), launchBrowser()]);
+    [h, browser] = await Promise.all([startHarness({ workflows: [approvals, gated, withChild, twoApprovals] }), launchBrowser()]);
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
@@ -116,6 +123,29 @@ describe("suspended runs in the dashboard", () => {
     const events = (await h.store.readRun("acme", runId, { limit: 1_000 })).items.map((item) => item.event);
     expect(events.find((e) => e.type === "signal.received")).toMatchObject({ signal: "approval", payload: { approved: true, note: "ok by finance" }, by: "api-token (account acme)" });
     expect(events.at(-1)).toMatchObject({ type: "run.completed", output: { paid: true, amount: 120 } });
+    await page.context().close();
+  }, 60_000);
+
+  it("with two waits, sends the signal the URL chose, then the one left; the banner stays until both arrived", async () => {
+    const runId = await start(h, "two-approvals", {});
+    await until("both waits", async () => (await h.store.readRun("acme", runId, { limit: 1_000 })).items.filter((item) => item.event.type === "run.suspended").length === 2);
+    const page = await openPage(browser, h.tokens.acme);
+    await page.goto(`${h.url}/runs/${runId}?signal=finance`);
+    const banner = page.locator('[data-testid="suspension-banner"]');
+    await banner.waitFor();
+    expect((await banner.getAttribute("data-waiting-for"))?.split(",").sort()).toEqual(["finance", "legal"]);
+    expect(await page.locator("#signal-name").inputValue()).toBe("finance");
+    await page.locator("#signal-payload").fill('"ok"');
+    await page.locator('[data-testid="signal-send"]').click();
+    await page.locator('[data-testid="suspension-banner"][data-waiting-for="legal"]').waitFor();
+    // One wait left: no choice to make, the form names it.
+    expect(await page.locator("code#signal-name").innerText()).toBe("legal");
+    await page.locator("#signal-payload").fill('"fine"');
+    await page.locator('[data-testid="signal-send"]').click();
+    await page.locator('[data-testid="run-view"][data-run-status="completed"]').waitFor({ timeout: 5_000 });
+    expect(await banner.count()).toBe(0);
+    const last = (await h.store.readRun("acme", runId, { limit: 1_000 })).items.at(-1)?.event;
+    expect(last).toMatchObject({ type: "run.completed", output: ["fine", "ok"] });
     await page.context().close();
   }, 60_000);
 

@@ -71,9 +71,9 @@ export default function RunView({ runId, params, loadGraph }: { runId: string; p
   const logStep = params.get("logStep") ?? undefined;
   const stepIds = useStepIds(liveModel);
   const past = useStateAt(liveModel?.record, at);
-  const { controls, refresh: refreshControls } = useRunControls(runId, liveModel?.state.status ?? "running");
+  const { controls, refresh: refreshControls } = useRunControls(runId, liveModel?.state.status ?? "running", liveModel?.state.lastSeq ?? 0);
   const subSteps = useSubSteps(liveModel);
-  const wait = liveModel?.state.status === "suspended" ? controls?.suspension : undefined;
+  const wait = controls?.status === "suspended" ? controls.suspension : undefined;
   // Memoised on its parts, so the memoised graph re-renders only when the wait changes.
   const waitingStep = useMemo(() => (wait?.stepId !== undefined && wait.waitingFor !== undefined ? { stepId: wait.stepId, signal: wait.waitingFor } : undefined), [wait?.stepId, wait?.waitingFor]);
   const childRuns = useChildRuns(runId, subSteps.size > 0, `${liveModel?.state.status}:${countStarted(liveModel, subSteps)}`);
@@ -124,7 +124,8 @@ export default function RunView({ runId, params, loadGraph }: { runId: string; p
         <span className="mono small">{at === undefined ? `live · #${liveSeq.toLocaleString()}` : `at #${at.toLocaleString()} of ${liveSeq.toLocaleString()}${past === undefined ? " · replaying…" : ""}`}</span>
         {at !== undefined && <button type="button" className="ghost" onClick={() => setParams({ at: undefined })}>Back to live</button>}
       </div>
-      {liveStatus === "suspended" && controls?.status === "suspended" && <SuspensionBanner runId={runId} controls={controls} signal={params.get("signal") ?? undefined} onSignal={selectSignal} onChanged={refreshControls} onStep={selectStep} />}
+      {/* The server's word: the fold says running once one of several waits ended. */}
+      {(liveStatus === "suspended" || liveStatus === "running") && controls?.status === "suspended" && <SuspensionBanner runId={runId} controls={controls} signal={params.get("signal") ?? undefined} onSignal={selectSignal} onChanged={refreshControls} onStep={selectStep} />}
       <div className="run-body">
         <div className="run-main">
           <div className="run-top">
