@@ -2,7 +2,7 @@
 /**
  * @module runtrail/cli
  * The `runtrail` command: `run`, `tail`, `runs`, `events`, `stats`, `replay`, `serve`, `signal`,
- * `token`, `demo`, and across machines on NATS `worker`, `collect`, `start`. Exit codes: 0 done; 1 the command could not do what was asked; 2 the run it ran or
+ * `suspend`, `resume`, `token`, `demo`, and across machines on NATS `worker`, `collect`, `start`. Exit codes: 0 done; 1 the command could not do what was asked; 2 the run it ran or
  * followed failed or was cancelled.
  */
 import { readFileSync, realpathSync } from "node:fs";
@@ -18,6 +18,8 @@ import { runsCommand } from "./runs-command.js";
 import { serveCommand } from "./serve-command.js";
 import { signalCommand } from "./signal-command.js";
 import { startCommand } from "./start-command.js";
+import { resumeCommand } from "./resume-command.js";
+import { suspendCommand } from "./suspend-command.js";
 import { statsCommand } from "./stats-command.js";
 import { tailCommand } from "./tail-command.js";
 import { tokenCommand } from "./token-command.js";
@@ -51,6 +53,8 @@ export function program(): Command {
     .addCommand(collectCommand())
     .addCommand(startCommand())
     .addCommand(signalCommand())
+    .addCommand(suspendCommand())
+    .addCommand(resumeCommand())
     .addCommand(tokenCommand())
     .addCommand(demoCommand())
     .addHelpText("after", "\nExamples:\n  $ runtrail demo\n  $ runtrail run examples/order-spec.yaml\n  $ runtrail runs --status failed\n  $ runtrail tail --all --url http://127.0.0.1:8080");

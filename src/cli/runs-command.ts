@@ -1,5 +1,6 @@
 /**
- * `runtrail runs`: the account's runs, newest first, from the store.
+ * `runtrail runs`: the account's runs, newest first, from the store. A suspended run's row says
+ * what it waits for (the signal, the step, the deadline) or who paused it and why.
  */
 import { Command, InvalidArgumentError } from "commander";
 import type { RunRecord, RunStatus } from "../store/index.js";
@@ -34,15 +35,33 @@ export function runsCommand(): Command {
     .option("--workflow <name>", "only runs of this workflow")
     .option("--limit <n>", "at most this many runs", integerIn(1, 1_000, "the limit"), 20)
     .option("--json", "one run record per line (NDJSON), as the API returns it")
-    .addHelpText("after", "\nExamples:\n  $ runtrail runs\n  $ runtrail runs --status failed,cancelled --workflow order-pipeline --limit 5\n  $ runtrail runs --json | jq -r .runId")
+    .addHelpText("after", "\nExamples:\n  $ runtrail runs\n  $ runtrail runs --status suspended\n  $ runtrail runs --status failed,cancelled --workflow order-pipeline --limit 5\n  $ runtrail runs --json | jq -r .runId")
     .action(list);
 }
 
+const clock = (ms: number): string => new Date(ms).toISOString().replace("T", " ").slice(0, 19);
+
+/**
+ * What a suspended run waits for, from its row: `waiting for "approval" (step ask, until …)`, or
+ * `paused by ops: quota`. Empty for other runs.
+ */
+export function suspensionNote(run: RunRecord): string {
+  const s = run.suspension;
+  if (run.status !== "suspended" || s === undefined) return "";
+  if (s.waitingFor !== undefined) {
+    const where = [s.stepId === undefined ? undefined : `step ${s.stepId}`, s.deadline === undefined ? undefined : `until ${clock(s.deadline)} UTC`].filter((part) => part !== undefined);
+    return `waiting for "${s.waitingFor}"${where.length === 0 ? "" : ` (${where.join(", ")})`}`;
+  }
+  return `paused${s.by === undefined ? "" : ` by ${s.by}`}${s.reason === undefined ? "" : `: ${s.reason}`}`;
+}
+
 function row(run: RunRecord): string {
-  const started = new Date(run.startedAt).toISOString().replace("T", " ").slice(0, 19);
+  const started = clock(run.startedAt);
   const took = run.durationMs === undefined ? "-" : formatMs(run.durationMs);
   const workflow = `${run.workflow.name}${run.workflow.version === undefined ? "" : `@${run.workflow.version}`}`;
-  return [run.runId.padEnd(36), workflow.padEnd(24), run.status.padEnd(9), started, took.padStart(8), `${run.eventCount} events`].join("  ");
+  const note = suspensionNote(run);
+  const events = `${run.eventCount} events`;
+  return [run.runId.padEnd(36), workflow.padEnd(24), run.status.padEnd(9), started, took.padStart(8), note === "" ? events : `${events.padEnd(12)}  ${note}`].join("  ");
 }
 
 async function list(flags: RunsFlags): Promise<void> {

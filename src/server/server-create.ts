@@ -12,6 +12,8 @@ import { pollingCommitSignal, writerCommitSignal } from "./live/commit-signals.j
 import { sharedResponseSchemas } from "./http/api-responses.js";
 import { registerControlRoutes } from "./http/routes-control.js";
 import { registerSignalRoutes } from "./http/routes-signals.js";
+import { registerSuspendRoutes } from "./http/routes-suspend.js";
+import { registerChildRunRoutes } from "./http/routes-children.js";
 import { registerIndexRoutes } from "./http/routes-index.js";
 import { registerRunRoutes } from "./http/routes-runs.js";
 import { registerAnalyticsRoutes } from "./http/routes-analytics.js";
@@ -123,6 +125,8 @@ export async function createServer(options: ServerOptions): Promise<RuntrailServ
   registerAnalyticsRoutes(app, ctx);
   registerControlRoutes(app, ctx);
   registerSignalRoutes(app, ctx);
+  registerSuspendRoutes(app, ctx);
+  registerChildRunRoutes(app, ctx);
   registerSseRoutes(app, ctx);
   registerIndexRoutes(app, ctx);
   app.get("/api/openapi.json", { schema: { hide: true } }, () => app.swagger());

@@ -16,6 +16,7 @@ export type {
   ReadRunOptions,
   RetentionResult,
   RunRecord,
+  RunSuspension,
   StepDurationStat,
   StepFailureStat,
   StepSeries,

@@ -7,7 +7,10 @@
  */
 import type { RuntrailEvent } from "../events/index.js";
 import { runStatusOf, stepStatusOf, type RunStatus, type StepStatus } from "../projections/index.js";
-import type { PreparedEvent, RunDelta, StepDelta } from "./store-types.js";
+import type { PreparedEvent, RunDelta, RunSuspension, StepDelta } from "./store-types.js";
+
+/** A wait's schema above this many characters of JSON stays in the event only: the runs row is rewritten every batch. */
+const SCHEMA_IN_ROW_MAX = 16_384;
 
 /**
  * The run and step deltas of a batch of events (in seq order per run).
@@ -61,7 +64,25 @@ function newRun(event: RuntrailEvent): RunDelta {
     stepsSkipped: 0,
     retries: 0,
     issues: 0,
+    parentStepId: event.parentStepId ?? null,
+    suspension: null,
   };
+}
+
+/** The row's record of a `run.suspended`: who, why, and the wait (its schema if small). */
+function suspensionOf(event: Extract<RuntrailEvent, { type: "run.suspended" }>): string {
+  const out: { -readonly [K in keyof RunSuspension]: RunSuspension[K] } = { since: event.ts, seq: event.seq };
+  if (event.reason !== undefined) out.reason = event.reason;
+  if (event.by !== undefined) out.by = event.by;
+  if (event.waitingFor !== undefined) out.waitingFor = event.waitingFor;
+  const wait = event.wait;
+  if (wait !== undefined) {
+    out.stepId = wait.stepId;
+    if (wait.timeoutMs !== undefined) out.timeoutMs = wait.timeoutMs;
+    if (wait.deadline !== undefined) out.deadline = wait.deadline;
+    if (wait.schema !== undefined && JSON.stringify(wait.schema).length <= SCHEMA_IN_ROW_MAX) out.schema = wait.schema;
+  }
+  return JSON.stringify(out);
 }
 
 function foldRun(run: RunDelta, event: RuntrailEvent): void {
@@ -72,6 +93,8 @@ function foldRun(run: RunDelta, event: RuntrailEvent): void {
   if (status !== undefined) {
     run.status = status;
     run.statusSeq = event.seq;
+    // Merged with the status (latest status seq wins), so any later status change clears it.
+    run.suspension = event.type === "run.suspended" ? suspensionOf(event) : null;
   }
   switch (event.type) {
     case "run.started":

@@ -6,7 +6,7 @@ import type { ErrorInfo } from "../events/index.js";
 import type { Progress } from "../events/index.js";
 import { parseEvent } from "../events/index.js";
 import type { RunStatus, StepStatus } from "../projections/index.js";
-import type { Page, RunRecord, StepRecord, StoredEvent, TruncatedField } from "./store-types.js";
+import type { Page, RunRecord, RunSuspension, StepRecord, StoredEvent, TruncatedField } from "./store-types.js";
 import { encodeRunToken } from "./store-sql.js";
 
 /** An events row. `body` is JSON text (SQLite) or already parsed (PostgreSQL jsonb). */
@@ -52,6 +52,9 @@ export interface RunRow {
   steps_skipped: number | string;
   retries: number | string;
   issue_count: number | string;
+  /** Absent from rows of a store older than the migration that added it. */
+  parent_step_id?: string | null;
+  suspension?: string | null;
 }
 
 export function toRunRecord(row: RunRow): RunRecord {
@@ -74,6 +77,8 @@ export function toRunRecord(row: RunRow): RunRecord {
     stepsSkipped: Number(row.steps_skipped),
     retries: Number(row.retries),
     issueCount: Number(row.issue_count),
+    ...(row.parent_step_id === null || row.parent_step_id === undefined ? {} : { parentStepId: row.parent_step_id }),
+    ...(row.suspension === null || row.suspension === undefined ? {} : { suspension: JSON.parse(row.suspension) as RunSuspension }),
   };
 }
 

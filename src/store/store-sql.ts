@@ -88,6 +88,7 @@ export function listRunsSql(p: Params, accountId: string, options: ListRunsOptio
   if (options.from !== undefined) where.push(`started_at >= ${p.add(options.from)}`);
   if (options.to !== undefined) where.push(`started_at < ${p.add(options.to)}`);
   if (options.withIssues === true) where.push("issue_count > 0");
+  if (options.parentRunId !== undefined) where.push(`parent_run_id = ${p.add(options.parentRunId)}`);
   if (options.pageToken !== undefined) {
     const { startedAt, runId } = decodeRunToken(options.pageToken);
     const at = p.add(startedAt);
@@ -152,6 +153,9 @@ const RUN_MERGE: readonly (readonly [string, Merge])[] = [
   ["retries", "add"],
   ["issue_count", "add"],
   ["lease_owner", "incoming-first"],
+  ["parent_step_id", "incoming-first"],
+  // Tied to the status: the delta whose status wins brings its suspension (null clears it).
+  ["suspension", "latest-status"],
 ];
 
 const STEP_MERGE: readonly (readonly [string, Merge])[] = [

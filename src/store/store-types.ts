@@ -55,6 +55,32 @@ export interface RunRecord {
   readonly retries: number;
   /** Issues (non-fatal warnings) reported by the run's steps. */
   readonly issueCount: number;
+  /** Sub-workflow runs: the parent run's step that started this run (its `parentStepId`). */
+  readonly parentStepId?: string;
+  /** While the run is suspended: what its latest `run.suspended` said (who, why, the wait). */
+  readonly suspension?: RunSuspension;
+}
+
+/**
+ * What a suspended run's row holds of its latest `run.suspended`: who paused it and why, or the
+ * signal a step waits for with its deadline and payload schema. Cleared by the next status change.
+ */
+export interface RunSuspension {
+  /** ts of the `run.suspended`. */
+  readonly since: number;
+  readonly seq: number;
+  readonly reason?: string;
+  /** Who asked: `caller`, an API token, `control:<handler>`, `step:<stepId>`. */
+  readonly by?: string;
+  /** The signal a step waits for (`ctx.waitFor(name)`); absent for a pause asked from outside. */
+  readonly waitingFor?: string;
+  /** The waiting step. */
+  readonly stepId?: string;
+  readonly timeoutMs?: number;
+  /** Epoch ms after which the wait times out. */
+  readonly deadline?: number;
+  /** The JSON Schema the signal's payload must match (left out above 16 KB: the row is rewritten every batch). */
+  readonly schema?: unknown;
 }
 
 /** The steps table: one row per step (and loop path) of a run. */
@@ -138,6 +164,8 @@ export interface ListRunsOptions {
   to?: number;
   /** Only runs whose steps reported issues (seed 003's "runs with issues"). */
   withIssues?: boolean;
+  /** Only the sub-workflow runs started by this run. */
+  parentRunId?: string;
   /** The previous page's `next`. */
   pageToken?: string;
   limit?: number;
@@ -317,6 +345,13 @@ export interface RunDelta {
   stepsSkipped: number;
   retries: number;
   issues: number;
+  /** Absent or null: none (or the stored one is kept). */
+  parentStepId?: string | null;
+  /**
+   * JSON text of the {@link RunSuspension} when the batch's latest status event is `run.suspended`;
+   * merged with the status, so a later status change (absent or null here) clears it.
+   */
+  suspension?: string | null;
   /**
    * The lease of the process that executes the run (`store/lease`), set by a writer created with
    * `lease`: stored with the batch, so a run is never stored without the lease that answers for it.

@@ -12,6 +12,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** For a 400: the field at fault, as the server names it (`body.approved`). */
+    readonly field?: string,
   ) {
     super(message);
   }
@@ -59,8 +61,8 @@ export async function api<T>(path: string, options: { query?: Query; body?: unkn
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
   if (!response.ok) {
-    const body = (await response.json().catch(() => ({}))) as { error?: string; message?: string };
-    const error = new ApiError(response.status, body.error ?? "http_error", body.message ?? `${response.status} ${response.statusText}`);
+    const body = (await response.json().catch(() => ({}))) as { error?: string; message?: string; field?: string };
+    const error = new ApiError(response.status, body.error ?? "http_error", body.message ?? `${response.status} ${response.statusText}`, body.field);
     if (response.status === 401) window.dispatchEvent(new CustomEvent("runtrail:unauthorized", { detail: error.message }));
     throw error;
   }

@@ -4,9 +4,9 @@
  */
 import type { ErrorInfo, RuntrailEvent } from "../../../src/events/index.js";
 import type { RunStatus, StepStatus } from "../../../src/projections/index.js";
-import type { RunRecord, StepRecord } from "../../../src/store/index.js";
+import type { RunRecord, RunSuspension, StepRecord } from "../../../src/store/index.js";
 
-export type { ErrorInfo, RuntrailEvent, RunStatus, StepStatus };
+export type { ErrorInfo, RuntrailEvent, RunStatus, RunSuspension, StepStatus };
 
 /** A run as `GET /api/runs` and `GET /api/runs/:id` send it: the store's row. */
 export type Run = RunRecord;
@@ -31,4 +31,19 @@ export interface EventsPage {
 export interface StepAnalytics {
   readonly durations: readonly { stepId: string; count: number; avgMs: number; p95Ms: number }[];
   readonly failures: readonly { stepId: string; failures: number; runsFailed: number }[];
+}
+
+/** `GET /api/runs/:id/controls`: what this token may do to the run on this server now. */
+export interface RunControls {
+  readonly runId: string;
+  readonly status: RunStatus;
+  /** Whether this server executes the run. */
+  readonly held: boolean;
+  readonly readOnly: boolean;
+  /** Suspended from outside (resume ends it), not only waiting for a signal. */
+  readonly paused: boolean;
+  readonly waitingFor: readonly string[];
+  /** The row's record of the latest `run.suspended`, while suspended. */
+  readonly suspension?: RunSuspension;
+  readonly can: { readonly suspend: boolean; readonly resume: boolean; readonly signal: boolean; readonly cancel: boolean };
 }

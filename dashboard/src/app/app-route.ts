@@ -1,6 +1,6 @@
 /**
  * The view state lives in the URL, so a link opens the same view and a reload keeps it:
- * `/` (runs, `?status=&workflow=`), `/runs/<id>` (`?step=&event=&types=&logStep=&at=`),
+ * `/` (runs, `?status=&workflow=`), `/runs/<id>` (`?step=&event=&types=&logStep=&at=&signal=`),
  * `/analytics` (`?workflow=&step=&range=&bucket=`). `useRoute` re-renders on back/forward and on {@link navigate}.
  */
 import { useSyncExternalStore } from "react";

@@ -1,7 +1,7 @@
 /**
  * A run: its header (status, progress, time travel), the graph and the timeline, the event log,
  * and a side panel for the selected step or event (or the run). Everything chosen is in the URL:
- * `?step=&event=&types=&logStep=&at=`.
+ * `?step=&event=&types=&logStep=&at=&signal=`.
  */
 import { useCallback, useMemo, useRef } from "react";
 import { useModule } from "../common/use-module.js";
@@ -19,18 +19,36 @@ import { endedAt } from "./run-model.js";
 import { RunTimeline } from "./run-timeline.js";
 import { StepPanel } from "./step-panel.js";
 import { useRunModel } from "./use-run-model.js";
+import { ParentLink, SuspendAction, SuspensionBanner } from "./run-suspension.js";
+import { useChildRuns } from "./use-child-runs.js";
+import { useRunControls } from "./use-run-controls.js";
 import { useStateAt } from "./use-state-at.js";
 
 
 // Stable functions (not made per render), so the memoised graph and timeline skip live updates that do not touch them.
 const selectStep = (id: string | undefined): void => setParams({ step: id, event: undefined });
 const selectEvent = (seq: number): void => setParams({ event: String(seq), step: undefined });
+const selectSignal = (name: string): void => setParams({ signal: name });
 
 /** The step ids for the log's step filter: the graph's, else those seen. */
 function useStepIds(model: ReturnType<typeof useRunModel>["model"]): string[] {
   const graph = model?.graph;
   const steps = model?.state.steps;
   return useMemo(() => (graph !== undefined ? [...new Set(graph.steps.map((s) => s.id))] : [...new Set(Object.values(steps ?? {}).map((s) => s.stepId))]), [graph, steps]);
+}
+
+/** The ids of the graph's sub-workflow steps. */
+function useSubSteps(model: ReturnType<typeof useRunModel>["model"]): ReadonlySet<string> {
+  const graph = model?.graph;
+  return useMemo(() => new Set(graph?.steps.filter((s) => s.kind === "workflow").map((s) => s.id) ?? []), [graph]);
+}
+
+/** How many sub-workflow step attempts have started: the child runs are read again when it grows. */
+function countStarted(model: ReturnType<typeof useRunModel>["model"], ids: ReadonlySet<string>): number {
+  if (model === undefined || ids.size === 0) return 0;
+  let n = 0;
+  for (const s of Object.values(model.state.steps)) if (ids.has(s.stepId)) n += s.attempts;
+  return n;
 }
 
 let marked = false;
@@ -53,6 +71,12 @@ export default function RunView({ runId, params, loadGraph }: { runId: string; p
   const logStep = params.get("logStep") ?? undefined;
   const stepIds = useStepIds(liveModel);
   const past = useStateAt(liveModel?.record, at);
+  const { controls, refresh: refreshControls } = useRunControls(runId, liveModel?.state.status ?? "running", liveModel?.state.lastSeq ?? 0);
+  const subSteps = useSubSteps(liveModel);
+  const wait = controls?.status === "suspended" ? controls.suspension : undefined;
+  // Memoised on its parts, so the memoised graph re-renders only when the wait changes.
+  const waitingStep = useMemo(() => (wait?.stepId !== undefined && wait.waitingFor !== undefined ? { stepId: wait.stepId, signal: wait.waitingFor } : undefined), [wait?.stepId, wait?.waitingFor]);
+  const childRuns = useChildRuns(runId, subSteps.size > 0, `${liveModel?.state.status}:${countStarted(liveModel, subSteps)}`);
   const model = at !== undefined ? (past ?? liveModel) : liveModel;
   if (error !== undefined && liveModel === undefined) return <div className="alert">{error}</div>;
   if (model === undefined || liveModel === undefined) return <div className="empty">Opening run…</div>;
@@ -80,7 +104,9 @@ export default function RunView({ runId, params, loadGraph }: { runId: string; p
         </h1>
         <StatusBadge status={run.status} />
         <span className="mono muted small">{run.runId}</span>
+        <ParentLink record={record} />
         <div className="spacer" />
+        <SuspendAction runId={runId} controls={controls} status={liveStatus} onChanged={refreshControls} />
         <div className="run-progress"><ProgressBar percent={percent} status={run.status} /><span className="small muted">{Math.round(percent)}%</span></div>
         <span className="mono">{formatDuration(durationMs)}</span>
       </div>
@@ -98,13 +124,15 @@ export default function RunView({ runId, params, loadGraph }: { runId: string; p
         <span className="mono small">{at === undefined ? `live · #${liveSeq.toLocaleString()}` : `at #${at.toLocaleString()} of ${liveSeq.toLocaleString()}${past === undefined ? " · replaying…" : ""}`}</span>
         {at !== undefined && <button type="button" className="ghost" onClick={() => setParams({ at: undefined })}>Back to live</button>}
       </div>
+      {/* The server's word: the fold says running once one of several waits ended. */}
+      {(liveStatus === "suspended" || liveStatus === "running") && controls?.status === "suspended" && <SuspensionBanner runId={runId} controls={controls} signal={params.get("signal") ?? undefined} onSignal={selectSignal} onChanged={refreshControls} onStep={selectStep} />}
       <div className="run-body">
         <div className="run-main">
           <div className="run-top">
             {graphModule === undefined ? (
               <div className="graph empty">Loading graph…</div>
             ) : (
-              <graphModule.default steps={run.steps} graph={model.graph ?? liveModel.graph} waves={model.waves} selected={step?.split("@")[0]} onSelect={selectStep} />
+              <graphModule.default steps={run.steps} graph={model.graph ?? liveModel.graph} waves={model.waves} selected={step?.split("@")[0]} onSelect={selectStep} childRuns={childRuns} waiting={waitingStep} />
             )}
             <RunTimeline steps={run.steps} waves={model.waves} start={run.startedAt} end={end} selected={step} onSelect={selectStep} />
           </div>
@@ -122,7 +150,7 @@ export default function RunView({ runId, params, loadGraph }: { runId: string; p
           {event !== undefined ? (
             <EventPanel runId={runId} seq={event} onStep={selectStep} />
           ) : step !== undefined ? (
-            <StepPanel runId={runId} stepKey={step} records={Object.values(run.steps).filter((s) => s.stepId === step || stepKey(s.stepId, s.path) === step)} version={`${liveStatus}:${Math.floor(liveSeq / 200)}`} onEvent={selectEvent} />
+            <StepPanel runId={runId} stepKey={step} records={Object.values(run.steps).filter((s) => s.stepId === step || stepKey(s.stepId, s.path) === step)} version={`${liveStatus}:${Math.floor(liveSeq / 200)}`} onEvent={selectEvent} childRuns={childRuns[step.split("@")[0]!]} />
           ) : (
             <RunPanel state={run} record={record} />
           )}

@@ -1,12 +1,14 @@
 /**
  * The step panel: status, attempts with their errors and the control decisions taken, input,
  * output, metrics, issues, and the step's tool and LLM calls. Read from the step's own events
- * (the step, tool and LLM types of the run, kept only for this step).
+ * (the step, tool and LLM types of the run, kept only for this step). A sub-workflow step links
+ * to the child runs it started.
  */
 import { useEffect, useState } from "react";
 import { stepKey, type StepState } from "../../../src/projections/index.js";
 import type { RuntrailEvent } from "../api/api-types.js";
-import { formatDuration } from "../common/format.js";
+import { navigate } from "../app/app-route.js";
+import { formatDuration, shortId } from "../common/format.js";
 import { StatusBadge } from "../common/status-badge.js";
 import { ValueView } from "../common/value-view.js";
 import { stepCalls } from "./step-calls.js";
@@ -40,7 +42,33 @@ function useStepEvents(runId: string, key: string, version: string): RuntrailEve
 const any = (e: RuntrailEvent) => e as Record<string, unknown>;
 
 /** `version` changes when the step's events should be read again (the run ended, or moved on a good deal). */
-export function StepPanel({ runId, stepKey: key, records, version, onEvent }: { runId: string; stepKey: string; records: StepState[]; version: string; onEvent: (seq: number) => void }) {
+/** The child runs a sub-workflow step started, newest first, each a link to its view. */
+function ChildRunLinks({ runIds }: { runIds: readonly string[] }) {
+  return (
+    <section>
+      <h3>Child runs</h3>
+      <ul className="calls" data-testid="child-runs">
+        {runIds.map((id) => (
+          <li key={id}>
+            <a className="mono" href={`/runs/${encodeURIComponent(id)}`} title={id} onClick={(e) => { e.preventDefault(); navigate(`/runs/${encodeURIComponent(id)}`); }}>{shortId(id)} ↗</a>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+interface StepPanelProps {
+  readonly runId: string;
+  readonly stepKey: string;
+  readonly records: StepState[];
+  readonly version: string;
+  readonly onEvent: (seq: number) => void;
+  /** For a sub-workflow step: the child runs it started. */
+  readonly childRuns?: readonly string[] | undefined;
+}
+
+export function StepPanel({ runId, stepKey: key, records, version, onEvent, childRuns }: StepPanelProps) {
   const stepId = key;
   const events = useStepEvents(runId, key, version);
   const main = records.at(-1);
@@ -69,6 +97,7 @@ export function StepPanel({ runId, stepKey: key, records, version, onEvent }: { 
           <strong>{main.error.name}</strong>: {main.error.message}
         </div>
       )}
+      {childRuns !== undefined && childRuns.length > 0 && <ChildRunLinks runIds={childRuns} />}
       {events === undefined && <p className="muted">Reading the step's events…</p>}
       {attempts.length > 0 && (
         <section>

@@ -1,6 +1,7 @@
 /**
  * The runs list: live status, progress, workflow and version, account, start and duration;
- * filters by status and workflow kept in the URL; rows virtualised; older pages by cursor.
+ * filters by status and workflow kept in the URL; rows virtualised; older pages by cursor. A
+ * suspended run (its own colour) says what it waits for, or who paused it.
  */
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { useEffect, useRef, useState } from "react";
@@ -24,7 +25,16 @@ function useTick(on: boolean): number {
   return now;
 }
 
+/** What a suspended run's row says: the signal it waits for, or who paused it. */
+function suspensionNote(run: Run): string | undefined {
+  if (run.status !== "suspended") return undefined;
+  const s = run.suspension;
+  if (s?.waitingFor !== undefined) return `waiting for ${s.waitingFor}`;
+  return s?.by === undefined ? "paused" : `paused by ${s.by}`;
+}
+
 function RunRow({ run, now }: { run: Run; now: number }) {
+  const note = suspensionNote(run);
   const percent = run.progress?.percent ?? (run.status === "completed" ? 100 : 0);
   const duration = run.durationMs ?? (run.status === "running" ? now - run.startedAt : run.lastEventAt - run.startedAt);
   return (
@@ -37,6 +47,7 @@ function RunRow({ run, now }: { run: Run; now: number }) {
       <span className="col-workflow">
         {run.workflow.name}
         {run.workflow.version !== undefined && <span className="muted"> v{run.workflow.version}</span>}
+        {note !== undefined && <span className="wait-note" data-testid="wait-note" title={run.suspension?.reason}>{note}</span>}
       </span>
       <span className="col-progress">
         <ProgressBar percent={percent} status={run.status} />

@@ -57,6 +57,22 @@ export const EventBody = Type.Object(
   },
 );
 
+/** What a suspended run's row says of its latest `run.suspended` (the store's `RunSuspension`). */
+const RunSuspensionBody = Type.Object(
+  {
+    since: EpochMs("ts of the `run.suspended`."),
+    seq: Count,
+    reason: Type.Optional(Type.String()),
+    by: Type.Optional(Type.String({ description: "Who suspended it: `caller`, an API token, `control:<handler>`, `step:<stepId>`." })),
+    waitingFor: Type.Optional(Type.String({ description: "The signal a step waits for (`ctx.waitFor(name)`); absent for a pause asked from outside." })),
+    stepId: Type.Optional(Type.String({ description: "The waiting step." })),
+    timeoutMs: Type.Optional(Type.Number({ minimum: 0 })),
+    deadline: Type.Optional(Type.Number({ description: "Epoch ms after which the wait times out." })),
+    schema: Type.Optional(Type.Unknown({ description: "The JSON Schema the signal's payload must match (absent above 16 KB; the event has it)." })),
+  },
+  { additionalProperties: false, description: "Present while the run is suspended." },
+);
+
 /** A run as the store projects it (the `RunRecord` of the store). */
 export const RunBody = Type.Object(
   {
@@ -78,6 +94,8 @@ export const RunBody = Type.Object(
     stepsSkipped: Count,
     retries: Count,
     issueCount: Type.Integer({ minimum: 0, description: "Issues (non-fatal warnings) reported by the run's steps." }),
+    parentStepId: Type.Optional(Type.String({ description: "Set for a sub-workflow's run: the parent run's step that started it." })),
+    suspension: Type.Optional(RunSuspensionBody),
   },
   { $id: "Run", title: "Run", additionalProperties: false },
 );
@@ -268,3 +286,40 @@ export const EventStream = (description: string) =>
       },
     },
   });
+
+export const RunSuspendAccepted = Type.Object(
+  { runId: Type.String(), suspended: Type.Literal(true) },
+  { additionalProperties: false, description: "`run.suspended` is in the trail: no new step starts (running ones finish) until a resume." },
+);
+
+export const RunResumeAccepted = Type.Object(
+  {
+    runId: Type.String(),
+    resumed: Type.Literal(true),
+    /** Whether this server went on with the run from its stored trail (no process held it). */
+    resumedFromTrail: Type.Boolean(),
+  },
+  { additionalProperties: false, description: "`run.resumed` is in the trail and the run goes on." },
+);
+
+export const RunControls = Type.Object(
+  {
+    runId: Type.String(),
+    status: RunStatusSchema,
+    held: Type.Boolean({ description: "Whether this server executes the run (it can suspend it only then)." }),
+    readOnly: Type.Boolean({ description: "Whether the asking token is read-only (every action is refused)." }),
+    paused: Type.Boolean({ description: "Suspended from outside (resume ends it), not only waiting for a signal." }),
+    waitingFor: ListOf(Type.String(), "The signals the run's steps wait for now, oldest first."),
+    suspension: Type.Optional(RunSuspensionBody),
+    can: Type.Object(
+      {
+        suspend: Type.Boolean(),
+        resume: Type.Boolean(),
+        signal: Type.Boolean({ description: "A signal the run waits for would be taken here (held, or resumable from its trail)." }),
+        cancel: Type.Boolean(),
+      },
+      { additionalProperties: false, description: "What this token may do to the run on this server now." },
+    ),
+  },
+  { additionalProperties: false, description: "What can be done to the run here, for the dashboard's buttons." },
+);

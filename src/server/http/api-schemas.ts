@@ -142,3 +142,19 @@ export const AccountStreamQuery = Type.Object(
   { additionalProperties: false },
 );
 export type AccountStreamQuery = Static<typeof AccountStreamQuery>;
+
+/** `POST /api/runs/:runId/suspend` and `/resume`: why (kept in `run.suspended` / `run.resumed`). */
+export const SuspendBody = Type.Union([
+  Type.Object({ reason: Type.Optional(Type.String({ maxLength: 1_000, description: "Why: stored in the event with who asked." })) }, { additionalProperties: false }),
+  Type.Null(),
+]);
+export type SuspendBody = Static<typeof SuspendBody>;
+
+export const ChildRunsQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000, default: 100 })),
+    pageToken: Type.Optional(Type.String({ minLength: 1, maxLength: 512, description: "The previous page's `next`." })),
+  },
+  { additionalProperties: false },
+);
+export type ChildRunsQuery = Static<typeof ChildRunsQuery>;

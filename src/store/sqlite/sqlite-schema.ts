@@ -161,8 +161,13 @@ const MIGRATIONS: readonly string[] = [
   // Account streams page by cursor within an account: without this index the planner scans the
   // account's rows and sorts them all per page (PostgreSQL), or walks every cursor (SQLite).
   `CREATE INDEX events_account_cursor ON events (account_id, cursor);`,
+  // What a suspended run waits for, and which parent step started a sub-workflow run: the
+  // dashboard and `runtrail runs` show them from the row, and a parent's child runs are found by
+  // their parent (the partial index holds sub-workflow runs only).
+  `ALTER TABLE runs ADD COLUMN parent_step_id TEXT;
+   ALTER TABLE runs ADD COLUMN suspension TEXT;
+   CREATE INDEX runs_account_parent ON runs (account_id, parent_run_id, started_at) WHERE parent_run_id IS NOT NULL;`,
 ];
-
 /** The schema version this code writes. */
 export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
 
