@@ -35,6 +35,11 @@ function summary(e: RuntrailEvent): string {
   if (e.type === "progress.updated") return `${formatProgress(e.progress)}, ${Math.round(e.progress.percent)}%`;
   if (e.type === "condition.evaluated") return `${e.expression} → ${String(e.result)}`;
   if (e.type === "wave.started" || e.type === "wave.completed") return `wave ${e.wave}: ${e.stepIds.join(", ")}`;
+  // Suspension and signals: what the run waits for, and what ended the wait.
+  if (e.type === "run.suspended") return [e.waitingFor === undefined ? e.reason : `waiting for signal "${e.waitingFor}"`, e.by === undefined ? undefined : `by ${e.by}`].filter((part) => part !== undefined).join(", ");
+  if (e.type === "run.resumed") return [e.signal === undefined ? e.reason : `by signal "${e.signal}"`, e.by === undefined ? undefined : `by ${e.by}`].filter((part) => part !== undefined).join(", ");
+  if (e.type === "signal.received") return `"${e.signal}" ${previewValue(e.payload, 100)}`;
+  if (e.type === "signal.timeout") return `"${e.signal}" after ${Math.round(e.timeoutMs)} ms: the step ${e.action === "fail" ? "fails" : "goes on"}`;
   const value = any.output ?? any.input ?? any.arguments ?? any.response ?? any.result;
   const ms = typeof any.durationMs === "number" ? `${Math.round(any.durationMs)} ms  ` : "";
   return ms + (value === undefined ? "" : previewValue(value, 120));
