@@ -14,6 +14,7 @@ export type {
   Page,
   PreparedEvent,
   ReadRunOptions,
+  ReadStepEventsOptions,
   RetentionResult,
   RunRecord,
   StepDurationStat,

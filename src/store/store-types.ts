@@ -113,6 +113,16 @@ export interface ReadRunOptions {
   limit?: number;
 }
 
+/** Options of {@link EventStore.readStepEvents}. */
+export interface ReadStepEventsOptions {
+  /** The loop iteration path of the step's row, `[]` (the default) outside loops. */
+  path?: readonly number[];
+  /** Events with seq strictly greater than this. Default 0 (from the start). */
+  after?: number;
+  /** Page size. Default 500, at most 10,000. */
+  limit?: number;
+}
+
 /** Options of {@link EventStore.findEvents}. Every filter is optional; all given must hold. */
 export interface FindEventsOptions {
   runId?: string;
@@ -193,6 +203,13 @@ export interface EventStore {
   getRun(accountId: string, runId: string): Promise<RunRecord | undefined>;
   listRuns(accountId: string, options?: ListRunsOptions): Promise<Page<RunRecord>>;
   listSteps(accountId: string, runId: string): Promise<readonly StepRecord[]>;
+  /** The row of one step of a run: its id and loop path (`[]` outside loops). */
+  getStep(accountId: string, runId: string, stepId: string, path: readonly number[]): Promise<StepRecord | undefined>;
+  /**
+   * The events of one step row (its id and loop path) with seq > `after`, in seq order; `next`
+   * is the last seq of the page. What a step's detail (input, output, attempts, calls) is read from.
+   */
+  readStepEvents(accountId: string, runId: string, stepId: string, options?: ReadStepEventsOptions): Promise<Page<StoredEvent, number>>;
   /** Average and p95 duration of completed steps, by step id, slowest average first. */
   stepDurations(accountId: string, options?: AnalyticsOptions): Promise<readonly StepDurationStat[]>;
   /** Failures by step id, most failures first. */

@@ -16,6 +16,7 @@ import type {
   ListRunsOptions,
   Page,
   ReadRunOptions,
+  ReadStepEventsOptions,
   RetentionResult,
   RunRecord,
   StepDurationStat,
@@ -29,6 +30,8 @@ import {
   DELETE_RUNS_SQL,
   DELETE_STEPS_SQL,
   GET_RUN_SQL,
+  GET_STEP_SQL,
+  READ_STEP_EVENTS_SQL,
   BEGIN_WRITE_SQL,
   COPY_EVENTS_SQL,
   copyRow,
@@ -164,6 +167,18 @@ class PostgresStore implements EventStore {
   async listSteps(accountId: string, runId: string): Promise<readonly StepRecord[]> {
     const { rows } = await this.pool.query<StepRow>(LIST_STEPS_SQL, [accountId, runId]);
     return rows.map(toStepRecord);
+  }
+
+  async getStep(accountId: string, runId: string, stepId: string, path: readonly number[]): Promise<StepRecord | undefined> {
+    const { rows } = await this.pool.query<StepRow>(GET_STEP_SQL, [accountId, runId, stepId, JSON.stringify(path)]);
+    return rows[0] === undefined ? undefined : toStepRecord(rows[0]);
+  }
+
+  async readStepEvents(accountId: string, runId: string, stepId: string, options: ReadStepEventsOptions = {}): Promise<Page<StoredEvent, number>> {
+    const limit = pageLimit(options.limit, 500);
+    const values = [accountId, runId, options.after ?? 0, stepId, JSON.stringify(options.path ?? []), limit + 1];
+    const { rows } = await this.pool.query<EventRow>(READ_STEP_EVENTS_SQL, values);
+    return toPage(rows, limit, (row) => toStoredEvent(row, `postgres events cursor ${String(row.cursor)}`), (item) => item.event.seq);
   }
 
   async stepDurations(accountId: string, options: AnalyticsOptions = {}): Promise<readonly StepDurationStat[]> {

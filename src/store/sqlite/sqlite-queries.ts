@@ -77,10 +77,22 @@ export const WRITE_SQL: WriteSql = {
   deleteRuns: "DELETE FROM runs WHERE account_id = ? AND last_event_at < ?",
 };
 
+/**
+ * One step row's events after a seq: the run's events (its key's range) with the step's id whose
+ * `path` is the row's. The path lives only in the body; SQLite's JSON functions write arrays
+ * minified, as `JSON.stringify` does, so the text compares equal. Parameters: account, run, after,
+ * step id, path (JSON), limit + 1.
+ */
+export const READ_STEP_EVENTS_SQL = `SELECT cursor, body, truncated FROM events
+  WHERE account_id = ? AND run_id = ? AND seq > ? AND step_id = ? AND COALESCE(json_extract(body, '$.path'), '[]') = ?
+  ORDER BY seq LIMIT ?`;
+
 /** Read statements the store runs often, prepared once. */
 export interface SqliteStatements {
   getRun: SqliteStatement;
   listSteps: SqliteStatement;
+  getStep: SqliteStatement;
+  readStepEvents: SqliteStatement;
   lastSeq: SqliteStatement;
 }
 
@@ -90,6 +102,8 @@ export function prepareStatements(db: SqliteDatabase): SqliteStatements {
     listSteps: db.prepare(
       "SELECT * FROM steps WHERE account_id = ? AND run_id = ? ORDER BY COALESCE(started_at, ended_at), step_id, path",
     ),
+    getStep: db.prepare("SELECT * FROM steps WHERE account_id = ? AND run_id = ? AND step_id = ? AND path = ?"),
+    readStepEvents: db.prepare(READ_STEP_EVENTS_SQL),
     lastSeq: db.prepare("SELECT MAX(seq) AS seq FROM events WHERE run_id = ? AND account_id = ?"),
   };
 }

@@ -15,6 +15,7 @@ import type {
   ListRunsOptions,
   Page,
   ReadRunOptions,
+  ReadStepEventsOptions,
   RetentionResult,
   RunRecord,
   StepDurationStat,
@@ -115,6 +116,21 @@ class SqliteStore implements EventStore {
 
   listSteps(accountId: string, runId: string): Promise<readonly StepRecord[]> {
     return settle(() => (this.statements.listSteps.all(accountId, runId) as StepRow[]).map(toStepRecord));
+  }
+
+  getStep(accountId: string, runId: string, stepId: string, path: readonly number[]): Promise<StepRecord | undefined> {
+    return settle(() => {
+      const row = this.statements.getStep.get(accountId, runId, stepId, JSON.stringify(path)) as StepRow | undefined;
+      return row === undefined ? undefined : toStepRecord(row);
+    });
+  }
+
+  readStepEvents(accountId: string, runId: string, stepId: string, options: ReadStepEventsOptions = {}): Promise<Page<StoredEvent, number>> {
+    return settle(() => {
+      const limit = pageLimit(options.limit, 500);
+      const rows = this.statements.readStepEvents.all(accountId, runId, options.after ?? 0, stepId, JSON.stringify(options.path ?? []), limit + 1) as EventRow[];
+      return toPage(rows, limit, (row) => toStoredEvent(row, `sqlite events cursor ${String(row.cursor)}`), (item) => item.event.seq);
+    });
   }
 
   stepDurations(accountId: string, options: AnalyticsOptions = {}): Promise<readonly StepDurationStat[]> {
