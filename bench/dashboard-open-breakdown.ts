@@ -6,10 +6,10 @@
  * Run: `SAMPLES=1 npx tsx bench/dashboard-open-breakdown.ts`.
  */
 import { emitCommitted } from "../test/server/server-fixtures.js";
-import { bigRunEvents, launchBrowser, longTasks, openPage, startDashboardServer } from "../test/dashboard/browser-fixtures.js";
+import { bigRunEventCount, bigRunEvents, launchBrowser, longTasks, openPage, startDashboardServer, waitOpened } from "../test/dashboard/browser-fixtures.js";
 
 const ITERATIONS = 6_665;
-const EVENTS = ITERATIONS * 3 + 9;
+const EVENTS = bigRunEventCount(ITERATIONS);
 const h = await startDashboardServer();
 const browser = await launchBrowser();
 await emitCommitted(h, bigRunEvents("run-20k", "acme", ITERATIONS));
@@ -20,13 +20,7 @@ for (let s = 0; s < Number(process.env.SAMPLES ?? 2); s++) {
   await cdp.send("Profiler.setSamplingInterval", { interval: 200 });
   await cdp.send("Profiler.start");
   await page.goto(`${h.url}/runs/run-20k`);
-  const openMs = await page.evaluate((last) => new Promise<number>((resolve) => {
-    const look = (): void => {
-      if (document.querySelector('[data-step="item"]') && document.querySelector("[data-step-key]") && document.querySelector(`[data-seq="${last}"]`)) resolve(performance.now());
-      else requestAnimationFrame(look);
-    };
-    look();
-  }), EVENTS);
+  const openMs = await waitOpened(page, EVENTS);
   const { profile } = (await cdp.send("Profiler.stop")) as unknown as { profile: { nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount: number; children?: number[] }[]; samples: number[]; timeDeltas: number[] } };
   const self = new Map<string, number>();
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));

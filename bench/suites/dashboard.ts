@@ -10,26 +10,16 @@
  */
 import type { Browser, Page } from "playwright-core";
 import { emitCommitted } from "../../test/server/server-fixtures.js";
-import { bigRunEvents, launchBrowser, openPage, startDashboardServer } from "../../test/dashboard/browser-fixtures.js";
+import { bigRunEventCount, bigRunEvents, launchBrowser, openPage, startDashboardServer, waitOpened } from "../../test/dashboard/browser-fixtures.js";
 import { median, percentile, type BenchRow } from "../harness.js";
 
 const ITERATIONS = 6_665;
-const EVENTS = ITERATIONS * 3 + 9;
+const EVENTS = bigRunEventCount(ITERATIONS);
 
 async function openRuntrail(browser: Browser, url: string, token: string): Promise<{ openMs: number; page: Page }> {
   const page = await openPage(browser, token);
   await page.goto(`${url}/runs/run-20k`);
-  const openMs = await page.evaluate(
-    (last) =>
-      new Promise<number>((resolve) => {
-        const look = (): void => {
-          if (document.querySelector('[data-step="item"]') && document.querySelector("[data-step-key]") && document.querySelector(`[data-seq="${last}"]`)) resolve(performance.now());
-          else requestAnimationFrame(look);
-        };
-        look();
-      }),
-    EVENTS,
-  );
+  const openMs = await waitOpened(page, EVENTS);
   return { openMs, page };
 }
 

@@ -3,15 +3,15 @@
  * view's code, instead of after both: the longest wait of opening a big run overlaps the rest.
  * This file is imported by the app shell, so it stays tiny (no view code: log-pages.ts is plain data).
  */
-import { api } from "../api/api-client.js";
-import type { RunSummary } from "../api/api-types.js";
+import type { RunOverview } from "../api/api-types.js";
+import { readRunOverview } from "../api/step-table.js";
 import { prefetchLatest } from "./log-pages.js";
 
-let early: { runId: string; summary: Promise<RunSummary> } | undefined;
+let early: { runId: string; summary: Promise<RunOverview> } | undefined;
 
-/** Starts reading `runId`'s record (the run view takes it with {@link takePrefetched}). */
+/** Starts reading `runId`'s overview (the run view takes it with {@link takePrefetched}). */
 export function prefetchRun(runId: string): void {
-  const summary = api<RunSummary>(`/runs/${encodeURIComponent(runId)}`);
+  const summary = readRunOverview(runId);
   // The log opens at the end: its pages are read as soon as the run's last seq is known.
   summary.then((s) => prefetchLatest(runId, s.run.lastSeq), () => undefined);
   // A refusal here is met again (and shown) by the view's own read.
@@ -20,7 +20,7 @@ export function prefetchRun(runId: string): void {
 }
 
 /** The record read early for `runId`, once; undefined when none was. */
-export function takePrefetched(runId: string): Promise<RunSummary> | undefined {
+export function takePrefetched(runId: string): Promise<RunOverview> | undefined {
   if (early?.runId !== runId) return undefined;
   const { summary } = early;
   early = undefined;
@@ -28,6 +28,6 @@ export function takePrefetched(runId: string): Promise<RunSummary> | undefined {
 }
 
 /** The record read early for `runId`, left for the view to take. */
-export function peekPrefetched(runId: string): Promise<RunSummary> | undefined {
+export function peekPrefetched(runId: string): Promise<RunOverview> | undefined {
   return early?.runId === runId ? early.summary : undefined;
 }
