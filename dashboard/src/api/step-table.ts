@@ -47,6 +47,10 @@ export function fromStepTable(table: StepTable, runId: string): Step[] {
  * const { run, steps, graph } = await readRunOverview("run-1");
  */
 export async function readRunOverview(runId: string): Promise<RunOverview> {
-  const body = await api<RunOverviewBody>(`/runs/${encodeURIComponent(runId)}/overview`);
+  return decodeOverview(await api<RunOverviewBody>(`/runs/${encodeURIComponent(runId)}/overview`));
+}
+
+/** An overview as sent, its step columns decoded into rows. */
+export function decodeOverview(body: RunOverviewBody): RunOverview {
   return { run: body.run, steps: fromStepTable(body.steps, body.run.runId), ...(body.graph === undefined ? {} : { graph: body.graph }) };
 }
