@@ -35,7 +35,7 @@ for (let s = 0; s < Number(process.env.SAMPLES ?? 2); s++) {
     marks: performance.getEntriesByType("mark").map((m) => ({ name: m.name, at: m.startTime })),
   }));
   const code = Math.max(...timings.resources.filter((r) => r.name.startsWith("/assets/") && r.name.endsWith(".js")).map((r) => r.end));
-  const data = timings.resources.find((r) => /^\/api\/runs\/run-20k(\/overview)?$/.test(r.name))?.end ?? NaN;
+  const data = timings.resources.find((r) => /^\/api\/runs\/run-20k(\/overview)?(\?.*)?$/.test(r.name))?.end ?? NaN;
   const render = timings.marks.find((m) => m.name === "runtrail:run-view-render")?.at ?? NaN;
   phases.code.push(code);
   phases.data.push(data);

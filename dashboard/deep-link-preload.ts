@@ -8,6 +8,7 @@
 import type { OutputBundle, OutputChunk } from "rollup";
 import type { Plugin } from "vite";
 import { TOKEN_KEY } from "./src/api/api-client.js";
+import { PAGE } from "./src/run/log-pages.js";
 
 /** The lazily imported modules a run's deep link needs at once. */
 const RUN_VIEW_MODULES = /\/run\/(run-view|run-graph)\.tsx$/;
@@ -61,7 +62,7 @@ export function deepLinkPreload(): Plugin {
   let runId;
   try { runId = decodeURIComponent(deep[1]); } catch { return; }
   const token = localStorage.getItem(${JSON.stringify(TOKEN_KEY)});
-  window.__runtrailEarly = { runId, response: fetch("/api/runs/" + deep[1] + "/overview", { headers: token === null ? {} : { authorization: "Bearer " + token } }) };
+  window.__runtrailEarly = { runId, response: fetch("/api/runs/" + deep[1] + "/overview?tail=${PAGE}", { headers: token === null ? {} : { authorization: "Bearer " + token } }) };
 })();`;
         return [{ tag: "script", children: script, injectTo: "head-prepend" }];
       },

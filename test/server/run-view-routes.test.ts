@@ -104,6 +104,22 @@ describe.each(STORES)("the run view's reads on $name", (factory) => {
     expect(JSON.stringify(body).length).toBeLessThan(JSON.stringify(full.body).length / 3);
   });
 
+  it("overview with ?tail=: the run's last two pages of that size by seq, aligned to page boundaries", async () => {
+    const run = (await h.store.getRun("acme", "r1"))!;
+    const { status, body } = await call(h, "GET", "/api/runs/r1/overview?tail=50", h.tokens.acme);
+    expect(status).toBe(200);
+    const tail = (body as unknown as RunOverviewBody).tail!;
+    const after = (Math.ceil(run.lastSeq / 50) - 2) * 50;
+    expect(tail.after).toBe(after);
+    expect(tail.events).toEqual(json((await h.store.readRun("acme", "r1", { after, limit: 1_000 })).items.map((item) => item.event)));
+    expect(tail.events.at(-1)!.seq).toBe(run.lastSeq);
+    // A run shorter than two pages: all of it.
+    const short = (await call(h, "GET", "/api/runs/r1/overview?tail=1000", h.tokens.acme)).body as unknown as RunOverviewBody;
+    expect(short.tail!.after).toBe(0);
+    expect(short.tail!.events).toHaveLength(run.lastSeq);
+    expect((await call(h, "GET", "/api/runs/r1/overview?tail=0", h.tokens.acme)).status).toBe(400);
+  });
+
   it("a run without a graph on run.started has none in its overview", async () => {
     const base = { runId: "plain", accountId: "acme", workflow: { name: "plain" } };
     await emitCommitted(h, [{ ...base, type: "run.started" }, { ...base, type: "step.started", stepId: "only" }]);

@@ -29,11 +29,14 @@ export interface RunOverviewBody {
   readonly run: Run;
   readonly graph?: RunGraph;
   readonly steps: StepTable;
+  /** With `?tail=`: the run's events after seq `after` (its last two pages). */
+  readonly tail?: { readonly after: number; readonly events: readonly RuntrailEvent[] };
 }
 
 /** A run view's opening read, its steps decoded into rows. */
 export interface RunOverview extends RunSummary {
   readonly graph?: RunGraph;
+  readonly tail?: RunOverviewBody["tail"];
 }
 
 /** `GET /api/runs/:id/steps/:stepId`: one step row and a page of its own events. */

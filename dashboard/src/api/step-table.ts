@@ -41,16 +41,17 @@ export function fromStepTable(table: StepTable, runId: string): Step[] {
 }
 
 /**
- * Reads a run's overview (the run, its graph, its steps) in one request.
+ * Reads a run's overview (the run, its graph, its steps; with `tail`, its last two pages of that
+ * many events) in one request.
  *
  * @example
- * const { run, steps, graph } = await readRunOverview("run-1");
+ * const { run, steps, graph, tail } = await readRunOverview("run-1", 200);
  */
-export async function readRunOverview(runId: string): Promise<RunOverview> {
-  return decodeOverview(await api<RunOverviewBody>(`/runs/${encodeURIComponent(runId)}/overview`));
+export async function readRunOverview(runId: string, tail?: number): Promise<RunOverview> {
+  return decodeOverview(await api<RunOverviewBody>(`/runs/${encodeURIComponent(runId)}/overview`, { query: { tail } }));
 }
 
 /** An overview as sent, its step columns decoded into rows. */
 export function decodeOverview(body: RunOverviewBody): RunOverview {
-  return { run: body.run, steps: fromStepTable(body.steps, body.run.runId), ...(body.graph === undefined ? {} : { graph: body.graph }) };
+  return { run: body.run, steps: fromStepTable(body.steps, body.run.runId), ...(body.graph === undefined ? {} : { graph: body.graph }), ...(body.tail === undefined ? {} : { tail: body.tail }) };
 }

@@ -20,10 +20,10 @@ declare global {
 function overviewOf(runId: string): Promise<RunOverview> {
   const sent = window.__runtrailEarly;
   window.__runtrailEarly = undefined;
-  if (sent?.runId !== runId) return readRunOverview(runId);
+  if (sent?.runId !== runId) return readRunOverview(runId, PAGE);
   return sent.response.then((response) => readResponse<RunOverviewBody>(response)).then(decodeOverview);
 }
-import { prefetchLatest } from "./log-pages.js";
+import { PAGE, seedLatest } from "./log-pages.js";
 
 let early: { runId: string; summary: Promise<RunOverview> } | undefined;
 
@@ -31,7 +31,7 @@ let early: { runId: string; summary: Promise<RunOverview> } | undefined;
 export function prefetchRun(runId: string): void {
   const summary = overviewOf(runId);
   // The log opens at the end: its pages are read as soon as the run's last seq is known.
-  summary.then((s) => prefetchLatest(runId, s.run.lastSeq), () => undefined);
+  summary.then((s) => seedLatest(runId, s.run.lastSeq, s.tail), () => undefined);
   // A refusal here is met again (and shown) by the view's own read.
   summary.catch(() => undefined);
   early = { runId, summary };

@@ -10,7 +10,7 @@ import { api } from "../api/api-client.js";
 import type { EventsPage, RunSummary, RuntrailEvent } from "../api/api-types.js";
 import { openLiveStream } from "../api/live-stream.js";
 import { readRunOverview } from "../api/step-table.js";
-import { prefetchLatest } from "./log-pages.js";
+import { PAGE, seedLatest } from "./log-pages.js";
 import { takePrefetched } from "./run-prefetch.js";
 import { applyEvents, emptyModel, stateFromRows, type RunModel } from "./run-model.js";
 
@@ -72,9 +72,9 @@ export function useRunModel(runId: string, onLive: (events: readonly RuntrailEve
     const load = async (): Promise<void> => {
       performance.mark("runtrail:run-summary-start");
       const early = takePrefetched(runId);
-      const summary = await (early ?? readRunOverview(runId));
+      const summary = await (early ?? readRunOverview(runId, PAGE));
       performance.mark("runtrail:run-summary");
-      if (early === undefined) prefetchLatest(runId, summary.run.lastSeq);
+      if (early === undefined) seedLatest(runId, summary.run.lastSeq, summary.tail);
       const big = summary.run.eventCount > FOLD_UP_TO;
       const opened = big ? { record: summary.run, state: stateFromRows(summary, {}), waves: [], graph: summary.graph } : await fromTrail(runId, summary);
       performance.mark("runtrail:run-model");

@@ -152,6 +152,15 @@ export const RunOverview = Type.Object(
     run: refTo(RunBody),
     graph: Type.Optional(passThrough(RunGraph, "The workflow's graph, from the run's `run.started`; absent when the producer sent none.")),
     steps: StepTable,
+    tail: Type.Optional(
+      Type.Object(
+        {
+          after: Count,
+          events: ListOf(refTo(EventBody), "The run's events with seq > `after`, in seq order: its last two pages of `tail` events."),
+        },
+        { additionalProperties: false, description: "With `?tail=`: the run's latest events." },
+      ),
+    ),
   },
   { additionalProperties: false, description: "What the run view opens with: the run, its workflow's graph and its steps as a table (no step's input, output or events)." },
 );

@@ -59,6 +59,16 @@ export const RunEventsQuery = Type.Object(
 );
 export type RunEventsQuery = Static<typeof RunEventsQuery>;
 
+export const RunOverviewQuery = Type.Object(
+  {
+    tail: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 1_000, description: "Also send the run's latest events: its last two pages of this size by seq (a log that opens at the end shows them at once)." }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type RunOverviewQuery = Static<typeof RunOverviewQuery>;
+
 export const StepParams = Type.Object({ runId: Id("The run's id."), stepId: Id("The step's id.") }, { additionalProperties: false });
 export type StepParams = Static<typeof StepParams>;
 

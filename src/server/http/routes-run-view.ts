@@ -1,13 +1,14 @@
 /**
  * What the dashboard's run view reads, shaped for it: `GET /api/runs/:runId/overview` (the run,
  * its workflow's graph and its steps as a compact table: everything the graph and the timeline
- * draw, in one request, without any step's input or output) and `GET /api/runs/:runId/steps/:stepId`
+ * draw, in one request, without any step's input or output; with `?tail=` also the latest events
+ * the log opens at) and `GET /api/runs/:runId/steps/:stepId`
  * (one step row with its own events, read when its panel opens). Both are scoped to the token's
  * account like every route: another account's run is not found (404).
  */
 import type { RunGraph } from "../../events/index.js";
 import { apiResponses, RunOverview, StepDetail } from "./api-responses.js";
-import { NoQuery, RunParams, StepEventsQuery, StepParams } from "./api-schemas.js";
+import { RunOverviewQuery, RunParams, StepEventsQuery, StepParams } from "./api-schemas.js";
 import { sendError } from "./error-responses.js";
 import { principalOf, runNotFound } from "./route-guards.js";
 import { toStepTable } from "./step-table.js";
@@ -29,7 +30,7 @@ export function registerRunViewRoutes(app: App, ctx: ServerContext): void {
         tags: ["runs"],
         summary: "A run with its workflow's graph and its steps as a table, for a run view",
         params: RunParams,
-        querystring: NoQuery,
+        querystring: RunOverviewQuery,
         response: apiResponses({ 200: RunOverview }, { 404: RUN_NOT_FOUND }),
       },
     },
@@ -47,7 +48,13 @@ export function registerRunViewRoutes(app: App, ctx: ServerContext): void {
       // The graph rides on run.started, a run's first event.
       const opening = first.items[0]?.event;
       const graph: RunGraph | undefined = opening?.type === "run.started" ? opening.graph : undefined;
-      return { run, ...(graph === undefined ? {} : { graph }), steps: toStepTable(steps, run.startedAt) };
+      const overview = { run, ...(graph === undefined ? {} : { graph }), steps: toStepTable(steps, run.startedAt) };
+      const { tail } = request.query;
+      if (tail === undefined || run.lastSeq === 0) return overview;
+      // The last two pages of `tail` by seq, aligned as a client reading pages `after = p × tail` asks them: the latest page may hold one event only.
+      const after = Math.max(0, (Math.ceil(run.lastSeq / tail) - 2) * tail);
+      const latest = await ctx.store.readRun(who.accountId, runId, { after, limit: run.lastSeq - after });
+      return { ...overview, tail: { after, events: latest.items.map((item) => item.event) } };
     },
   );
 
