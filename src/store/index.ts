@@ -19,6 +19,7 @@ export type {
   RunRecord,
   StepDurationStat,
   StepFailureStat,
+  StepColumns,
   StepRecord,
   StoredEvent,
   RunDelta,

@@ -41,7 +41,7 @@ export function registerRunViewRoutes(app: App, ctx: ServerContext): void {
       // Three reads at once: each is scoped to the account, so a foreign run's steps and first event are simply none.
       const [run, steps, first] = await Promise.all([
         ctx.store.getRun(who.accountId, runId),
-        ctx.store.listSteps(who.accountId, runId),
+        ctx.store.listStepColumns(who.accountId, runId),
         ctx.store.readRun(who.accountId, runId, { after: 0, limit: 1 }),
       ]);
       if (run === undefined) return runNotFound(reply, runId);

@@ -3,7 +3,7 @@
  * migrated on start; every connection's `search_path` is the store's schema.
  */
 import { dollarParams, findEventsSql, listRunsSql, pageLimit, readRunSql, stepDurationsSql, stepFailuresSql } from "../store-sql.js";
-import { runPageToken, toPage, toRunRecord, toStepRecord, toStoredEvent, type EventRow, type RunRow, type StepRow } from "../store-rows.js";
+import { runPageToken, stepTuple, toPage, toRunRecord, toStepColumns, toStepRecord, toStoredEvent, type EventRow, type RunRow, type StepRow } from "../store-rows.js";
 import { ABANDONED_RUNS_SQL, DROP_EXPIRED_LEASES_SQL, LEASE_EXPIRY_SQL, RELEASE_LEASE_SQL, RENEW_LEASE_SQL, toAbandonedRun, toDollar, type AbandonedRow } from "../store-lease-sql.js";
 import type {
   AbandonedRun,
@@ -21,6 +21,7 @@ import type {
   RunRecord,
   StepDurationStat,
   StepFailureStat,
+  StepColumns,
   StepRecord,
   StoredEvent,
 } from "../store-types.js";
@@ -31,6 +32,7 @@ import {
   DELETE_STEPS_SQL,
   GET_RUN_SQL,
   GET_STEP_SQL,
+  LIST_STEP_COLUMNS_SQL,
   READ_STEP_EVENTS_SQL,
   BEGIN_WRITE_SQL,
   COPY_EVENTS_SQL,
@@ -167,6 +169,11 @@ class PostgresStore implements EventStore {
   async listSteps(accountId: string, runId: string): Promise<readonly StepRecord[]> {
     const { rows } = await this.pool.query<StepRow>(LIST_STEPS_SQL, [accountId, runId]);
     return rows.map(toStepRecord);
+  }
+
+  async listStepColumns(accountId: string, runId: string): Promise<StepColumns> {
+    const { rows } = await this.pool.query<StepRow>(LIST_STEP_COLUMNS_SQL, [accountId, runId]);
+    return toStepColumns(rows.map(stepTuple));
   }
 
   async getStep(accountId: string, runId: string, stepId: string, path: readonly number[]): Promise<StepRecord | undefined> {
