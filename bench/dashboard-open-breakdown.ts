@@ -28,10 +28,25 @@ for (let s = 0; s < Number(process.env.SAMPLES ?? 2); s++) {
     await cdp.send("Profiler.start");
   }
   await page.goto(`${h.url}/runs/run-20k`);
+  // When each part of the open first showed (every frame checked), beside the open itself.
+  const parts = page.evaluate(
+    (list) =>
+      new Promise<string>((resolve) => {
+        const seen = new Map<string, number>();
+        const look = (): void => {
+          for (const [name, selector] of list) if (!seen.has(name) && document.querySelector(selector) !== null) seen.set(name, performance.now());
+          if (seen.size === list.length) resolve(list.map(([name]) => `${name} ${Math.round(seen.get(name)!)}`).join(", "));
+          else requestAnimationFrame(look);
+        };
+        look();
+      }),
+    [["graph node", '[data-step="item"]'], ["graph edges", ".react-flow__edge"], ["timeline", "[data-step-key]"], ["log end", `[data-seq="${EVENTS}"]`]] as [string, string][],
+  );
   const openMs = await waitOpened(page, EVENTS);
+  console.log(`parts shown at: ${await parts}`);
   if (profiling) await selfTimes(cdp);
   const timings = await page.evaluate(() => ({
-    resources: performance.getEntriesByType("resource").map((r) => { const t = r as PerformanceResourceTiming; return { name: t.name.replace(location.origin, ""), start: t.startTime, end: t.responseEnd, kb: t.transferSize / 1024 }; }),
+    resources: performance.getEntriesByType("resource").map((r) => { const t = r as PerformanceResourceTiming; return { name: t.name.replace(location.origin, ""), start: t.startTime, sent: t.requestStart, first: t.responseStart, end: t.responseEnd, kb: t.transferSize / 1024 }; }),
     marks: performance.getEntriesByType("mark").map((m) => ({ name: m.name, at: m.startTime })),
   }));
   const code = Math.max(...timings.resources.filter((r) => r.name.startsWith("/assets/") && r.name.endsWith(".js")).map((r) => r.end));
@@ -42,7 +57,7 @@ for (let s = 0; s < Number(process.env.SAMPLES ?? 2); s++) {
   phases.render.push(render);
   phases.open.push(openMs);
   console.log(`open ${Math.round(openMs)} ms (code in ${Math.round(code)}, run data in ${Math.round(data)}, first render ${Math.round(render)}); long tasks ${(await longTasks(page)).map(Math.round).join(", ")}`);
-  console.log(timings.resources.map((r) => `${Math.round(r.start)}-${Math.round(r.end)} ${r.kb.toFixed(0)}KB ${r.name}`).join("\n"));
+  console.log(timings.resources.map((r) => `${Math.round(r.start)}-${Math.round(r.end)} (request sent ${Math.round(r.sent)}, first byte ${Math.round(r.first)}) ${r.kb.toFixed(0)}KB ${r.name}`).join("\n"));
   console.log(timings.marks.map((m) => `${Math.round(m.at)} ${m.name}`).join("\n"));
   await page.context().close();
 }
