@@ -6,7 +6,7 @@ import type { ErrorInfo } from "../events/index.js";
 import type { Progress } from "../events/index.js";
 import { parseEvent } from "../events/index.js";
 import type { RunStatus, StepStatus } from "../projections/index.js";
-import type { Page, RunRecord, RunSuspension, StepRecord, StoredEvent, TruncatedField } from "./store-types.js";
+import type { Page, RunRecord, RunSuspension, StepColumns, StepRecord, StoredEvent, TruncatedField } from "./store-types.js";
 import { encodeRunToken } from "./store-sql.js";
 
 /** An events row. `body` is JSON text (SQLite) or already parsed (PostgreSQL jsonb). */
@@ -113,3 +113,47 @@ export function toStepRecord(row: StepRow): StepRecord {
     ...(row.error === null ? {} : { error: JSON.parse(row.error) as ErrorInfo }),
   };
 }
+
+/** The columns {@link toStepColumns} reads, in its tuple's order (both adapters select them so). */
+export const STEP_COLUMN_NAMES = "step_id, path, status, attempts, started_at, ended_at, duration_ms, total_duration_ms, failures, error";
+
+/** A steps row as an array, in {@link STEP_COLUMN_NAMES}'s order. */
+export type StepTuple = readonly [string, string, string, number | string, number | string | null, number | string | null, number | string | null, number | string, number | string, string | null];
+
+const orNull = (value: number | string | null): number | null => (value === null ? null : Number(value));
+
+/**
+ * Steps rows (as arrays) as {@link StepColumns}: no object per row, each id and status once.
+ *
+ * @example
+ * const columns = toStepColumns(statement.raw(true).all(accountId, runId) as StepTuple[]);
+ */
+export function toStepColumns(rows: readonly StepTuple[]): StepColumns {
+  const columns = {
+    stepIds: [] as string[], statuses: [] as StepStatus[], step: [] as number[], path: [] as number[][], status: [] as number[],
+    attempts: [] as number[], failures: [] as number[], startedAt: [] as (number | null)[], endedAt: [] as (number | null)[],
+    durationMs: [] as (number | null)[], totalDurationMs: [] as number[], errors: [] as { row: number; error: ErrorInfo }[],
+  };
+  const ids = new Map<string, number>();
+  const statuses = new Map<string, number>();
+  rows.forEach(([stepId, path, status, attempts, startedAt, endedAt, durationMs, totalDurationMs, failures, error], i) => {
+    let id = ids.get(stepId);
+    if (id === undefined) ids.set(stepId, (id = columns.stepIds.push(stepId) - 1));
+    let state = statuses.get(status);
+    if (state === undefined) statuses.set(status, (state = columns.statuses.push(status as StepStatus) - 1));
+    columns.step.push(id);
+    columns.status.push(state);
+    columns.path.push(JSON.parse(path) as number[]);
+    columns.attempts.push(Number(attempts));
+    columns.failures.push(Number(failures));
+    columns.startedAt.push(orNull(startedAt));
+    columns.endedAt.push(orNull(endedAt));
+    columns.durationMs.push(orNull(durationMs));
+    columns.totalDurationMs.push(Number(totalDurationMs));
+    if (error !== null) columns.errors.push({ row: i, error: JSON.parse(error) as ErrorInfo });
+  });
+  return columns;
+}
+
+/** A steps row read as an object, as the tuple {@link toStepColumns} takes (for a driver without array rows). */
+export const stepTuple = (row: StepRow): StepTuple => [row.step_id, row.path, row.status, row.attempts, row.started_at, row.ended_at, row.duration_ms, row.total_duration_ms, row.failures, row.error];

@@ -139,6 +139,39 @@ export interface ReadRunOptions {
   limit?: number;
 }
 
+/**
+ * A run's step rows as columns, in {@link EventStore.listSteps}'s order: each step id and status
+ * once (`step` and `status` index into them), one entry per row in every other column, null where
+ * the row has no value. What a run view draws from, without an object per row.
+ */
+export interface StepColumns {
+  readonly stepIds: readonly string[];
+  readonly statuses: readonly StepStatus[];
+  readonly step: readonly number[];
+  readonly path: readonly (readonly number[])[];
+  readonly status: readonly number[];
+  readonly attempts: readonly number[];
+  readonly failures: readonly number[];
+  /** Epoch ms. */
+  readonly startedAt: readonly (number | null)[];
+  /** Epoch ms. */
+  readonly endedAt: readonly (number | null)[];
+  readonly durationMs: readonly (number | null)[];
+  readonly totalDurationMs: readonly number[];
+  /** The rows with an error (their last failure), by row index. */
+  readonly errors: readonly { readonly row: number; readonly error: ErrorInfo }[];
+}
+
+/** Options of {@link EventStore.readStepEvents}. */
+export interface ReadStepEventsOptions {
+  /** The loop iteration path of the step's row, `[]` (the default) outside loops. */
+  path?: readonly number[];
+  /** Events with seq strictly greater than this. Default 0 (from the start). */
+  after?: number;
+  /** Page size. Default 500, at most 10,000. */
+  limit?: number;
+}
+
 /** Options of {@link EventStore.findEvents}. Every filter is optional; all given must hold. */
 export interface FindEventsOptions {
   runId?: string;
@@ -258,6 +291,15 @@ export interface EventStore {
   getRun(accountId: string, runId: string): Promise<RunRecord | undefined>;
   listRuns(accountId: string, options?: ListRunsOptions): Promise<Page<RunRecord>>;
   listSteps(accountId: string, runId: string): Promise<readonly StepRecord[]>;
+  /** The same rows as {@link listSteps}, as columns: about a third of the time for thousands of rows. */
+  listStepColumns(accountId: string, runId: string): Promise<StepColumns>;
+  /** The row of one step of a run: its id and loop path (`[]` outside loops). */
+  getStep(accountId: string, runId: string, stepId: string, path: readonly number[]): Promise<StepRecord | undefined>;
+  /**
+   * The events of one step row (its id and loop path) with seq > `after`, in seq order; `next`
+   * is the last seq of the page. What a step's detail (input, output, attempts, calls) is read from.
+   */
+  readStepEvents(accountId: string, runId: string, stepId: string, options?: ReadStepEventsOptions): Promise<Page<StoredEvent, number>>;
   /** Average and p95 duration of completed steps, by step id, slowest average first. */
   stepDurations(accountId: string, options?: AnalyticsOptions): Promise<readonly StepDurationStat[]>;
   /** Failures by step id, most failures first. */

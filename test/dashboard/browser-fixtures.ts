@@ -122,30 +122,65 @@ export function startRun(h: Harness, wf: ReturnType<typeof ordersWorkflow>, acco
   return wf.start({ n }, { bus: h.bus, control, accountId });
 }
 
+/** Events of {@link bigRunEvents} around its iterations (3 events each). */
+const BIG_RUN_FRAME_EVENTS = 13;
+
+/** How many events {@link bigRunEvents} makes for `iterations` iterations (its last seq). */
+export const bigRunEventCount = (iterations: number): number => iterations * 3 + BIG_RUN_FRAME_EVENTS;
+
+/** The seq of the first iteration's `step.completed` (its output) in {@link bigRunEvents}. */
+export const BIG_RUN_FIRST_OUTPUT_SEQ = 11;
+
 /**
- * A big run's events: `iterations` loop iterations of a step `item` (started, running,
- * completed), with waves and progress, `extra` custom events per iteration, and run.completed.
- * `hugeOutputBytes` makes the first iteration's output that large.
+ * A big run's events, as the engine emits a foreach: step `load`, then loop `rows` whose body step
+ * `item` runs `iterations` times (loop.iteration, step.started with its input, step.completed),
+ * with waves, progress, run.completed, and the workflow's graph on run.started (load → rows ⊃ item),
+ * so the view draws the real edges. `hugeOutputBytes` makes the first iteration's output that large.
  */
 export function bigRunEvents(runId: string, accountId: string, iterations: number, options: { hugeOutputBytes?: number } = {}): EventInput[] {
   const workflow = { name: "bulk-import", version: "1" };
   const base = { runId, accountId, workflow };
+  const graph = { steps: [{ id: "load", kind: "step" as const }, { id: "rows", kind: "foreach" as const, needs: ["load"] }, { id: "item", kind: "step" as const, in: ["rows"] }] };
   const events: EventInput[] = [
-    { ...base, type: "run.started", totalSteps: 2 },
+    { ...base, type: "run.started", totalSteps: 2, graph },
     { ...base, type: "wave.started", wave: 0, stepIds: ["load"] },
     { ...base, type: "step.started", stepId: "load" },
     { ...base, type: "step.completed", stepId: "load", durationMs: 5, output: { rows: iterations } },
     { ...base, type: "wave.completed", wave: 0, stepIds: ["load"], durationMs: 5 },
-    { ...base, type: "wave.started", wave: 1, stepIds: ["item"] },
+    { ...base, type: "wave.started", wave: 1, stepIds: ["rows"] },
+    { ...base, type: "step.started", stepId: "rows" },
+    { ...base, type: "loop.started", stepId: "rows", loopId: "rows", kind: "foreach", total: iterations },
   ];
   for (let i = 0; i < iterations; i++) {
     const output = i === 0 && options.hugeOutputBytes !== undefined ? { blob: "x".repeat(options.hugeOutputBytes) } : { row: i, total: i * 3 };
+    events.push({ ...base, type: "loop.iteration", stepId: "rows", path: [i], loopId: "rows", iteration: { index: i, item: { row: i } } });
     events.push({ ...base, type: "step.started", stepId: "item", path: [i], input: { row: i } });
     events.push({ ...base, type: "step.completed", stepId: "item", path: [i], durationMs: 1, output });
-    events.push({ ...base, type: "x.row.checked", stepId: "item", path: [i], data: { row: i } } as EventInput);
   }
-  events.push({ ...base, type: "wave.completed", wave: 1, stepIds: ["item"], durationMs: iterations });
+  events.push({ ...base, type: "loop.completed", stepId: "rows", loopId: "rows", iterations, durationMs: iterations });
+  events.push({ ...base, type: "step.completed", stepId: "rows", durationMs: iterations, output: { rows: iterations } });
+  events.push({ ...base, type: "wave.completed", wave: 1, stepIds: ["rows"], durationMs: iterations });
   events.push({ ...base, type: "progress.updated", progress: { completed: 2, failed: 0, skipped: 0, total: 2, percent: 100 } });
   events.push({ ...base, type: "run.completed", durationMs: iterations });
   return events;
+}
+
+/**
+ * Waits until a run view has opened, and returns when (ms after navigation): the graph drawn with
+ * its workflow's real edges and a node of step `item`, the timeline's rows, and the log's row of
+ * seq `lastSeq`. Checked every animation frame, so the figure is at most a frame late.
+ */
+export function waitOpened(page: Page, lastSeq: number): Promise<number> {
+  const selectors = ['[data-testid="run-graph"][data-edges="defined"] .react-flow__edge', '[data-step="item"]', "[data-step-key]", `[data-seq="${lastSeq}"]`];
+  return page.evaluate(
+    (all) =>
+      new Promise<number>((resolve) => {
+        const look = (): void => {
+          if (all.every((selector) => document.querySelector(selector) !== null)) resolve(performance.now());
+          else requestAnimationFrame(look);
+        };
+        look();
+      }),
+    selectors,
+  );
 }

@@ -59,6 +59,8 @@ const DOCUMENTED: Record<string, readonly number[]> = {
   "get /api/runs": [200, 400, 401, 414, 500],
   "get /api/runs/{runId}": [200, 400, 401, 404, 414, 500],
   "get /api/runs/{runId}/events": [200, 400, 401, 404, 414, 500],
+  "get /api/runs/{runId}/overview": [200, 400, 401, 404, 414, 500],
+  "get /api/runs/{runId}/steps/{stepId}": [200, 400, 401, 404, 414, 500],
   "get /api/analytics/steps": [200, 400, 401, 414, 500],
   "post /api/workflows/{name}/runs": [202, 400, 401, 403, 404, 409, 413, 414, 415, 500, 503],
   "post /api/runs/{runId}/cancel": [202, 400, 401, 403, 404, 409, 413, 414, 415, 500],
@@ -164,6 +166,12 @@ describe("real answers match the document", () => {
     const typed = await expectDocumented("get /api/runs/{runId}/events", 200, `${h.url}/api/runs/r3/events?types=step.failed&limit=1`, { token: h.tokens.acme });
     expect(typed).toMatchObject({ events: [{ type: "step.failed", error }], next: 7 });
 
+    const overview = await expectDocumented("get /api/runs/{runId}/overview", 200, `${h.url}/api/runs/r3/overview?tail=4`, { token: h.tokens.acme });
+    expect(overview).toMatchObject({ run: json(await h.store.getRun("acme", "r3")), steps: { stepIds: ["each", "load"], errors: [{ row: 1, error }] }, tail: { after: 4 } });
+    const detail = await expectDocumented("get /api/runs/{runId}/steps/{stepId}", 200, `${h.url}/api/runs/r3/steps/each?path=0`, { token: h.tokens.acme });
+    expect(detail).toEqual(json({ step: await h.store.getStep("acme", "r3", "each", [0]), events: (await h.store.readStepEvents("acme", "r3", "each", { path: [0] })).items.map((item) => item.event) }));
+    expect((detail.events as Record<string, unknown>[])[1]).toMatchObject({ metrics: { rows: 2 }, issues: ["slow"] });
+
     const analytics = await expectDocumented("get /api/analytics/steps", 200, `${h.url}/api/analytics/steps`, { token: h.tokens.acme });
     expect(analytics).toEqual(json({ durations: await h.store.stepDurations("acme"), failures: await h.store.stepFailures("acme") }));
     expect((analytics.failures as unknown[]).length).toBeGreaterThan(0);
@@ -192,6 +200,8 @@ describe("real answers match the document", () => {
       ["get /api/runs", "/api/runs"],
       ["get /api/runs/{runId}", "/api/runs/r1"],
       ["get /api/runs/{runId}/events", "/api/runs/r1/events"],
+      ["get /api/runs/{runId}/overview", "/api/runs/r1/overview"],
+      ["get /api/runs/{runId}/steps/{stepId}", "/api/runs/r1/steps/s0"],
       ["get /api/analytics/steps", "/api/analytics/steps"],
       ["post /api/workflows/{name}/runs", "/api/workflows/double/runs"],
       ["post /api/runs/{runId}/cancel", "/api/runs/r2/cancel"],
@@ -217,6 +227,8 @@ describe("real answers match the document", () => {
 
     await expectDocumented("get /api/runs/{runId}", 404, `${h.url}/api/runs/r1`, { token: h.tokens.globex });
     await expectDocumented("get /api/runs/{runId}/events", 404, `${h.url}/api/runs/nope/events`, { token: acme });
+    await expectDocumented("get /api/runs/{runId}/overview", 404, `${h.url}/api/runs/r1/overview`, { token: h.tokens.globex });
+    await expectDocumented("get /api/runs/{runId}/steps/{stepId}", 404, `${h.url}/api/runs/r1/steps/nope`, { token: acme });
     await expectDocumented("post /api/workflows/{name}/runs", 404, `${h.url}/api/workflows/nope/runs`, { token: acme, body: {} });
     await expectDocumented("post /api/runs/{runId}/cancel", 404, `${h.url}/api/runs/nope/cancel`, { token: acme, body: {} });
     await expectDocumented("post /api/stream-tokens", 404, `${h.url}/api/stream-tokens`, { token: acme, body: { runId: "nope" } });

@@ -3,7 +3,8 @@
  * in this browser's localStorage; an error reply becomes an {@link ApiError} with the server's
  * own code and message, so "invalid API token" reaches the user as the server said it.
  */
-const TOKEN_KEY = "runtrail.apiToken";
+/** Where the token is kept (index.html's deep-link script reads it too: see dashboard/deep-link-preload.ts). */
+export const TOKEN_KEY = "runtrail.apiToken";
 
 /** A refused or failed API call. */
 export class ApiError extends Error {
@@ -60,6 +61,17 @@ export async function api<T>(path: string, options: { query?: Query; body?: unkn
     ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
+  return readResponse<T>(response);
+}
+
+/**
+ * The JSON of an API response; an error reply becomes an {@link ApiError} (a 401 also tells the
+ * app shell, which shows the login).
+ *
+ * @example
+ * const page = await readResponse<RunsPage>(await fetch("/api/runs"));
+ */
+export async function readResponse<T>(response: Response): Promise<T> {
   if (!response.ok) {
     const body = (await response.json().catch(() => ({}))) as { error?: string; message?: string; field?: string };
     const error = new ApiError(response.status, body.error ?? "http_error", body.message ?? `${response.status} ${response.statusText}`, body.field);

@@ -42,6 +42,21 @@ export function prefetchLatest(runId: string, lastSeq: number): void {
   }
 }
 
+/**
+ * The latest pages, from what the run's overview brought (`tail`: the events after a page
+ * boundary) when it did, else read now ({@link prefetchLatest}).
+ */
+export function seedLatest(runId: string, lastSeq: number, tail: { readonly after: number; readonly events: readonly RuntrailEvent[] } | undefined): void {
+  if (tail === undefined || tail.after % PAGE !== 0) {
+    prefetchLatest(runId, lastSeq);
+    return;
+  }
+  for (let p = tail.after / PAGE; p * PAGE < lastSeq; p++) {
+    const events = tail.events.filter((e) => e.seq > p * PAGE && e.seq <= (p + 1) * PAGE);
+    ahead.set(`${runId}:${p}`, Promise.resolve((p + 1) * PAGE < lastSeq ? { events, next: (p + 1) * PAGE } : { events }));
+  }
+}
+
 function readPage(runId: string, p: number): Promise<EventsPage> {
   const key = `${runId}:${p}`;
   const early = ahead.get(key);

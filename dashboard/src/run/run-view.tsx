@@ -15,7 +15,8 @@ import { ProgressBar, StatusBadge } from "../common/status-badge.js";
 import { EventLog, type EventLogHandle } from "./event-log.js";
 import { EventPanel } from "./event-panel.js";
 import { RunPanel } from "./run-panel.js";
-import { endedAt } from "./run-model.js";
+import { endedAt, type Wave } from "./run-model.js";
+import type { RunState } from "../../../src/projections/index.js";
 import { RunTimeline } from "./run-timeline.js";
 import { StepPanel } from "./step-panel.js";
 import { useRunModel } from "./use-run-model.js";
@@ -53,6 +54,17 @@ function countStarted(model: ReturnType<typeof useRunModel>["model"], ids: Reado
 
 let marked = false;
 
+const NO_WAVES: readonly Wave[] = [];
+
+/** The latest start or end among the steps: one pass, once per change of the steps (not per render, not spread into Math.max). */
+function useLastStepTime(steps: RunState["steps"] | undefined, startedAt: number): number {
+  return useMemo(() => {
+    let last = startedAt;
+    for (const s of Object.values(steps ?? {})) last = Math.max(last, s.endedAt ?? s.startedAt ?? 0);
+    return last;
+  }, [steps, startedAt]);
+}
+
 const numberParam = (value: string | null): number | undefined => (value === null || !/^\d+$/.test(value) ? undefined : Number(value));
 
 /** The graph's code (React Flow), loaded beside the run's data (the app shell starts it early on a deep link). */
@@ -78,6 +90,7 @@ export default function RunView({ runId, params, loadGraph }: { runId: string; p
   const waitingStep = useMemo(() => (wait?.stepId !== undefined && wait.waitingFor !== undefined ? { stepId: wait.stepId, signal: wait.waitingFor } : undefined), [wait?.stepId, wait?.waitingFor]);
   const childRuns = useChildRuns(runId, subSteps.size > 0, `${liveModel?.state.status}:${countStarted(liveModel, subSteps)}`);
   const model = at !== undefined ? (past ?? liveModel) : liveModel;
+  const lastEventAt = useLastStepTime(model?.state.steps, model?.state.startedAt ?? 0);
   if (error !== undefined && liveModel === undefined) return <div className="alert">{error}</div>;
   if (model === undefined || liveModel === undefined) return <div className="empty">Opening run…</div>;
   if (!marked) {
@@ -85,12 +98,12 @@ export default function RunView({ runId, params, loadGraph }: { runId: string; p
     performance.mark("runtrail:run-view-render");
   }
   const run = model.state;
+  const graph = model.graph ?? liveModel.graph;
   const record = liveModel.record;
   const liveSeq = liveModel.state.lastSeq;
   const liveStatus = liveModel.state.status;
   // While live, "now" moves in steps of 250 ms: the timeline redraws 4 times a second, not per event.
   const now = Math.ceil(Date.now() / 250) * 250;
-  const lastEventAt = Math.max(run.startedAt, ...Object.values(run.steps).map((s) => s.endedAt ?? s.startedAt ?? 0));
   const end = endedAt(run) ?? (at !== undefined ? lastEventAt : liveStatus === "running" ? Math.max(now, lastEventAt) : Math.max(lastEventAt, record.lastEventAt));
   const percent = run.progress.total > 0 ? run.progress.percent : run.status === "completed" ? 100 : 0;
   const durationMs = run.status === "completed" || run.status === "failed" || run.status === "cancelled" ? run.durationMs : end - run.startedAt;
@@ -132,7 +145,8 @@ export default function RunView({ runId, params, loadGraph }: { runId: string; p
             {graphModule === undefined ? (
               <div className="graph empty">Loading graph…</div>
             ) : (
-              <graphModule.default steps={run.steps} graph={model.graph ?? liveModel.graph} waves={model.waves} selected={step?.split("@")[0]} onSelect={selectStep} childRuns={childRuns} waiting={waitingStep} />
+              // With the workflow's graph the layout needs no waves: the waves read after the open do not lay it out again.
+              <graphModule.default steps={run.steps} graph={graph} waves={graph === undefined ? model.waves : NO_WAVES} selected={step?.split("@")[0]} onSelect={selectStep} childRuns={childRuns} waiting={waitingStep} />
             )}
             <RunTimeline steps={run.steps} waves={model.waves} start={run.startedAt} end={end} selected={step} onSelect={selectStep} />
           </div>

@@ -1,41 +1,52 @@
 /**
  * The step panel: status, attempts with their errors and the control decisions taken, input,
- * output, metrics, issues, and the step's tool and LLM calls. Read from the step's own events
- * (the step, tool and LLM types of the run, kept only for this step). A sub-workflow step links
- * to the child runs it started.
+ * output, metrics, issues, and the step's tool and LLM calls. Read from the step's own events,
+ * fetched for the one step row shown (the latest iteration of a loop step) when the panel opens.
+ * A sub-workflow step links to the child runs it started.
  */
 import { useEffect, useState } from "react";
-import { stepKey, type StepState } from "../../../src/projections/index.js";
-import type { RuntrailEvent } from "../api/api-types.js";
+import type { StepState } from "../../../src/projections/index.js";
+import { api } from "../api/api-client.js";
+import type { RuntrailEvent, StepDetail } from "../api/api-types.js";
 import { navigate } from "../app/app-route.js";
 import { formatDuration, shortId } from "../common/format.js";
 import { StatusBadge } from "../common/status-badge.js";
 import { ValueView } from "../common/value-view.js";
 import { stepCalls } from "./step-calls.js";
-import { readTypes } from "./use-run-model.js";
 
-const STEP_TYPES = ["step.started", "step.running", "step.completed", "step.failed", "step.skipped", "step.retrying", "tool.called", "tool.completed", "tool.failed", "llm.requested", "llm.responded", "llm.failed"];
 const KEEP = 2_000;
 
-/** The events of a step (`id`: every iteration) or of one loop iteration (`id@i.j`). */
-function useStepEvents(runId: string, key: string, version: string): RuntrailEvent[] | undefined {
+/**
+ * The events of one step row (its id and loop path) from `GET /runs/:id/steps/:stepId`, read
+ * when the panel opens: only that row's events are read, never the run's. Undefined while reading.
+ */
+function useStepEvents(runId: string, row: { stepId: string; path: readonly number[] } | undefined, version: string): RuntrailEvent[] | undefined {
   const [events, setEvents] = useState<RuntrailEvent[] | undefined>();
+  const stepId = row?.stepId;
+  const path = row?.path.join(".") ?? "";
   useEffect(() => {
     let stopped = false;
-    const kept: RuntrailEvent[] = [];
-    readTypes(runId, STEP_TYPES, (page) => {
-      if (stopped) return false;
-      const stepId = key.split("@")[0];
-      const mine = key.includes("@") ? (e: RuntrailEvent) => e.stepId !== undefined && stepKey(e.stepId, e.path) === key : (e: RuntrailEvent) => e.stepId === stepId;
-      for (const e of page) if (mine(e) && kept.length < KEEP) kept.push(e);
-      return undefined;
-    })
-      .then(() => !stopped && setEvents(kept))
-      .catch(() => undefined);
+    if (stepId === undefined) {
+      setEvents([]);
+      return;
+    }
+    const read = async (): Promise<RuntrailEvent[]> => {
+      const kept: RuntrailEvent[] = [];
+      for (let after = 0; !stopped && kept.length < KEEP; ) {
+        const page = await api<StepDetail>(`/runs/${encodeURIComponent(runId)}/steps/${encodeURIComponent(stepId)}`, { query: { path: path === "" ? undefined : path, after, limit: 1_000 } });
+        kept.push(...page.events.slice(0, KEEP - kept.length));
+        if (page.next === undefined) break;
+        after = page.next;
+      }
+      return kept;
+    };
+    // A step the store has no row of yet (live, not yet committed) has no events to show yet.
+    read()
+      .then((kept) => !stopped && setEvents(kept), () => !stopped && setEvents([]));
     return () => {
       stopped = true;
     };
-  }, [runId, key, version]);
+  }, [runId, stepId, path, version]);
   return events;
 }
 
@@ -70,8 +81,8 @@ interface StepPanelProps {
 
 export function StepPanel({ runId, stepKey: key, records, version, onEvent, childRuns }: StepPanelProps) {
   const stepId = key;
-  const events = useStepEvents(runId, key, version);
   const main = records.at(-1);
+  const events = useStepEvents(runId, main === undefined ? undefined : { stepId: main.stepId, path: main.path ?? [] }, version);
   const total = main === undefined ? 0 : main.durationsMs.reduce((a, b) => a + b, 0);
   const started = events?.find((e) => e.type === "step.started");
   const completed = events?.findLast((e) => e.type === "step.completed");

@@ -1,15 +1,16 @@
 /**
  * The run view's data. A small run opens from its own trail: the state-changing event types read
  * page by page and folded by the core's `projectRun` (exact: outputs, queue times). A big one
- * opens from the store's rows (its run and steps, one request) and the first event (the graph);
- * both then follow the run's stream after the stored `lastSeq` (none missed or doubled), a
+ * opens from its overview (the run, its graph and its step rows as a compact table: one request,
+ * read beside the view's code), its waves and variables following; both then follow the run's stream after the stored `lastSeq` (none missed or doubled), a
  * batch per animation frame. `onLive` hands the same batches to the event log.
  */
 import { useEffect, useRef, useState } from "react";
 import { api } from "../api/api-client.js";
 import type { EventsPage, RunSummary, RuntrailEvent } from "../api/api-types.js";
 import { openLiveStream } from "../api/live-stream.js";
-import { prefetchLatest } from "./log-pages.js";
+import { readRunOverview } from "../api/step-table.js";
+import { PAGE, seedLatest } from "./log-pages.js";
 import { takePrefetched } from "./run-prefetch.js";
 import { applyEvents, emptyModel, stateFromRows, type RunModel } from "./run-model.js";
 
@@ -35,14 +36,14 @@ export async function readTypes(runId: string, types: readonly string[], take: (
 }
 
 /**
- * What a big run's view adds to the store's rows, read beside its first render: the graph (on
- * run.started), the top-level waves and the variables, up to the stored `lastSeq`.
+ * What a big run's view adds to its overview, read beside its first render: the top-level waves
+ * and the variables, up to the stored `lastSeq` (the graph came with the overview).
  */
 async function restOfRows(runId: string, record: RunSummary["run"]): Promise<{ extra: RunModel; variables: Record<string, unknown> }> {
   const variables: Record<string, unknown> = {};
   let extra = emptyModel(record);
   await Promise.all([
-    readTypes(runId, ["run.started", "wave.started", "wave.completed"], (events) => {
+    readTypes(runId, ["wave.started", "wave.completed"], (events) => {
       extra = applyEvents(extra, events);
     }, record.lastSeq),
     readTypes(runId, ["variable.changed"], (events) => {
@@ -71,11 +72,11 @@ export function useRunModel(runId: string, onLive: (events: readonly RuntrailEve
     const load = async (): Promise<void> => {
       performance.mark("runtrail:run-summary-start");
       const early = takePrefetched(runId);
-      const summary = await (early ?? api<RunSummary>(`/runs/${encodeURIComponent(runId)}`));
+      const summary = await (early ?? readRunOverview(runId, PAGE));
       performance.mark("runtrail:run-summary");
-      if (early === undefined) prefetchLatest(runId, summary.run.lastSeq);
+      if (early === undefined) seedLatest(runId, summary.run.lastSeq, summary.tail);
       const big = summary.run.eventCount > FOLD_UP_TO;
-      const opened = big ? { record: summary.run, state: stateFromRows(summary, {}), waves: [], graph: undefined } : await fromTrail(runId, summary);
+      const opened = big ? { record: summary.run, state: stateFromRows(summary, {}), waves: [], graph: summary.graph } : await fromTrail(runId, summary);
       performance.mark("runtrail:run-model");
       if (stopped) return;
       setModel(opened);
@@ -83,7 +84,7 @@ export function useRunModel(runId: string, onLive: (events: readonly RuntrailEve
         // Stored waves, graph and variables come before any live one: live events already applied stay on top.
         restOfRows(runId, summary.run)
           .then(({ extra, variables }) => {
-            if (!stopped) setModel((m) => m && { ...m, graph: m.graph ?? extra.graph, waves: [...extra.waves, ...m.waves], state: { ...m.state, variables: { ...variables, ...m.state.variables } } });
+            if (!stopped) setModel((m) => m && { ...m, waves: [...extra.waves, ...m.waves], state: { ...m.state, variables: { ...variables, ...m.state.variables } } });
           })
           .catch((e: unknown) => !stopped && setError(e instanceof Error ? e.message : String(e)));
       }

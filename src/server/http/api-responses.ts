@@ -8,7 +8,7 @@
 import { Type, type Static, type TObject, type TProperties, type TSchema, type TUnsafe } from "@sinclair/typebox";
 import { EnvelopeProperties } from "../../events/index.js";
 import { ErrorInfo, WorkflowRef } from "../../events/index.js";
-import { Progress } from "../../events/index.js";
+import { Progress, RunGraph } from "../../events/index.js";
 import { STEP_STATUSES } from "../../projections/index.js";
 import { RunStatusSchema, StringEnum } from "./api-schemas.js";
 
@@ -131,6 +131,65 @@ export const RunsPage = Type.Object(
 export const RunSummary = Type.Object(
   { run: refTo(RunBody), steps: ListOf(refTo(StepBody)) },
   { additionalProperties: false, description: "The run with its steps; `run.progress` is its latest progress." },
+);
+
+/** A number, or null where the row has none (OpenAPI 3.0's `nullable`; no union for the serialiser to test). */
+const NullableNumber = (description: string) => Type.Unsafe<number | null>({ type: "number", nullable: true, description });
+const Column = <T extends TSchema>(items: T, description: string) => ListOf(items, description);
+
+/**
+ * A run's steps as columns, one entry per step row in the store's order: the same content as
+ * `Step` rows (less the run id), about a sixth of their JSON for a run of thousands of loop
+ * iterations, where the row objects repeated every key and id.
+ */
+export const StepTable = Type.Object(
+  {
+    base: EpochMs("The epoch ms `startedAt` and `endedAt` count from: the run's `startedAt`."),
+    stepIds: ListOf(Type.String(), "The distinct step ids; `step` indexes into it."),
+    statuses: ListOf(StepStatusSchema, "The statuses; `status` indexes into it."),
+    step: Column(Count, "Per row: its step id, as an index into `stepIds`."),
+    path: Column(ListOf(Type.Integer({ minimum: 0 })), "Per row: its loop iteration path, `[]` outside loops."),
+    status: Column(Count, "Per row: its status, as an index into `statuses`."),
+    attempts: Column(Count, "Per row: attempts started."),
+    failures: Column(Count, "Per row: failed attempts."),
+    startedAt: Column(NullableNumber("ms after `base`"), "Per row: when its first attempt started, in ms after `base`; null if it has not."),
+    endedAt: Column(NullableNumber("ms after `base`"), "Per row: when its last attempt ended, in ms after `base`; null if none has."),
+    durationMs: Column(NullableNumber("ms"), "Per row: `durationMs` of the last attempt that ended; null if none has."),
+    totalDurationMs: Column(Type.Number({ minimum: 0 }), "Per row: the sum of `durationMs` over its attempts that ended."),
+    errors: ListOf(
+      Type.Object({ row: Count, error: passThrough(ErrorInfo, "The last failure's error.") }, { additionalProperties: false }),
+      "The rows with an error (their last failure), by row index.",
+    ),
+  },
+  { additionalProperties: false, description: "A run's step rows as columns." },
+);
+export type StepTable = Static<typeof StepTable>;
+
+export const RunOverview = Type.Object(
+  {
+    run: refTo(RunBody),
+    graph: Type.Optional(passThrough(RunGraph, "The workflow's graph, from the run's `run.started`; absent when the producer sent none.")),
+    steps: StepTable,
+    tail: Type.Optional(
+      Type.Object(
+        {
+          after: Count,
+          events: ListOf(refTo(EventBody), "The run's events with seq > `after`, in seq order: its last two pages of `tail` events."),
+        },
+        { additionalProperties: false, description: "With `?tail=`: the run's latest events." },
+      ),
+    ),
+  },
+  { additionalProperties: false, description: "What the run view opens with: the run, its workflow's graph and its steps as a table (no step's input, output or events)." },
+);
+
+export const StepDetail = Type.Object(
+  {
+    step: refTo(StepBody),
+    events: ListOf(refTo(EventBody), "The step row's own events (its id and loop path) in seq order: attempts, input, output, metrics, issues, tool and LLM calls, custom events."),
+    next: Type.Optional(Type.Integer({ minimum: 1, description: "The page's last seq: pass as `after` for the next page; absent on the last page." })),
+  },
+  { additionalProperties: false, description: "One step row with a page of its events." },
 );
 
 export const EventsPage = Type.Object(

@@ -59,6 +59,29 @@ export const RunEventsQuery = Type.Object(
 );
 export type RunEventsQuery = Static<typeof RunEventsQuery>;
 
+export const RunOverviewQuery = Type.Object(
+  {
+    tail: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 1_000, description: "Also send the run's latest events: its last two pages of this size by seq (a log that opens at the end shows them at once)." }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type RunOverviewQuery = Static<typeof RunOverviewQuery>;
+
+export const StepParams = Type.Object({ runId: Id("The run's id."), stepId: Id("The step's id.") }, { additionalProperties: false });
+export type StepParams = Static<typeof StepParams>;
+
+export const StepEventsQuery = Type.Object(
+  {
+    path: Type.Optional(Type.String({ pattern: "^\\d{1,9}(\\.\\d{1,9}){0,31}$", description: "The loop iteration path, its indexes joined by `.` (e.g. `3` or `3.0`); absent outside loops." })),
+    after: Type.Optional(Cursor("Events with seq strictly greater than this. Default 0.")),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000, default: 200 })),
+  },
+  { additionalProperties: false },
+);
+export type StepEventsQuery = Static<typeof StepEventsQuery>;
+
 export const AnalyticsQuery = Type.Object(
   {
     workflow: Type.Optional(Id("The workflow's name.")),

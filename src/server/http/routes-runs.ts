@@ -9,17 +9,20 @@ import { AnalyticsQuery, ListRunsQuery, NoQuery, RunEventsQuery, RunParams } fro
 import { principalOf, runNotFound } from "./route-guards.js";
 import { badTypePattern, sendError } from "./error-responses.js";
 import { readRunEventsOfTypes } from "./run-events-read.js";
+import { registerRunViewRoutes } from "./routes-run-view.js";
 import type { App, ServerContext } from "../server-context.js";
 
 const RUN_NOT_FOUND = "No run with this id in the token's account.";
 
 /**
- * Registers `GET /api/runs`, `/api/runs/:runId`, `/api/runs/:runId/events`, `/api/analytics/steps`.
+ * Registers `GET /api/runs`, `/api/runs/:runId`, `/api/runs/:runId/events`, `/api/analytics/steps`,
+ * and the run view's reads (`/api/runs/:runId/overview`, `/api/runs/:runId/steps/:stepId`).
  *
  * @example
  * registerRunRoutes(app, ctx);
  */
 export function registerRunRoutes(app: App, ctx: ServerContext): void {
+  registerRunViewRoutes(app, ctx);
   app.get(
     "/api/runs",
     { schema: { tags: ["runs"], summary: "List runs, newest first", querystring: ListRunsQuery, response: apiResponses({ 200: RunsPage }) } },

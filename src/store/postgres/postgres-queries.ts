@@ -6,6 +6,7 @@
 import { runMergeSql, stepMergeSql, type MergeDialect } from "../store-sql.js";
 import type { PreparedEvent } from "../store-types.js";
 import type { BucketStart } from "../store-series-sql.js";
+import { STEP_COLUMN_NAMES } from "../store-rows.js";
 
 const POSTGRES_MERGE: MergeDialect = { max: "GREATEST", min: "LEAST" };
 
@@ -75,6 +76,15 @@ export const HAS_EVENT_SQL = "SELECT 1 AS found FROM events WHERE account_id = $
 export const GET_RUN_SQL = "SELECT * FROM runs WHERE account_id = $1 AND run_id = $2";
 export const LIST_STEPS_SQL =
   "SELECT * FROM steps WHERE account_id = $1 AND run_id = $2 ORDER BY COALESCE(started_at, ended_at), step_id, path";
+export const LIST_STEP_COLUMNS_SQL = `SELECT ${STEP_COLUMN_NAMES} FROM steps WHERE account_id = $1 AND run_id = $2 ORDER BY COALESCE(started_at, ended_at), step_id, path`;
+export const GET_STEP_SQL = "SELECT * FROM steps WHERE account_id = $1 AND run_id = $2 AND step_id = $3 AND path = $4";
+/**
+ * One step row's events after a seq: the run's events (the account-run-seq key's range) with the
+ * step's id whose body's `path` is the row's (a jsonb comparison, so spacing does not matter).
+ */
+export const READ_STEP_EVENTS_SQL = `SELECT cursor, body, truncated FROM events
+  WHERE account_id = $1 AND run_id = $2 AND seq > $3 AND step_id = $4 AND COALESCE(body->'path', '[]'::jsonb) = $5::jsonb
+  ORDER BY seq LIMIT $6`;
 export const LAST_SEQ_SQL = "SELECT MAX(seq) AS seq FROM events WHERE run_id = $1 AND account_id = $2";
 
 const EXPIRED_RUNS = "SELECT run_id FROM runs WHERE account_id = $1 AND last_event_at < $2";

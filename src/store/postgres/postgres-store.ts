@@ -3,7 +3,7 @@
  * migrated on start; every connection's `search_path` is the store's schema.
  */
 import { dollarParams, findEventsSql, listRunsSql, pageLimit, readRunSql, stepDurationsSql, stepFailuresSql } from "../store-sql.js";
-import { runPageToken, toPage, toRunRecord, toStepRecord, toStoredEvent, type EventRow, type RunRow, type StepRow } from "../store-rows.js";
+import { runPageToken, stepTuple, toPage, toRunRecord, toStepColumns, toStepRecord, toStoredEvent, type EventRow, type RunRow, type StepRow } from "../store-rows.js";
 import { ABANDONED_RUNS_SQL, DROP_EXPIRED_LEASES_SQL, LEASE_EXPIRY_SQL, RELEASE_LEASE_SQL, RENEW_LEASE_SQL, toAbandonedRun, toDollar, type AbandonedRow } from "../store-lease-sql.js";
 import type {
   AbandonedRun,
@@ -16,10 +16,12 @@ import type {
   ListRunsOptions,
   Page,
   ReadRunOptions,
+  ReadStepEventsOptions,
   RetentionResult,
   RunRecord,
   StepDurationStat,
   StepFailureStat,
+  StepColumns,
   StepRecord,
   StepSeries,
   StepSeriesOptions,
@@ -31,6 +33,9 @@ import {
   DELETE_RUNS_SQL,
   DELETE_STEPS_SQL,
   GET_RUN_SQL,
+  GET_STEP_SQL,
+  LIST_STEP_COLUMNS_SQL,
+  READ_STEP_EVENTS_SQL,
   BEGIN_WRITE_SQL,
   COPY_EVENTS_SQL,
   copyRow,
@@ -168,6 +173,23 @@ class PostgresStore implements EventStore {
   async listSteps(accountId: string, runId: string): Promise<readonly StepRecord[]> {
     const { rows } = await this.pool.query<StepRow>(LIST_STEPS_SQL, [accountId, runId]);
     return rows.map(toStepRecord);
+  }
+
+  async listStepColumns(accountId: string, runId: string): Promise<StepColumns> {
+    const { rows } = await this.pool.query<StepRow>(LIST_STEP_COLUMNS_SQL, [accountId, runId]);
+    return toStepColumns(rows.map(stepTuple));
+  }
+
+  async getStep(accountId: string, runId: string, stepId: string, path: readonly number[]): Promise<StepRecord | undefined> {
+    const { rows } = await this.pool.query<StepRow>(GET_STEP_SQL, [accountId, runId, stepId, JSON.stringify(path)]);
+    return rows[0] === undefined ? undefined : toStepRecord(rows[0]);
+  }
+
+  async readStepEvents(accountId: string, runId: string, stepId: string, options: ReadStepEventsOptions = {}): Promise<Page<StoredEvent, number>> {
+    const limit = pageLimit(options.limit, 500);
+    const values = [accountId, runId, options.after ?? 0, stepId, JSON.stringify(options.path ?? []), limit + 1];
+    const { rows } = await this.pool.query<EventRow>(READ_STEP_EVENTS_SQL, values);
+    return toPage(rows, limit, (row) => toStoredEvent(row, `postgres events cursor ${String(row.cursor)}`), (item) => item.event.seq);
   }
 
   async stepDurations(accountId: string, options: AnalyticsOptions = {}): Promise<readonly StepDurationStat[]> {

@@ -12,6 +12,8 @@ export interface SqliteStatement {
   run(...params: unknown[]): SqliteRunResult;
   get(...params: unknown[]): unknown;
   all(...params: unknown[]): unknown[];
+  /** better-sqlite3's: rows as arrays (column order) instead of objects. Optional for other bindings. */
+  raw?(toggle?: boolean): SqliteStatement;
 }
 
 export interface SqliteDatabase {

@@ -2,7 +2,7 @@
  * The SQLite event store: one file, WAL mode, created on first use. The default store.
  */
 import { questionParams, findEventsSql, listRunsSql, pageLimit, readRunSql, stepDurationsSql, stepFailuresSql } from "../store-sql.js";
-import { runPageToken, toPage, toRunRecord, toStepRecord, toStoredEvent, type EventRow, type RunRow, type StepRow } from "../store-rows.js";
+import { runPageToken, stepTuple, toPage, toRunRecord, toStepColumns, toStepRecord, toStoredEvent, type EventRow, type RunRow, type StepRow, type StepTuple } from "../store-rows.js";
 import { ABANDONED_RUNS_SQL, DROP_EXPIRED_LEASES_SQL, LEASE_EXPIRY_SQL, RELEASE_LEASE_SQL, RENEW_LEASE_SQL, toAbandonedRun, type AbandonedRow } from "../store-lease-sql.js";
 import type {
   AbandonedRun,
@@ -15,10 +15,12 @@ import type {
   ListRunsOptions,
   Page,
   ReadRunOptions,
+  ReadStepEventsOptions,
   RetentionResult,
   RunRecord,
   StepDurationStat,
   StepFailureStat,
+  StepColumns,
   StepRecord,
   StepSeries,
   StepSeriesOptions,
@@ -118,6 +120,29 @@ class SqliteStore implements EventStore {
 
   listSteps(accountId: string, runId: string): Promise<readonly StepRecord[]> {
     return settle(() => (this.statements.listSteps.all(accountId, runId) as StepRow[]).map(toStepRecord));
+  }
+
+  listStepColumns(accountId: string, runId: string): Promise<StepColumns> {
+    return settle(() => {
+      const { statement, raw } = this.statements.listStepColumns;
+      const rows = statement.all(accountId, runId);
+      return toStepColumns(raw ? (rows as StepTuple[]) : (rows as StepRow[]).map(stepTuple));
+    });
+  }
+
+  getStep(accountId: string, runId: string, stepId: string, path: readonly number[]): Promise<StepRecord | undefined> {
+    return settle(() => {
+      const row = this.statements.getStep.get(accountId, runId, stepId, JSON.stringify(path)) as StepRow | undefined;
+      return row === undefined ? undefined : toStepRecord(row);
+    });
+  }
+
+  readStepEvents(accountId: string, runId: string, stepId: string, options: ReadStepEventsOptions = {}): Promise<Page<StoredEvent, number>> {
+    return settle(() => {
+      const limit = pageLimit(options.limit, 500);
+      const rows = this.statements.readStepEvents.all(accountId, runId, options.after ?? 0, stepId, JSON.stringify(options.path ?? []), limit + 1) as EventRow[];
+      return toPage(rows, limit, (row) => toStoredEvent(row, `sqlite events cursor ${String(row.cursor)}`), (item) => item.event.seq);
+    });
   }
 
   stepDurations(accountId: string, options: AnalyticsOptions = {}): Promise<readonly StepDurationStat[]> {
