@@ -65,3 +65,22 @@ export function toAbandonedRun(row: AbandonedRow): AbandonedRun {
     ...(row.expires_at === null ? {} : { expiredAt: Number(row.expires_at) }),
   };
 }
+
+/**
+ * A run's row as a claim reads it (params account, run). PostgreSQL appends `FOR UPDATE`, so two
+ * claimants of one run take turns, and the second reads the first's owner.
+ */
+export const CLAIM_READ_SQL = "SELECT status, last_seq, lease_owner FROM runs WHERE account_id = ? AND run_id = ?";
+
+/** Ties the run to a lease: params owner, account, run (run in the claim's transaction, after its checks). */
+export const CLAIM_RUN_SQL = "UPDATE runs SET lease_owner = ? WHERE account_id = ? AND run_id = ?";
+
+/** Gives a claimed run back: params new owner (null: none), account, run, the claimant (only while it holds it). */
+export const RELEASE_RUN_SQL = "UPDATE runs SET lease_owner = ? WHERE account_id = ? AND run_id = ? AND lease_owner = ?";
+
+/** A row of {@link CLAIM_READ_SQL}. */
+export interface ClaimRow {
+  status: string;
+  last_seq: number | string;
+  lease_owner: string | null;
+}

@@ -219,6 +219,18 @@ export interface EventStore {
   abandonedRuns(limit: number): Promise<readonly AbandonedRun[]>;
   /** Deletes expired leases that no unfinished run names any more; returns how many. */
   dropExpiredLeases(): Promise<number>;
+  /**
+   * Ties the run to lease `ownerId` (a live one) in one transaction, only if no other process can
+   * be executing it: the run is suspended and no live lease holds it, or the lease that held it
+   * expired. Every resume path claims first (crash recovery, the signal route, `resumeRun` given
+   * a lease), so exactly one of two racing resumers goes on with a run; the other is refused.
+   */
+  claimRun(accountId: string, runId: string, ownerId: string): Promise<RunClaim>;
+  /**
+   * Gives back a run `ownerId` claimed but will not execute: ties it to `to` (null: no process,
+   * so it is suspended and unheld) if `ownerId` still holds it. Resolves whether it did.
+   */
+  releaseRun(accountId: string, runId: string, ownerId: string, to: string | null): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -233,6 +245,23 @@ export interface LeaseRenewal {
    */
   readonly lapsed: boolean;
 }
+
+/**
+ * What {@link EventStore.claimRun} did: took the run (its status and last stored seq then, and
+ * the expired lease that had held it), or refused, saying why.
+ */
+export type RunClaim =
+  | { readonly claimed: true; readonly status: "running" | "suspended"; readonly lastSeq: number; readonly previousOwner?: string }
+  | {
+      readonly claimed: false;
+      /**
+       * `unknown` no such run; `ended` it has its terminal event; `held` a live lease (maybe the
+       * claimant's own) holds it; `unleased` it is running under no lease; `lease-lapsed` the
+       * claimant's own lease is not live.
+       */
+      readonly refusal: "unknown" | "ended" | "held" | "unleased" | "lease-lapsed";
+      readonly message: string;
+    };
 
 /** A run whose executing process's lease expired before the run ended. */
 export interface AbandonedRun {

@@ -6,13 +6,18 @@
  * renewal: an unfinished run whose lease expired (or was released) lost its process, and is
  * ended with a stored `run.failed` (`RunAbandoned`, see `abandoned-run.ts`) at the next seq.
  *
+ * A sweep claims each such run for its own lease first (`store.claimRun`, atomic), so of several
+ * sweepers exactly one acts on a run. With `recover` (crash recovery, the engine's
+ * `recoverWorkflows`), a run of a workflow registered here with `recover: "resume"` is resumed
+ * from its trail in this process instead of being ended.
+ *
  * A process that stalls longer than `ttlMs` (a debugger, a frozen VM) may find its runs closed
  * by another; it is told so through `onError` when it renews (`lapsed`), and its writer's later
  * events of those runs are refused by the store (the seq is taken).
  */
 import { hostname } from "node:os";
 import { randomUUID } from "node:crypto";
-import type { AbandonedRun, EventStore } from "../store-types.js";
+import type { AbandonedRun, EventStore, RunClaim } from "../store-types.js";
 import { closeAbandonedRun } from "./abandoned-run.js";
 
 /** Options of {@link createRunLease}. */
@@ -34,6 +39,35 @@ export interface RunLeaseOptions {
   readonly onError?: (error: Error) => void;
   /** Each run this process ended as abandoned. */
   readonly onAbandoned?: (run: AbandonedRun) => void;
+  /**
+   * Crash recovery: resumes here, from its trail, each abandoned run it accepts (the engine's
+   * `recoverWorkflows([...], { bus })` makes one) instead of ending it. The sweep `createRunLease`
+   * runs before it returns leaves those runs for the next one (a renewal, or a `sweep()` call),
+   * so create the store writer on the recovery's bus first: then nothing a resumed run emits is
+   * missed.
+   */
+  readonly recover?: RunRecovery;
+  /** Each abandoned run this process resumed (`recover`), or left suspended with no process holding it. */
+  readonly onRecovered?: (run: AbandonedRun, outcome: "resumed" | "released") => void;
+}
+
+/**
+ * What became of an abandoned run a recovery was given: it goes on in this process (`resumed`);
+ * it was suspended with nothing left to run, so it is left suspended and held by no process
+ * (`released`: a signal resumes it anywhere); or it cannot be resumed (`refused`), and is ended
+ * as abandoned with the reason.
+ */
+export type RecoveryOutcome = { readonly outcome: "resumed" } | { readonly outcome: "released" } | { readonly outcome: "refused"; readonly reason: string };
+
+/**
+ * Crash recovery as the lease's sweep uses it. The engine's `recoverWorkflows` makes one; any
+ * object of this shape fits.
+ */
+export interface RunRecovery {
+  /** Whether this process resumes `run` (asked before claiming it; false: the run is ended as before). */
+  accepts(run: AbandonedRun): boolean;
+  /** Goes on with `run`, which this lease has claimed, from its trail in `store`. */
+  recover(run: AbandonedRun, store: EventStore): Promise<RecoveryOutcome>;
 }
 
 /**
@@ -42,8 +76,22 @@ export interface RunLeaseOptions {
  */
 export interface RunLease {
   readonly ownerId: string;
-  /** Ends every abandoned run of the store now (other processes' runs whose lease expired). */
+  /**
+   * Ends every abandoned run of the store now (other processes' runs whose lease expired), or
+   * with `recover` resumes those it accepts. Resolves with the runs it ended.
+   */
   sweep(): Promise<readonly AbandonedRun[]>;
+  /**
+   * Ties a run to this lease if no other process can be executing it (`store.claimRun`): what
+   * every resume path does first, so a run goes on in exactly one process.
+   *
+   * @example
+   * const claim = await lease.claim("acme", runId);
+   * if (!claim.claimed) throw new Error(claim.message);
+   */
+  claim(accountId: string, runId: string): Promise<RunClaim>;
+  /** Gives back a run this lease claimed but will not execute (to `to`: null, no process). */
+  release(accountId: string, runId: string, to: string | null): Promise<boolean>;
   /**
    * Stops renewing and deletes the lease: call it after the writer is closed, once this process's
    * runs have ended. A run it still held counts as abandoned at the next sweep (of any process).
@@ -61,6 +109,8 @@ class Lease implements RunLease {
   private closed: Promise<void> | undefined;
   /** Whether the lease row exists (a first renewal creates it, and is no lapse). */
   private held = false;
+  /** Off for the sweep `createRunLease` runs: the caller's writer is not on the recovery's bus yet. */
+  recovering = false;
 
   constructor(
     private readonly store: EventStore,
@@ -96,16 +146,47 @@ class Lease implements RunLease {
     }
   }
 
-  async sweep(): Promise<readonly AbandonedRun[]> {
+  sweep(): Promise<readonly AbandonedRun[]> {
+    this.recovering = true;
+    return this.sweepNow();
+  }
+
+  async sweepNow(): Promise<readonly AbandonedRun[]> {
     const ended: AbandonedRun[] = [];
-    for (const run of await this.store.abandonedRuns(this.options.sweepLimit ?? 100)) {
-      if (await closeAbandonedRun(this.store, run, Date.now())) {
+    const recovery = this.options.recover;
+    for (const found of await this.store.abandonedRuns(this.options.sweepLimit ?? 100)) {
+      const accepted = recovery?.accepts(found) === true;
+      if (accepted && !this.recovering) continue;
+      // Claimed first: of several sweepers (and resumers) exactly one acts on the run.
+      const claim = await this.claim(found.accountId, found.runId);
+      if (!claim.claimed) continue;
+      // The row as the claim read it: nothing can be written to the run since.
+      const run: AbandonedRun = { ...found, lastSeq: claim.lastSeq };
+      let reason: string | undefined;
+      if (accepted && recovery !== undefined) {
+        const outcome = await recovery.recover(run, this.store).catch((error: unknown): RecoveryOutcome => ({ outcome: "refused", reason: error instanceof Error ? error.message : String(error) }));
+        if (outcome.outcome === "released") await this.release(run.accountId, run.runId, null);
+        if (outcome.outcome !== "refused") {
+          this.options.onRecovered?.(run, outcome.outcome);
+          continue;
+        }
+        reason = outcome.reason;
+      }
+      if (await closeAbandonedRun(this.store, run, Date.now(), reason)) {
         ended.push(run);
         this.options.onAbandoned?.(run);
       }
     }
     await this.store.dropExpiredLeases();
     return ended;
+  }
+
+  claim(accountId: string, runId: string): Promise<RunClaim> {
+    return this.store.claimRun(accountId, runId, this.ownerId);
+  }
+
+  release(accountId: string, runId: string, to: string | null): Promise<boolean> {
+    return this.store.releaseRun(accountId, runId, this.ownerId, to);
   }
 
   close(): Promise<void> {
@@ -138,7 +219,7 @@ export async function createRunLease(store: EventStore, options: RunLeaseOptions
   const lease = new Lease(store, options);
   try {
     await lease.renew();
-    await lease.sweep();
+    await lease.sweepNow();
   } catch (error) {
     await lease.close().catch(() => undefined);
     throw error;

@@ -4,7 +4,21 @@
  */
 import { dollarParams, findEventsSql, listRunsSql, pageLimit, readRunSql, stepDurationsSql, stepFailuresSql } from "../store-sql.js";
 import { runPageToken, toPage, toRunRecord, toStepRecord, toStoredEvent, type EventRow, type RunRow, type StepRow } from "../store-rows.js";
-import { ABANDONED_RUNS_SQL, DROP_EXPIRED_LEASES_SQL, LEASE_EXPIRY_SQL, RELEASE_LEASE_SQL, RENEW_LEASE_SQL, toAbandonedRun, toDollar, type AbandonedRow } from "../store-lease-sql.js";
+import {
+  ABANDONED_RUNS_SQL,
+  CLAIM_READ_SQL,
+  CLAIM_RUN_SQL,
+  DROP_EXPIRED_LEASES_SQL,
+  LEASE_EXPIRY_SQL,
+  RELEASE_LEASE_SQL,
+  RELEASE_RUN_SQL,
+  RENEW_LEASE_SQL,
+  toAbandonedRun,
+  toDollar,
+  type AbandonedRow,
+  type ClaimRow,
+} from "../store-lease-sql.js";
+import { decideClaim } from "../lease/run-claim.js";
 import type {
   AbandonedRun,
   AnalyticsOptions,
@@ -17,6 +31,7 @@ import type {
   Page,
   ReadRunOptions,
   RetentionResult,
+  RunClaim,
   RunRecord,
   StepDurationStat,
   StepFailureStat,
@@ -218,6 +233,31 @@ class PostgresStore implements EventStore {
     const now = await this.now(this.pool);
     const { rowCount } = await this.pool.query(toDollar(DROP_EXPIRED_LEASES_SQL), [now]);
     return rowCount ?? 0;
+  }
+
+  claimRun(accountId: string, runId: string, ownerId: string): Promise<RunClaim> {
+    return this.transaction(async (client) => {
+      // FOR UPDATE: a second claimant waits here for the first to commit, then reads its owner.
+      const { rows } = await client.query<ClaimRow>(`${toDollar(CLAIM_READ_SQL)} FOR UPDATE`, [accountId, runId]);
+      const row = rows[0];
+      // The leases are read after the lock, in a statement of their own: under READ COMMITTED
+      // it sees every lease committed before the lock was granted (the winner's among them).
+      const owners = [row?.lease_owner, ownerId].filter((owner): owner is string => owner != null);
+      const leases = await client.query<{ owner_id: string; expires_at: number }>("SELECT owner_id, expires_at FROM leases WHERE owner_id = ANY($1)", [owners]);
+      const now = await this.now(client);
+      const expiry = (owner: string | null | undefined): number | undefined => {
+        const found = leases.rows.find((lease) => lease.owner_id === owner);
+        return found === undefined ? undefined : Number(found.expires_at);
+      };
+      const claim = decideClaim(runId, ownerId, row, expiry(row?.lease_owner), expiry(ownerId), now);
+      if (claim.claimed) await client.query(toDollar(CLAIM_RUN_SQL), [ownerId, accountId, runId]);
+      return claim;
+    });
+  }
+
+  async releaseRun(accountId: string, runId: string, ownerId: string, to: string | null): Promise<boolean> {
+    const { rowCount } = await this.pool.query(toDollar(RELEASE_RUN_SQL), [to, accountId, runId, ownerId]);
+    return (rowCount ?? 0) > 0;
   }
 
   private async now(on: PgQueryable): Promise<number> {

@@ -3,7 +3,20 @@
  */
 import { questionParams, findEventsSql, listRunsSql, pageLimit, readRunSql, stepDurationsSql, stepFailuresSql } from "../store-sql.js";
 import { runPageToken, toPage, toRunRecord, toStepRecord, toStoredEvent, type EventRow, type RunRow, type StepRow } from "../store-rows.js";
-import { ABANDONED_RUNS_SQL, DROP_EXPIRED_LEASES_SQL, LEASE_EXPIRY_SQL, RELEASE_LEASE_SQL, RENEW_LEASE_SQL, toAbandonedRun, type AbandonedRow } from "../store-lease-sql.js";
+import {
+  ABANDONED_RUNS_SQL,
+  CLAIM_READ_SQL,
+  CLAIM_RUN_SQL,
+  DROP_EXPIRED_LEASES_SQL,
+  LEASE_EXPIRY_SQL,
+  RELEASE_LEASE_SQL,
+  RELEASE_RUN_SQL,
+  RENEW_LEASE_SQL,
+  toAbandonedRun,
+  type AbandonedRow,
+  type ClaimRow,
+} from "../store-lease-sql.js";
+import { decideClaim } from "../lease/run-claim.js";
 import type {
   AbandonedRun,
   AnalyticsOptions,
@@ -16,6 +29,7 @@ import type {
   Page,
   ReadRunOptions,
   RetentionResult,
+  RunClaim,
   RunRecord,
   StepDurationStat,
   StepFailureStat,
@@ -186,6 +200,31 @@ class SqliteStore implements EventStore {
 
   dropExpiredLeases(): Promise<number> {
     return settle(() => this.query(DROP_EXPIRED_LEASES_SQL).run(Date.now()).changes);
+  }
+
+  claimRun(accountId: string, runId: string, ownerId: string): Promise<RunClaim> {
+    return settle(() => {
+      // IMMEDIATE: the checks and the tie are one step for every other connection (the write
+      // thread's and other processes'), so two claimants cannot both see the run free.
+      this.db.exec("BEGIN IMMEDIATE");
+      try {
+        const now = Date.now();
+        const row = this.query(CLAIM_READ_SQL).get(accountId, runId) as ClaimRow | undefined;
+        const expiry = (owner: string | null | undefined): number | undefined =>
+          owner == null ? undefined : (this.query(LEASE_EXPIRY_SQL).get(owner) as { expires_at: number } | undefined)?.expires_at;
+        const claim = decideClaim(runId, ownerId, row, expiry(row?.lease_owner), expiry(ownerId), now);
+        if (claim.claimed) this.query(CLAIM_RUN_SQL).run(ownerId, accountId, runId);
+        this.db.exec("COMMIT");
+        return claim;
+      } catch (error) {
+        this.db.exec("ROLLBACK");
+        throw error;
+      }
+    });
+  }
+
+  releaseRun(accountId: string, runId: string, ownerId: string, to: string | null): Promise<boolean> {
+    return settle(() => this.query(RELEASE_RUN_SQL).run(to, accountId, runId, ownerId).changes > 0);
   }
 
   async close(): Promise<void> {
