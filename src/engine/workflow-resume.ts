@@ -6,7 +6,7 @@
 import type { RuntrailEvent } from "../events/index.js";
 import type { RunOptions } from "./run/run-executor.js";
 import { ResumeRefusedError } from "./run/signal-errors.js";
-import type { RunHandle } from "./workflow.js";
+import type { ResumeOptions, RunHandle } from "./workflow.js";
 
 /** The slice of a store `resumeRun` reads: a run's events in seq order, page by page. */
 export interface TrailReader {
@@ -21,13 +21,34 @@ export interface TrailReader {
 export interface ResumableWorkflow {
   readonly name: string;
   readonly version: string | undefined;
-  resume(trail: readonly RuntrailEvent[], options?: Omit<RunOptions, "runId" | "accountId" | "parentRunId">): RunHandle<unknown>;
+  resume(trail: readonly RuntrailEvent[], options?: ResumeOptions): RunHandle<unknown>;
+}
+
+/**
+ * The slice of a run lease (`createRunLease`) a resume claims the run with: it ties the run to
+ * this process's lease only if no other process can be executing it.
+ */
+export interface RunClaimer {
+  claim(
+    accountId: string,
+    runId: string,
+  ): Promise<{ readonly claimed: true; readonly lastSeq: number; readonly previousOwner?: string } | { readonly claimed: false; readonly message: string }>;
+  /** Gives the run back (to `to`; null: no process) when the resume fails after the claim. */
+  release(accountId: string, runId: string, to: string | null): Promise<boolean>;
 }
 
 /** Options of {@link resumeRun}: the run's account, and the run options of the process that goes on with it. */
 export interface ResumeRunOptions extends Omit<RunOptions, "runId" | "accountId" | "parentRunId"> {
   /** The run's account; default `"default"`. */
   accountId?: string;
+  /**
+   * This process's run lease (give the same one to its store writer). The run is claimed for it
+   * first (`store.claimRun`): of two processes resuming one run, exactly one goes on, and the
+   * other's resume is refused (`ResumeRefusedError` saying who holds it).
+   */
+  lease?: RunClaimer;
+  /** Crash recovery (see `ResumeOptions.recovery`). */
+  recovery?: ResumeOptions["recovery"];
 }
 
 /** Reads a run's whole trail, refusing one whose step data was stored truncated (it could not be restored). */
@@ -66,8 +87,8 @@ export async function resumeRun(
   workflows: ResumableWorkflow | readonly ResumableWorkflow[],
   options: ResumeRunOptions = {},
 ): Promise<RunHandle<unknown>> {
-  const { accountId = "default", ...runOptions } = options;
-  const trail = await readTrail(store, accountId, runId);
+  const { accountId = "default", lease, ...runOptions } = options;
+  let trail = await readTrail(store, accountId, runId);
   const first = trail[0];
   if (first === undefined) throw new ResumeRefusedError(runId, `no run "${runId}" in account "${accountId}"`);
   const list: readonly ResumableWorkflow[] = Array.isArray(workflows) ? workflows : [workflows as ResumableWorkflow];
@@ -75,5 +96,20 @@ export async function resumeRun(
   if (workflow === undefined) {
     throw new ResumeRefusedError(runId, `it was started by workflow "${first.workflow.name}", which is not registered here (${list.map((w) => `"${w.name}"`).join(", ") || "none"})`);
   }
-  return workflow.resume(trail, runOptions);
+  if (lease === undefined) return workflow.resume(trail, runOptions);
+  // Checked before the claim, so a resume refused for its workflow's version takes nothing.
+  if (first.workflow.version !== workflow.version) {
+    throw new ResumeRefusedError(runId, `it was started by "${workflow.name}" version ${JSON.stringify(first.workflow.version ?? null)}, and this process has version ${JSON.stringify(workflow.version ?? null)}`);
+  }
+  const claim = await lease.claim(accountId, runId);
+  if (!claim.claimed) throw new ResumeRefusedError(runId, claim.message);
+  try {
+    // Another resumer may have gone on with the run (and left it) between the read and the claim.
+    if (trail.at(-1)?.seq !== claim.lastSeq) trail = await readTrail(store, accountId, runId);
+    return workflow.resume(trail, runOptions);
+  } catch (error) {
+    // Not executing it after all: back to the (expired) lease it had, so a sweep still finds it, or to none.
+    await lease.release(accountId, runId, claim.previousOwner ?? null).catch(() => undefined);
+    throw error;
+  }
 }

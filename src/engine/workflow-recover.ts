@@ -1,0 +1,104 @@
+/**
+ * Crash recovery: `recoverWorkflows` makes what a run lease's sweep (`createRunLease(store,
+ * { recover })`) asks about each run whose process died. A run of a workflow registered here
+ * with `recover: "resume"` (same name and version) goes on in this process from its trail:
+ * completed steps are restored, not run again; the steps that were running when the process
+ * died run again (at-least-once), unless one is marked `idempotent: false`, and then the run is
+ * ended as abandoned with that reason. The engine imports no store: the lease hands it the
+ * store as a {@link TrailReader}.
+ */
+import type { EventBus } from "../bus/index.js";
+import type { RecoverMode } from "./define/definition-types.js";
+import { inflightOf } from "./run/run-inflight.js";
+import { ResumeRefusedError } from "./run/signal-errors.js";
+import type { ResumeOptions, RunHandle } from "./workflow.js";
+import { readTrail, type ResumableWorkflow, type TrailReader } from "./workflow-resume.js";
+
+/** A workflow crash recovery may resume: a built `Workflow` is one. */
+export interface RecoverableWorkflow extends ResumableWorkflow {
+  readonly recover?: RecoverMode;
+}
+
+/** A run whose process died, as the lease's sweep found (and claimed) it. */
+export interface LostRun {
+  readonly accountId: string;
+  readonly runId: string;
+  readonly workflow: { readonly name: string; readonly version?: string };
+  readonly parentRunId?: string;
+  readonly lastSeq: number;
+  readonly leaseOwner: string;
+  readonly holder?: string;
+  readonly expiredAt?: number;
+}
+
+/** Options of {@link recoverWorkflows}: the run options resumed runs get, and who is told. */
+export interface RecoverWorkflowsOptions extends Omit<ResumeOptions, "recovery" | "bus"> {
+  /** The bus resumed runs emit on: the one this process's store writer (tied to the lease) listens to. */
+  readonly bus: EventBus;
+  /** Who recovered, on the `run.resumed` it writes. Default `"recovery"`. */
+  readonly by?: string;
+  /** Each run resumed here, with its handle (to signal, cancel or await it). */
+  readonly onResumed?: (handle: RunHandle<unknown>, run: LostRun) => void;
+}
+
+/** What became of a lost run: see the store's `RecoveryOutcome`. */
+export type RecoverOutcome = { readonly outcome: "resumed" } | { readonly outcome: "released" } | { readonly outcome: "refused"; readonly reason: string };
+
+/** What a lease's sweep asks (the store's `RunRecovery`). */
+export interface WorkflowRecovery {
+  /** Whether this process resumes `run`: its workflow is registered here with `recover: "resume"`, at its version, and it is no sub-workflow run. */
+  accepts(run: LostRun): boolean;
+  /** Goes on with `run` (claimed by the caller's lease) from its trail in `store`. */
+  recover(run: LostRun, store: TrailReader): Promise<RecoverOutcome>;
+}
+
+/**
+ * Crash recovery for `workflows`: give it to the run lease as `recover`.
+ *
+ * A run that was suspended with nothing running (it waits for a signal, or was paused) needs no
+ * process: it is left suspended and held by none (`released`), and a signal resumes it
+ * wherever it arrives. A sub-workflow run is not resumed on its own: its parent, resumed, runs
+ * that step again (a new child run), and the lost child run is ended as abandoned.
+ *
+ * @example
+ * const bus = createBus();
+ * const lease = await createRunLease(store, { recover: recoverWorkflows([orders], { bus }) });
+ * const writer = createStoreWriter(bus, store, { lease });
+ * await lease.sweep(); // resumes now what the first sweep left (the writer is on the bus now)
+ */
+export function recoverWorkflows(workflows: readonly RecoverableWorkflow[], options: RecoverWorkflowsOptions): WorkflowRecovery {
+  const { bus, by = "recovery", onResumed, ...runOptions } = options;
+  const byName = new Map(workflows.filter((wf) => wf.recover === "resume").map((wf) => [wf.name, wf]));
+  return {
+    accepts(run) {
+      const workflow = byName.get(run.workflow.name);
+      return workflow !== undefined && workflow.version === run.workflow.version && run.parentRunId === undefined;
+    },
+    async recover(run, store) {
+      const workflow = byName.get(run.workflow.name);
+      if (workflow === undefined) return { outcome: "refused", reason: `workflow "${run.workflow.name}" is not registered for recovery here` };
+      let trail;
+      try {
+        trail = await readTrail(store, run.accountId, run.runId);
+      } catch (error) {
+        if (error instanceof ResumeRefusedError) return { outcome: "refused", reason: error.message };
+        throw error;
+      }
+      const { running, suspended } = inflightOf(trail);
+      if (suspended && running.length === 0) return { outcome: "released" };
+      const lost = run.holder === undefined ? `lease ${run.leaseOwner}` : `${run.holder} (lease ${run.leaseOwner})`;
+      const when = run.expiredAt === undefined ? "released" : `expired ${new Date(run.expiredAt).toISOString()}`;
+      const again = running.length === 0 ? "" : `; running again: ${running.map((at) => `"${at.stepId}"${at.path === undefined ? "" : `@${at.path.join(".")}`} attempt ${at.attempt}`).join(", ")}`;
+      const reason = `recovered after lease expiry of ${lost}, ${when}, from its trail at seq ${trail.at(-1)?.seq ?? 0}${again}`;
+      let handle: RunHandle<unknown>;
+      try {
+        handle = workflow.resume(trail, { ...runOptions, bus, recovery: { by, reason } });
+      } catch (error) {
+        if (error instanceof ResumeRefusedError) return { outcome: "refused", reason: error.message };
+        throw error;
+      }
+      onResumed?.(handle, run);
+      return { outcome: "resumed" };
+    },
+  };
+}
