@@ -6,7 +6,10 @@
  *
  * The process holds a run lease in the store (`store/lease`): the runs it executes are tied to it,
  * and on start and every third of `--lease-ttl` it ends the runs of leases that expired (processes
- * that died) with a stored `run.failed` (`RunAbandoned`). SIGINT or SIGTERM drains: new runs are
+ * that died) with a stored `run.failed` (`RunAbandoned`), except the runs of workflows of
+ * `--workflows` built with `recover: "resume"`: those it resumes from their trail (crash
+ * recovery), and takes on like the runs it started. Every resume claims the run for this lease
+ * first, so two servers never both go on with one. SIGINT or SIGTERM drains: new runs are
  * refused (503 `draining`), executing runs get `--grace` seconds to end and are then cancelled
  * with a stored reason; then the server, the writer, the lease and the store close and the
  * process exits 0. A second signal exits at once (what is committed is stored; the lease expires).
@@ -14,7 +17,10 @@
  * takes effect at once (revoked tokens' streams end), the file appearing ends open mode, and a
  * file that no longer parses stops the server (exit 1, naming the file and the position).
  */
+import { randomUUID } from "node:crypto";
 import { Command, Option } from "commander";
+import type { RecoverableWorkflow } from "../engine/index.js";
+import type { StartableWorkflow } from "../server/index.js";
 import { integerIn, positiveNumber } from "./cli-input.js";
 import { connectNats, DEFAULT_NATS, natsOptions, type NatsFlags } from "./nats-flags.js";
 import { openStore, storeOptions, type StoreFlags } from "./store-open.js";
@@ -98,29 +104,43 @@ export async function startServer(
   const { createServer, postgresCommitSignal } = await import("../server/index.js");
   const { createBus } = await import("../bus/index.js");
   const { createStoreWriter, createRunLease } = await import("../store/index.js");
+  const { recoverWorkflows } = await import("../engine/index.js");
   const { postgres } = options;
   const store = await openStore(options);
-  // Taken even with nothing to execute: every server sweeps the runs of processes that died.
-  const lease = await createRunLease(store, {
-    ttlMs: (options.leaseTtl ?? DEFAULT_LEASE_TTL_S) * 1_000,
-    onError: (error) => print(`[runtrail] run lease: ${error.message}`),
-    onAbandoned: (run) => print(`[runtrail] run ${run.runId} (${run.workflow.name}, account ${run.accountId}) had lost its process; ended as failed (RunAbandoned) after seq ${run.lastSeq}`),
-  }).catch(async (error: unknown) => {
-    await store.close();
-    throw error;
-  });
   const nats =
     options.nats === undefined
       ? undefined
       : await connectNats(options.nats === true ? DEFAULT_NATS : options.nats).catch(async (error: unknown) => {
-          await lease.close();
           await store.close();
           throw error;
         });
   const { natsCommitSignal } = nats === undefined ? { natsCommitSignal: undefined } : await import("../bridges/nats/index.js");
   const bus = found.length === 0 ? undefined : createBus();
-  const writer = bus === undefined ? undefined : createStoreWriter(bus, store, { lease });
+  // The lease's id first: the writer is tied to it, and is on the bus before any run is recovered onto it.
+  const ownerId = randomUUID();
+  const writer = bus === undefined ? undefined : createStoreWriter(bus, store, { lease: { ownerId } });
   let server: Awaited<ReturnType<typeof createServer>> | undefined;
+  const recoverable = found.map((f) => f.workflow).filter((wf): wf is StartableWorkflow & RecoverableWorkflow => typeof wf.resume === "function");
+  const recover = bus === undefined ? undefined : recoverWorkflows(recoverable, { bus, onResumed: (handle, run) => server?.adopt(run.accountId, handle) });
+  // Taken even with nothing to execute: every server sweeps the runs of processes that died.
+  const lease = await createRunLease(store, {
+    ownerId,
+    ttlMs: (options.leaseTtl ?? DEFAULT_LEASE_TTL_S) * 1_000,
+    onError: (error) => print(`[runtrail] run lease: ${error.message}`),
+    onAbandoned: (run) => print(`[runtrail] run ${run.runId} (${run.workflow.name}, account ${run.accountId}) had lost its process; ended as failed (RunAbandoned) after seq ${run.lastSeq}`),
+    onRecovered: (run, outcome) =>
+      print(
+        outcome === "resumed"
+          ? `[runtrail] run ${run.runId} (${run.workflow.name}, account ${run.accountId}) had lost its process; resumed here from its trail after seq ${run.lastSeq} (recover: "resume")`
+          : `[runtrail] run ${run.runId} (${run.workflow.name}, account ${run.accountId}) had lost its process while suspended; left suspended for a signal to resume it anywhere`,
+      ),
+    ...(recover === undefined ? {} : { recover }),
+  }).catch(async (error: unknown) => {
+    await writer?.close();
+    await store.close();
+    await nats?.close();
+    throw error;
+  });
   let url: string;
   let closeAll = (): Promise<void> => Promise.resolve();
   try {
@@ -143,8 +163,10 @@ export async function startServer(
         console.error(`[runtrail] stopping: ${error.message}`);
         void closeAll().then(() => extra.onStopped?.(error));
       },
-      ...(bus === undefined || writer === undefined ? {} : { bus, writer, workflows: found.map((f) => f.workflow) }),
+      ...(bus === undefined || writer === undefined ? {} : { bus, writer, workflows: found.map((f) => f.workflow), lease }),
     });
+    // The first sweep (in createRunLease) left recoverable runs for now: the server can take them on.
+    if (recover !== undefined) await lease.sweep();
     url = await server.listen({ host: options.host, port: options.port });
   } catch (error) {
     // A refused bind (no tokens, port taken) must not leave the database open behind the error.
