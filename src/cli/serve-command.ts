@@ -9,7 +9,8 @@
  * that died) with a stored `run.failed` (`RunAbandoned`), except the runs of workflows of
  * `--workflows` built with `recover: "resume"`: those it resumes from their trail (crash
  * recovery), and takes on like the runs it started. Every resume claims the run for this lease
- * first, so two servers never both go on with one. SIGINT or SIGTERM drains: new runs are
+ * first, so two servers never both go on with one. A suspended run no process holds whose wait
+ * timed out is resumed here too (a workflow of `--workflows`), so its timeout fires. SIGINT or SIGTERM drains: new runs are
  * refused (503 `draining`), executing runs get `--grace` seconds to end and are then cancelled
  * with a stored reason; then the server, the writer, the lease and the store close and the
  * process exits 0. A second signal exits at once (what is committed is stored; the lease expires).
@@ -121,7 +122,8 @@ export async function startServer(
   const writer = bus === undefined ? undefined : createStoreWriter(bus, store, { lease: { ownerId } });
   let server: Awaited<ReturnType<typeof createServer>> | undefined;
   const recoverable = found.map((f) => f.workflow).filter((wf): wf is StartableWorkflow & RecoverableWorkflow => typeof wf.resume === "function");
-  const recover = bus === undefined ? undefined : recoverWorkflows(recoverable, { bus, onResumed: (handle, run) => server?.adopt(run.accountId, handle) });
+  const adopt = (handle: Parameters<NonNullable<typeof server>["adopt"]>[1], run: { readonly accountId: string }): void => server?.adopt(run.accountId, handle);
+  const recover = bus === undefined ? undefined : recoverWorkflows(recoverable, { bus, onResumed: adopt, onWoken: adopt });
   // Taken even with nothing to execute: every server sweeps the runs of processes that died.
   const lease = await createRunLease(store, {
     ownerId,
@@ -134,6 +136,7 @@ export async function startServer(
           ? `[runtrail] run ${run.runId} (${run.workflow.name}, account ${run.accountId}) had lost its process; resumed here from its trail after seq ${run.lastSeq} (recover: "resume")`
           : `[runtrail] run ${run.runId} (${run.workflow.name}, account ${run.accountId}) had lost its process while suspended; left suspended for a signal to resume it anywhere`,
       ),
+    onWoken: (run) => print(`[runtrail] run ${run.runId} (${run.workflow.name}, account ${run.accountId}) was suspended with no process holding it, and its wait timed out at ${new Date(run.wakeAt).toISOString()}: resumed here for the timeout`),
     ...(recover === undefined ? {} : { recover }),
   }).catch(async (error: unknown) => {
     await writer?.close();

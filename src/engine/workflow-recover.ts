@@ -4,10 +4,12 @@
  * with `recover: "resume"` (same name and version) goes on in this process from its trail:
  * completed steps are restored, not run again; the steps that were running when the process
  * died run again (at-least-once), unless one is marked `idempotent: false`, and then the run is
- * ended as abandoned with that reason. The engine imports no store: the lease hands it the
- * store as a {@link TrailReader}.
+ * ended as abandoned with that reason. It also wakes a suspended run no process holds whose
+ * wait's deadline passed (any workflow registered here): resumed, its `signal.timeout` fires.
+ * The engine imports no store: the lease hands it the store as a {@link TrailReader}.
  */
 import type { EventBus } from "../bus/index.js";
+import type { RuntrailEvent } from "../events/index.js";
 import type { RecoverMode } from "./define/definition-types.js";
 import { inflightOf } from "./run/run-inflight.js";
 import { ResumeRefusedError } from "./run/signal-errors.js";
@@ -39,10 +41,21 @@ export interface RecoverWorkflowsOptions extends Omit<ResumeOptions, "recovery" 
   readonly by?: string;
   /** Each run resumed here, with its handle (to signal, cancel or await it). */
   readonly onResumed?: (handle: RunHandle<unknown>, run: LostRun) => void;
+  /** Each suspended run resumed here because its wait timed out while no process held it, with its handle. */
+  readonly onWoken?: (handle: RunHandle<unknown>, run: DueWait) => void;
 }
 
 /** What became of a lost run: see the store's `RecoveryOutcome`. */
 export type RecoverOutcome = { readonly outcome: "resumed" } | { readonly outcome: "released" } | { readonly outcome: "refused"; readonly reason: string };
+
+/** A suspended run no process holds whose wait's deadline passed, as the lease's sweep found (and claimed) it. */
+export interface DueWait {
+  readonly accountId: string;
+  readonly runId: string;
+  readonly workflow: { readonly name: string; readonly version?: string };
+  readonly parentRunId?: string;
+  readonly wakeAt: number;
+}
 
 /** What a lease's sweep asks (the store's `RunRecovery`). */
 export interface WorkflowRecovery {
@@ -50,6 +63,10 @@ export interface WorkflowRecovery {
   accepts(run: LostRun): boolean;
   /** Goes on with `run` (claimed by the caller's lease) from its trail in `store`. */
   recover(run: LostRun, store: TrailReader): Promise<RecoverOutcome>;
+  /** Whether this process resumes a due wait's run: its workflow is registered here (any `recover`), at its version. */
+  wakes(run: DueWait): boolean;
+  /** Resumes the run (claimed by the caller's lease) so its timed-out wait's `signal.timeout` fires here. */
+  wake(run: DueWait, store: TrailReader): Promise<RecoverOutcome>;
 }
 
 /**
@@ -67,37 +84,61 @@ export interface WorkflowRecovery {
  * await lease.sweep(); // resumes now what the first sweep left (the writer is on the bus now)
  */
 export function recoverWorkflows(workflows: readonly RecoverableWorkflow[], options: RecoverWorkflowsOptions): WorkflowRecovery {
-  const { bus, by = "recovery", onResumed, ...runOptions } = options;
-  const byName = new Map(workflows.filter((wf) => wf.recover === "resume").map((wf) => [wf.name, wf]));
+  const { bus, by = "recovery", onResumed, onWoken, ...runOptions } = options;
+  const registered = new Map(workflows.map((wf) => [wf.name, wf]));
+  const matching = (run: { readonly workflow: { readonly name: string; readonly version?: string }; readonly parentRunId?: string }): RecoverableWorkflow | undefined => {
+    const workflow = registered.get(run.workflow.name);
+    return workflow !== undefined && workflow.version === run.workflow.version && run.parentRunId === undefined ? workflow : undefined;
+  };
+  /** Reads the trail and goes on with it; a refusal (a truncated trail, an idempotency-unsafe step) is the reason. */
+  const resume = async (
+    workflow: RecoverableWorkflow,
+    trail: readonly RuntrailEvent[],
+    recovery: ResumeOptions["recovery"],
+  ): Promise<RunHandle<unknown> | string> => {
+    try {
+      return workflow.resume(trail, { ...runOptions, bus, ...(recovery === undefined ? {} : { recovery }) });
+    } catch (error) {
+      if (error instanceof ResumeRefusedError) return error.message;
+      throw error;
+    }
+  };
+  const trailOf = async (store: TrailReader, run: { readonly accountId: string; readonly runId: string }): Promise<RuntrailEvent[] | string> => {
+    try {
+      return await readTrail(store, run.accountId, run.runId);
+    } catch (error) {
+      if (error instanceof ResumeRefusedError) return error.message;
+      throw error;
+    }
+  };
   return {
-    accepts(run) {
-      const workflow = byName.get(run.workflow.name);
-      return workflow !== undefined && workflow.version === run.workflow.version && run.parentRunId === undefined;
-    },
+    accepts: (run) => matching(run)?.recover === "resume",
     async recover(run, store) {
-      const workflow = byName.get(run.workflow.name);
-      if (workflow === undefined) return { outcome: "refused", reason: `workflow "${run.workflow.name}" is not registered for recovery here` };
-      let trail;
-      try {
-        trail = await readTrail(store, run.accountId, run.runId);
-      } catch (error) {
-        if (error instanceof ResumeRefusedError) return { outcome: "refused", reason: error.message };
-        throw error;
-      }
+      const workflow = matching(run);
+      if (workflow?.recover !== "resume") return { outcome: "refused", reason: `workflow "${run.workflow.name}" is not registered for recovery here` };
+      const trail = await trailOf(store, run);
+      if (typeof trail === "string") return { outcome: "refused", reason: trail };
       const { running, suspended } = inflightOf(trail);
       if (suspended && running.length === 0) return { outcome: "released" };
       const lost = run.holder === undefined ? `lease ${run.leaseOwner}` : `${run.holder} (lease ${run.leaseOwner})`;
       const when = run.expiredAt === undefined ? "released" : `expired ${new Date(run.expiredAt).toISOString()}`;
       const again = running.length === 0 ? "" : `; running again: ${running.map((at) => `"${at.stepId}"${at.path === undefined ? "" : `@${at.path.join(".")}`} attempt ${at.attempt}`).join(", ")}`;
       const reason = `recovered after lease expiry of ${lost}, ${when}, from its trail at seq ${trail.at(-1)?.seq ?? 0}${again}`;
-      let handle: RunHandle<unknown>;
-      try {
-        handle = workflow.resume(trail, { ...runOptions, bus, recovery: { by, reason } });
-      } catch (error) {
-        if (error instanceof ResumeRefusedError) return { outcome: "refused", reason: error.message };
-        throw error;
-      }
+      const handle = await resume(workflow, trail, { by, reason });
+      if (typeof handle === "string") return { outcome: "refused", reason: handle };
       onResumed?.(handle, run);
+      return { outcome: "resumed" };
+    },
+    wakes: (run) => matching(run) !== undefined,
+    async wake(run, store) {
+      const workflow = matching(run);
+      if (workflow === undefined) return { outcome: "refused", reason: `workflow "${run.workflow.name}" is not registered here` };
+      const trail = await trailOf(store, run);
+      if (typeof trail === "string") return { outcome: "refused", reason: trail };
+      // No note of its own: the wait's signal.timeout and run.resumed say why the run goes on.
+      const handle = await resume(workflow, trail, undefined);
+      if (typeof handle === "string") return { outcome: "refused", reason: handle };
+      onWoken?.(handle, run);
       return { outcome: "resumed" };
     },
   };

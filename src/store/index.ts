@@ -23,6 +23,7 @@ export type {
   RunDelta,
   AbandonedRun,
   RunClaim,
+  DueRun,
   LeaseRenewal,
   StepDelta,
   TruncatedField,

@@ -3,7 +3,7 @@
  * row of an abandoned run. "Now" is a parameter: the adapter passes its clock (PostgreSQL the
  * database's own, so processes whose clocks disagree agree on expiry).
  */
-import type { AbandonedRun } from "./store-types.js";
+import type { AbandonedRun, DueRun } from "./store-types.js";
 
 /** Statuses of a run that has not ended: the ones a dead process can leave behind. */
 const OPEN_STATUSES = "('running', 'suspended')";
@@ -83,4 +83,37 @@ export interface ClaimRow {
   status: string;
   last_seq: number | string;
   lease_owner: string | null;
+}
+
+/**
+ * Suspended runs due to wake (their wait's deadline passed) that no live lease holds: params
+ * now, now, limit. Reads the partial index `runs_wake`, which holds only suspended runs with a
+ * deadline, so the sweep's cost does not grow with runs that wait without one.
+ */
+export const DUE_RUNS_SQL = `SELECT r.account_id, r.run_id, r.workflow, r.workflow_version, r.parent_run_id, r.last_seq, r.wake_at
+  FROM runs r LEFT JOIN leases l ON l.owner_id = r.lease_owner
+  WHERE r.status = 'suspended' AND r.wake_at IS NOT NULL AND r.wake_at <= ?
+    AND (r.lease_owner IS NULL OR l.owner_id IS NULL OR l.expires_at < ?)
+  ORDER BY r.wake_at LIMIT ?`;
+
+/** A row of {@link DUE_RUNS_SQL}. */
+export interface DueRow {
+  account_id: string;
+  run_id: string;
+  workflow: string;
+  workflow_version: string | null;
+  parent_run_id: string | null;
+  last_seq: number | string;
+  wake_at: number | string;
+}
+
+export function toDueRun(row: DueRow): DueRun {
+  return {
+    accountId: row.account_id,
+    runId: row.run_id,
+    workflow: row.workflow_version === null ? { name: row.workflow } : { name: row.workflow, version: row.workflow_version },
+    ...(row.parent_run_id === null ? {} : { parentRunId: row.parent_run_id }),
+    lastSeq: Number(row.last_seq),
+    wakeAt: Number(row.wake_at),
+  };
 }

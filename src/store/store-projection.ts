@@ -72,6 +72,9 @@ function foldRun(run: RunDelta, event: RuntrailEvent): void {
   if (status !== undefined) {
     run.status = status;
     run.statusSeq = event.seq;
+    // What a lease holder's sweep wakes the run at, should no process hold it then.
+    const deadline = event.type === "run.suspended" ? event.wait?.deadline : undefined;
+    run.wakeAt = typeof deadline === "number" ? deadline : null;
   }
   switch (event.type) {
     case "run.started":

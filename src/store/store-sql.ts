@@ -152,6 +152,8 @@ const RUN_MERGE: readonly (readonly [string, Merge])[] = [
   ["retries", "add"],
   ["issue_count", "add"],
   ["lease_owner", "incoming-first"],
+  // The wait's deadline moves with the status: set by the run.suspended that made it suspended, cleared by what ended that.
+  ["wake_at", "latest-status"],
 ];
 
 const STEP_MERGE: readonly (readonly [string, Merge])[] = [

@@ -220,6 +220,11 @@ export interface EventStore {
   /** Deletes expired leases that no unfinished run names any more; returns how many. */
   dropExpiredLeases(): Promise<number>;
   /**
+   * Suspended runs that no live lease holds whose wait's deadline has passed, in every account,
+   * earliest first, at most `limit`: their `signal.timeout` fires once a process resumes them.
+   */
+  dueRuns(limit: number): Promise<readonly DueRun[]>;
+  /**
    * Ties the run to lease `ownerId` (a live one) in one transaction, only if no other process can
    * be executing it: the run is suspended and no live lease holds it, or the lease that held it
    * expired. Every resume path claims first (crash recovery, the signal route, `resumeRun` given
@@ -262,6 +267,17 @@ export type RunClaim =
       readonly refusal: "unknown" | "ended" | "held" | "unleased" | "lease-lapsed";
       readonly message: string;
     };
+
+/** A suspended run no process holds whose wait timed out (see {@link EventStore.dueRuns}). */
+export interface DueRun {
+  readonly accountId: string;
+  readonly runId: string;
+  readonly workflow: { readonly name: string; readonly version?: string };
+  readonly parentRunId?: string;
+  readonly lastSeq: number;
+  /** The wait's deadline (epoch ms). */
+  readonly wakeAt: number;
+}
 
 /** A run whose executing process's lease expired before the run ended. */
 export interface AbandonedRun {
@@ -309,6 +325,11 @@ export interface RunDelta {
    * Absent or null: the stored tie is kept.
    */
   leaseOwner?: string | null;
+  /**
+   * With a status change: the deadline (epoch ms) of the wait a `run.suspended` suspended the
+   * run for, else null (no wait with a timeout). Absent: the batch did not change the status.
+   */
+  wakeAt?: number | null;
 }
 
 /** How one batch changes one step's row (a step is keyed by run, step id and loop path). */

@@ -17,7 +17,7 @@
  */
 import { hostname } from "node:os";
 import { randomUUID } from "node:crypto";
-import type { AbandonedRun, EventStore, RunClaim } from "../store-types.js";
+import type { AbandonedRun, DueRun, EventStore, RunClaim } from "../store-types.js";
 import { closeAbandonedRun } from "./abandoned-run.js";
 
 /** Options of {@link createRunLease}. */
@@ -49,6 +49,8 @@ export interface RunLeaseOptions {
   readonly recover?: RunRecovery;
   /** Each abandoned run this process resumed (`recover`), or left suspended with no process holding it. */
   readonly onRecovered?: (run: AbandonedRun, outcome: "resumed" | "released") => void;
+  /** Each suspended run no process held that this process resumed for its wait's timeout to fire (`recover`). */
+  readonly onWoken?: (run: DueRun) => void;
 }
 
 /**
@@ -68,6 +70,13 @@ export interface RunRecovery {
   accepts(run: AbandonedRun): boolean;
   /** Goes on with `run`, which this lease has claimed, from its trail in `store`. */
   recover(run: AbandonedRun, store: EventStore): Promise<RecoveryOutcome>;
+  /**
+   * Whether this process resumes a suspended run no process holds whose wait timed out (its
+   * workflow is registered here, whatever its `recover`): the timeout then fires in this process.
+   */
+  wakes?(run: DueRun): boolean;
+  /** Goes on with `run`, which this lease has claimed, so its wait's timeout fires. */
+  wake?(run: DueRun, store: EventStore): Promise<RecoveryOutcome>;
 }
 
 /**
@@ -177,8 +186,32 @@ class Lease implements RunLease {
         this.options.onAbandoned?.(run);
       }
     }
+    if (this.recovering) await this.wakeDue();
     await this.store.dropExpiredLeases();
     return ended;
+  }
+
+  /**
+   * Resumes the suspended runs no process holds whose wait timed out meanwhile: without a process
+   * a wait's timer is only its stored deadline, and the timeout would otherwise fire at the next
+   * resume (a signal), however late.
+   */
+  private async wakeDue(): Promise<void> {
+    const recovery = this.options.recover;
+    if (recovery?.wakes === undefined || recovery.wake === undefined) return;
+    for (const due of await this.store.dueRuns(this.options.sweepLimit ?? 100)) {
+      if (!recovery.wakes(due)) continue;
+      const claim = await this.claim(due.accountId, due.runId);
+      if (!claim.claimed) continue;
+      const outcome = await recovery.wake(due, this.store).catch((error: unknown): RecoveryOutcome => ({ outcome: "refused", reason: error instanceof Error ? error.message : String(error) }));
+      if (outcome.outcome === "resumed") {
+        this.options.onWoken?.(due);
+        continue;
+      }
+      // Not executing it: back to the lease it had (or none), as the claim found it.
+      await this.release(due.accountId, due.runId, claim.previousOwner ?? null);
+      if (outcome.outcome === "refused") this.report(new Error(`run ${due.runId} (${due.workflow.name}) is due for its wait's timeout but was not resumed: ${outcome.reason}`));
+    }
   }
 
   claim(accountId: string, runId: string): Promise<RunClaim> {

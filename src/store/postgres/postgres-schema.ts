@@ -97,6 +97,14 @@ const MIGRATIONS: readonly string[] = [
   // Account streams page by cursor within an account: without this index each 500-event page was
   // a bitmap scan of the account's rows and a sort of all of them.
   `CREATE INDEX events_account_cursor ON events (account_id, cursor);`,
+  // Waits that time out with no process holding the run (store/lease): runs.wake_at is the
+  // deadline of the wait a suspended run waits on, so a lease holder's sweep finds the runs due
+  // by a partial index of suspended runs alone, and resumes them for their timeout to fire.
+  // leases.recovers names the workflows (name@version, JSON) each live process resumes after a
+  // crash: a sweeper that has not got a run's workflow leaves the run for one that has.
+  `ALTER TABLE runs ADD COLUMN wake_at DOUBLE PRECISION;
+   CREATE INDEX runs_wake ON runs (wake_at) WHERE status = 'suspended' AND wake_at IS NOT NULL;
+   ALTER TABLE leases ADD COLUMN recovers TEXT;`,
 ];
 
 /** The schema version this code writes. */

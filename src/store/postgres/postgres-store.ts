@@ -9,14 +9,17 @@ import {
   CLAIM_READ_SQL,
   CLAIM_RUN_SQL,
   DROP_EXPIRED_LEASES_SQL,
+  DUE_RUNS_SQL,
   LEASE_EXPIRY_SQL,
   RELEASE_LEASE_SQL,
   RELEASE_RUN_SQL,
   RENEW_LEASE_SQL,
   toAbandonedRun,
+  toDueRun,
   toDollar,
   type AbandonedRow,
   type ClaimRow,
+  type DueRow,
 } from "../store-lease-sql.js";
 import { decideClaim } from "../lease/run-claim.js";
 import type {
@@ -24,6 +27,7 @@ import type {
   AnalyticsOptions,
   AppendBatch,
   AppendResult,
+  DueRun,
   EventStore,
   FindEventsOptions,
   LeaseRenewal,
@@ -227,6 +231,12 @@ class PostgresStore implements EventStore {
     const now = await this.now(this.pool);
     const { rows } = await this.pool.query<AbandonedRow>(toDollar(ABANDONED_RUNS_SQL), [now, pageLimit(limit, 100)]);
     return rows.map(toAbandonedRun);
+  }
+
+  async dueRuns(limit: number): Promise<readonly DueRun[]> {
+    // The deadline is the emitting process's clock, the lease expiry the database's: each compared on its own.
+    const { rows } = await this.pool.query<DueRow>(toDollar(DUE_RUNS_SQL), [Date.now(), await this.now(this.pool), pageLimit(limit, 100)]);
+    return rows.map(toDueRun);
   }
 
   async dropExpiredLeases(): Promise<number> {

@@ -8,13 +8,16 @@ import {
   CLAIM_READ_SQL,
   CLAIM_RUN_SQL,
   DROP_EXPIRED_LEASES_SQL,
+  DUE_RUNS_SQL,
   LEASE_EXPIRY_SQL,
   RELEASE_LEASE_SQL,
   RELEASE_RUN_SQL,
   RENEW_LEASE_SQL,
   toAbandonedRun,
+  toDueRun,
   type AbandonedRow,
   type ClaimRow,
+  type DueRow,
 } from "../store-lease-sql.js";
 import { decideClaim } from "../lease/run-claim.js";
 import type {
@@ -22,6 +25,7 @@ import type {
   AnalyticsOptions,
   AppendBatch,
   AppendResult,
+  DueRun,
   EventStore,
   FindEventsOptions,
   LeaseRenewal,
@@ -200,6 +204,13 @@ class SqliteStore implements EventStore {
 
   dropExpiredLeases(): Promise<number> {
     return settle(() => this.query(DROP_EXPIRED_LEASES_SQL).run(Date.now()).changes);
+  }
+
+  dueRuns(limit: number): Promise<readonly DueRun[]> {
+    return settle(() => {
+      const now = Date.now();
+      return (this.query(DUE_RUNS_SQL).all(now, now, pageLimit(limit, 100)) as DueRow[]).map(toDueRun);
+    });
   }
 
   claimRun(accountId: string, runId: string, ownerId: string): Promise<RunClaim> {
