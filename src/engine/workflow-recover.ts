@@ -61,6 +61,8 @@ export interface DueWait {
 export interface WorkflowRecovery {
   /** Whether this process resumes `run`: its workflow is registered here with `recover: "resume"`, at its version, and it is no sub-workflow run. */
   accepts(run: LostRun): boolean;
+  /** The workflows (`recover: "resume"`) it resumes: the lease advertises them, so other sweepers leave their runs to it. */
+  recovers(): readonly { readonly name: string; readonly version?: string | undefined }[];
   /** Goes on with `run` (claimed by the caller's lease) from its trail in `store`. */
   recover(run: LostRun, store: TrailReader): Promise<RecoverOutcome>;
   /** Whether this process resumes a due wait's run: its workflow is registered here (any `recover`), at its version. */
@@ -111,8 +113,10 @@ export function recoverWorkflows(workflows: readonly RecoverableWorkflow[], opti
       throw error;
     }
   };
+  const advertised = workflows.filter((wf) => wf.recover === "resume").map((wf) => ({ name: wf.name, version: wf.version }));
   return {
     accepts: (run) => matching(run)?.recover === "resume",
+    recovers: () => advertised,
     async recover(run, store) {
       const workflow = matching(run);
       if (workflow?.recover !== "resume") return { outcome: "refused", reason: `workflow "${run.workflow.name}" is not registered for recovery here` };

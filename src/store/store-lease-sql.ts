@@ -3,15 +3,44 @@
  * row of an abandoned run. "Now" is a parameter: the adapter passes its clock (PostgreSQL the
  * database's own, so processes whose clocks disagree agree on expiry).
  */
-import type { AbandonedRun, DueRun } from "./store-types.js";
+import type { AbandonedRun, DueRun, RecoveringLease } from "./store-types.js";
 
 /** Statuses of a run that has not ended: the ones a dead process can leave behind. */
 const OPEN_STATUSES = "('running', 'suspended')";
 
-/** Upsert of a lease: params owner, holder, now, now + ttl. Returns whether it had lapsed. */
-export const RENEW_LEASE_SQL = `INSERT INTO leases AS leases (owner_id, holder, acquired_at, renewed_at, expires_at)
-  VALUES (?, ?, ?, ?, ?)
-  ON CONFLICT (owner_id) DO UPDATE SET holder = excluded.holder, renewed_at = excluded.renewed_at, expires_at = excluded.expires_at`;
+/** Upsert of a lease: params owner, holder, now, now, now + ttl, recovers (JSON or null). */
+export const RENEW_LEASE_SQL = `INSERT INTO leases AS leases (owner_id, holder, acquired_at, renewed_at, expires_at, recovers)
+  VALUES (?, ?, ?, ?, ?, ?)
+  ON CONFLICT (owner_id) DO UPDATE SET holder = excluded.holder, renewed_at = excluded.renewed_at, expires_at = excluded.expires_at,
+    recovers = excluded.recovers`;
+
+/** Live leases that resume some workflows after a crash: params now. */
+export const RECOVERING_LEASES_SQL = "SELECT owner_id, recovers FROM leases WHERE expires_at >= ? AND recovers IS NOT NULL";
+
+/** A workflow a lease advertises as one it resumes, as `leases.recovers` stores it (a JSON array of these). */
+export type RecoversEntry = readonly [name: string, version: string | null];
+
+/** `leases.recovers` of a lease that resumes `workflows` (null: none). */
+export function recoversText(workflows: readonly { readonly name: string; readonly version?: string | undefined }[] | undefined): string | null {
+  if (workflows === undefined || workflows.length === 0) return null;
+  return JSON.stringify(workflows.map((wf): RecoversEntry => [wf.name, wf.version ?? null]));
+}
+
+/** The live leases' advertised workflows, from {@link RECOVERING_LEASES_SQL} rows (a row that does not parse names none). */
+export function toRecoveringLeases(rows: readonly { owner_id: string; recovers: string }[]): RecoveringLease[] {
+  return rows.map((row) => {
+    let entries: unknown;
+    try {
+      entries = JSON.parse(row.recovers);
+    } catch {
+      entries = [];
+    }
+    const workflows = Array.isArray(entries)
+      ? entries.filter((e): e is RecoversEntry => Array.isArray(e) && typeof e[0] === "string" && (e[1] === null || typeof e[1] === "string")).map(([name, version]) => (version === null ? { name } : { name, version }))
+      : [];
+    return { ownerId: row.owner_id, workflows };
+  });
+}
 
 /** The stored expiry before a renewal (to tell a lapsed lease): params owner. */
 export const LEASE_EXPIRY_SQL = "SELECT expires_at FROM leases WHERE owner_id = ?";

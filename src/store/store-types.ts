@@ -207,9 +207,15 @@ export interface EventStore {
   /**
    * Creates or renews the lease `ownerId` (a process that executes runs) until `ttlMs` from now,
    * on the database's clock where there is one (PostgreSQL), so processes on machines whose
-   * clocks disagree still agree on expiry. Used by `createRunLease`.
+   * clocks disagree still agree on expiry. `recovers`: the workflows this process resumes after a
+   * crash (crash recovery), which other sweepers then leave to it. Used by `createRunLease`.
    */
-  renewLease(ownerId: string, holder: string, ttlMs: number): Promise<LeaseRenewal>;
+  renewLease(ownerId: string, holder: string, ttlMs: number, recovers?: readonly { readonly name: string; readonly version?: string | undefined }[]): Promise<LeaseRenewal>;
+  /**
+   * The live leases that resume some workflows after a crash (`recovers` of their renewal): a
+   * sweeper that cannot resume an abandoned run leaves it to one of these instead of ending it.
+   */
+  recoveringLeases(): Promise<readonly RecoveringLease[]>;
   /** Deletes the lease (its process stopped cleanly); a run it still held is then abandoned. */
   releaseLease(ownerId: string): Promise<void>;
   /**
@@ -237,6 +243,12 @@ export interface EventStore {
    */
   releaseRun(accountId: string, runId: string, ownerId: string, to: string | null): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/** A live lease and the workflows (name, version) its process resumes after a crash. */
+export interface RecoveringLease {
+  readonly ownerId: string;
+  readonly workflows: readonly { readonly name: string; readonly version?: string }[];
 }
 
 /** What {@link EventStore.renewLease} found and did. */

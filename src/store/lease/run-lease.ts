@@ -68,6 +68,11 @@ export type RecoveryOutcome = { readonly outcome: "resumed" } | { readonly outco
 export interface RunRecovery {
   /** Whether this process resumes `run` (asked before claiming it; false: the run is ended as before). */
   accepts(run: AbandonedRun): boolean;
+  /**
+   * The workflows it resumes, stored with the lease at each renewal: another process's sweep
+   * that cannot resume a run of one of them leaves it for this one instead of ending it.
+   */
+  recovers?(): readonly { readonly name: string; readonly version?: string | undefined }[];
   /** Goes on with `run`, which this lease has claimed, from its trail in `store`. */
   recover(run: AbandonedRun, store: EventStore): Promise<RecoveryOutcome>;
   /**
@@ -137,7 +142,7 @@ class Lease implements RunLease {
   }
 
   async renew(): Promise<void> {
-    const { lapsed, expiresAt } = await this.store.renewLease(this.ownerId, this.holder, this.ttlMs);
+    const { lapsed, expiresAt } = await this.store.renewLease(this.ownerId, this.holder, this.ttlMs, this.options.recover?.recovers?.());
     const held = this.held;
     this.held = true;
     if (lapsed && held) {
@@ -163,9 +168,15 @@ class Lease implements RunLease {
   async sweepNow(): Promise<readonly AbandonedRun[]> {
     const ended: AbandonedRun[] = [];
     const recovery = this.options.recover;
+    let elsewhere: Set<string> | undefined;
     for (const found of await this.store.abandonedRuns(this.options.sweepLimit ?? 100)) {
       const accepted = recovery?.accepts(found) === true;
       if (accepted && !this.recovering) continue;
+      if (!accepted && found.parentRunId === undefined) {
+        // Another live process resumes runs of this workflow: it is that one's to resume, not ours to end.
+        elsewhere ??= await this.recoveredElsewhere();
+        if (elsewhere.has(workflowKey(found.workflow))) continue;
+      }
       // Claimed first: of several sweepers (and resumers) exactly one acts on the run.
       const claim = await this.claim(found.accountId, found.runId);
       if (!claim.claimed) continue;
@@ -214,6 +225,15 @@ class Lease implements RunLease {
     }
   }
 
+  /** The workflows (by {@link workflowKey}) other live leases resume after a crash. */
+  private async recoveredElsewhere(): Promise<Set<string>> {
+    const keys = new Set<string>();
+    for (const lease of await this.store.recoveringLeases()) {
+      if (lease.ownerId !== this.ownerId) for (const workflow of lease.workflows) keys.add(workflowKey(workflow));
+    }
+    return keys;
+  }
+
   claim(accountId: string, runId: string): Promise<RunClaim> {
     return this.store.claimRun(accountId, runId, this.ownerId);
   }
@@ -236,6 +256,8 @@ class Lease implements RunLease {
     else this.options.onError(error);
   }
 }
+
+const workflowKey = (workflow: { readonly name: string; readonly version?: string | undefined }): string => JSON.stringify([workflow.name, workflow.version ?? null]);
 
 /**
  * Takes a lease in `store` for this process, ends the runs of leases that expired (processes that

@@ -12,10 +12,13 @@ import {
   DUE_RUNS_SQL,
   LEASE_EXPIRY_SQL,
   RELEASE_LEASE_SQL,
+  RECOVERING_LEASES_SQL,
+  recoversText,
   RELEASE_RUN_SQL,
   RENEW_LEASE_SQL,
   toAbandonedRun,
   toDueRun,
+  toRecoveringLeases,
   toDollar,
   type AbandonedRow,
   type ClaimRow,
@@ -34,6 +37,7 @@ import type {
   ListRunsOptions,
   Page,
   ReadRunOptions,
+  RecoveringLease,
   RetentionResult,
   RunClaim,
   RunRecord,
@@ -211,13 +215,13 @@ class PostgresStore implements EventStore {
     return Number(rows[0]?.seq ?? 0);
   }
 
-  renewLease(ownerId: string, holder: string, ttlMs: number): Promise<LeaseRenewal> {
+  renewLease(ownerId: string, holder: string, ttlMs: number, recovers?: readonly { readonly name: string; readonly version?: string | undefined }[]): Promise<LeaseRenewal> {
     return this.transaction(async (client) => {
       const now = await this.now(client);
       // FOR UPDATE: a sweep deciding on this lease's runs meanwhile sees either the old or the new expiry.
       const before = await client.query<{ expires_at: number }>(`${toDollar(LEASE_EXPIRY_SQL)} FOR UPDATE`, [ownerId]);
       const expiresAt = now + ttlMs;
-      await client.query(toDollar(RENEW_LEASE_SQL), [ownerId, holder, now, now, expiresAt]);
+      await client.query(toDollar(RENEW_LEASE_SQL), [ownerId, holder, now, now, expiresAt, recoversText(recovers)]);
       const old = before.rows[0];
       return { expiresAt, lapsed: old === undefined || Number(old.expires_at) < now };
     });
@@ -231,6 +235,11 @@ class PostgresStore implements EventStore {
     const now = await this.now(this.pool);
     const { rows } = await this.pool.query<AbandonedRow>(toDollar(ABANDONED_RUNS_SQL), [now, pageLimit(limit, 100)]);
     return rows.map(toAbandonedRun);
+  }
+
+  async recoveringLeases(): Promise<readonly RecoveringLease[]> {
+    const { rows } = await this.pool.query<{ owner_id: string; recovers: string }>(toDollar(RECOVERING_LEASES_SQL), [await this.now(this.pool)]);
+    return toRecoveringLeases(rows);
   }
 
   async dueRuns(limit: number): Promise<readonly DueRun[]> {

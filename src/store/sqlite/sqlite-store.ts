@@ -11,10 +11,13 @@ import {
   DUE_RUNS_SQL,
   LEASE_EXPIRY_SQL,
   RELEASE_LEASE_SQL,
+  RECOVERING_LEASES_SQL,
+  recoversText,
   RELEASE_RUN_SQL,
   RENEW_LEASE_SQL,
   toAbandonedRun,
   toDueRun,
+  toRecoveringLeases,
   type AbandonedRow,
   type ClaimRow,
   type DueRow,
@@ -32,6 +35,7 @@ import type {
   ListRunsOptions,
   Page,
   ReadRunOptions,
+  RecoveringLease,
   RetentionResult,
   RunClaim,
   RunRecord,
@@ -176,7 +180,7 @@ class SqliteStore implements EventStore {
    * connection (the busy timeout waits out a commit of the write thread) rather than queue
    * behind event batches on the write thread.
    */
-  renewLease(ownerId: string, holder: string, ttlMs: number): Promise<LeaseRenewal> {
+  renewLease(ownerId: string, holder: string, ttlMs: number, recovers?: readonly { readonly name: string; readonly version?: string | undefined }[]): Promise<LeaseRenewal> {
     return settle(() => {
       // IMMEDIATE: the read of the old expiry and the renewal are one step for other processes.
       this.db.exec("BEGIN IMMEDIATE");
@@ -184,7 +188,7 @@ class SqliteStore implements EventStore {
         const now = Date.now();
         const before = this.query(LEASE_EXPIRY_SQL).get(ownerId) as { expires_at: number } | undefined;
         const expiresAt = now + ttlMs;
-        this.query(RENEW_LEASE_SQL).run(ownerId, holder, now, now, expiresAt);
+        this.query(RENEW_LEASE_SQL).run(ownerId, holder, now, now, expiresAt, recoversText(recovers));
         this.db.exec("COMMIT");
         return { expiresAt, lapsed: before === undefined || before.expires_at < now };
       } catch (error) {
@@ -204,6 +208,10 @@ class SqliteStore implements EventStore {
 
   dropExpiredLeases(): Promise<number> {
     return settle(() => this.query(DROP_EXPIRED_LEASES_SQL).run(Date.now()).changes);
+  }
+
+  recoveringLeases(): Promise<readonly RecoveringLease[]> {
+    return settle(() => toRecoveringLeases(this.query(RECOVERING_LEASES_SQL).all(Date.now()) as { owner_id: string; recovers: string }[]));
   }
 
   dueRuns(limit: number): Promise<readonly DueRun[]> {
