@@ -76,7 +76,7 @@ export function serveCommand(): Command {
     .option("--workflows <dir>", "register the workflows of this folder's files, so the API can start them")
     .addOption(new Option("--log-level <level>", "the server's log (JSON lines on stdout): requests at info, failures at error").choices(LOG_LEVELS).default("warn"))
     .option("--grace <seconds>", "on SIGTERM/SIGINT, how long executing runs may go on before they are cancelled", integerIn(0, 86_400, "the grace"), DEFAULT_GRACE_S)
-    .option("--lease-ttl <seconds>", "run lease lifetime: how long runs of a process that died stay running before they are ended as abandoned", positiveNumber("the lease ttl"), DEFAULT_LEASE_TTL_S), "optional")
+    .option("--lease-ttl <seconds>", "run lease lifetime: how long runs of a process that died stay running before they are ended as abandoned (or, for recover: \"resume\" workflows, resumed here)", positiveNumber("the lease ttl"), DEFAULT_LEASE_TTL_S), "optional")
     .addHelpText(
       "after",
       "\n--account is the account of open mode (no token file); with tokens, each token names its account.\n\nExamples:\n  $ runtrail serve\n  $ runtrail serve --workflows ./examples --port 0 --log-level info\n  $ runtrail serve --postgres postgres://localhost/runtrail --host 0.0.0.0 --tokens ./tokens.json\n  $ runtrail serve --postgres postgres://localhost/runtrail --nats   # runs that NATS workers publish and collectors store",

@@ -124,7 +124,7 @@ class Lease implements RunLease {
   /** Whether the lease row exists (a first renewal creates it, and is no lapse). */
   private held = false;
   /** Off for the sweep `createRunLease` runs: the caller's writer is not on the recovery's bus yet. */
-  recovering = false;
+  private recovering = false;
 
   constructor(
     private readonly store: EventStore,
@@ -165,7 +165,12 @@ class Lease implements RunLease {
     return this.sweepNow();
   }
 
-  async sweepNow(): Promise<readonly AbandonedRun[]> {
+  /** The sweep `createRunLease` runs: it ends what is abandoned, and leaves to later what `recover` would resume. */
+  firstSweep(): Promise<readonly AbandonedRun[]> {
+    return this.sweepNow();
+  }
+
+  private async sweepNow(): Promise<readonly AbandonedRun[]> {
     const ended: AbandonedRun[] = [];
     const recovery = this.options.recover;
     let elsewhere: Set<string> | undefined;
@@ -184,7 +189,15 @@ class Lease implements RunLease {
       const run: AbandonedRun = { ...found, lastSeq: claim.lastSeq };
       let reason: string | undefined;
       if (accepted && recovery !== undefined) {
-        const outcome = await recovery.recover(run, this.store).catch((error: unknown): RecoveryOutcome => ({ outcome: "refused", reason: error instanceof Error ? error.message : String(error) }));
+        let outcome: RecoveryOutcome;
+        try {
+          outcome = await recovery.recover(run, this.store);
+        } catch (error) {
+          // Not a refusal (a read that failed): the run is given back as found, for the next sweep.
+          await this.release(run.accountId, run.runId, claim.previousOwner ?? null);
+          this.report(new Error(`run ${run.runId} (${run.workflow.name}) could not be recovered now, retried at the next sweep: ${error instanceof Error ? error.message : String(error)}`));
+          continue;
+        }
         if (outcome.outcome === "released") await this.release(run.accountId, run.runId, null);
         if (outcome.outcome !== "refused") {
           this.options.onRecovered?.(run, outcome.outcome);
@@ -274,7 +287,7 @@ export async function createRunLease(store: EventStore, options: RunLeaseOptions
   const lease = new Lease(store, options);
   try {
     await lease.renew();
-    await lease.sweepNow();
+    await lease.firstSweep();
   } catch (error) {
     await lease.close().catch(() => undefined);
     throw error;
