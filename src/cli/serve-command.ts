@@ -8,19 +8,20 @@
  * and on start and every third of `--lease-ttl` it ends the runs of leases that expired (processes
  * that died) with a stored `run.failed` (`RunAbandoned`), except the runs of workflows of
  * `--workflows` built with `recover: "resume"`: those it resumes from their trail (crash
- * recovery), and takes on like the runs it started. Every resume claims the run for this lease
- * first, so two servers never both go on with one. A suspended run no process holds whose wait
- * timed out is resumed here too (a workflow of `--workflows`), so its timeout fires. SIGINT or SIGTERM drains: new runs are
- * refused (503 `draining`), executing runs get `--grace` seconds to end and are then cancelled
- * with a stored reason; then the server, the writer, the lease and the store close and the
- * process exits 0. A second signal exits at once (what is committed is stored; the lease expires).
+ * recovery), and takes on like the runs it started. A suspended run no process holds whose wait
+ * timed out is resumed here too (a workflow of `--workflows`), so its timeout fires. Every
+ * resume claims the run for this lease first, so two servers never both go on with one.
+ *
+ * SIGINT or SIGTERM drains: new runs are refused (503 `draining`), executing runs get `--grace`
+ * seconds to end and are then cancelled with a stored reason; then the server, the writer, the
+ * lease and the store close and the process exits 0. A second signal exits at once (what is committed is stored; the lease expires).
  * The token file is followed while the server runs: a token created or revoked there
  * takes effect at once (revoked tokens' streams end), the file appearing ends open mode, and a
  * file that no longer parses stops the server (exit 1, naming the file and the position).
  */
 import { randomUUID } from "node:crypto";
 import { Command, Option } from "commander";
-import type { RecoverableWorkflow } from "../engine/index.js";
+import type { RecoverableWorkflow, RunHandle } from "../engine/index.js";
 import type { StartableWorkflow } from "../server/index.js";
 import { integerIn, positiveNumber } from "./cli-input.js";
 import { connectNats, DEFAULT_NATS, natsOptions, type NatsFlags } from "./nats-flags.js";
@@ -122,7 +123,8 @@ export async function startServer(
   const writer = bus === undefined ? undefined : createStoreWriter(bus, store, { lease: { ownerId } });
   let server: Awaited<ReturnType<typeof createServer>> | undefined;
   const recoverable = found.map((f) => f.workflow).filter((wf): wf is StartableWorkflow & RecoverableWorkflow => typeof wf.resume === "function");
-  const adopt = (handle: Parameters<NonNullable<typeof server>["adopt"]>[1], run: { readonly accountId: string }): void => server?.adopt(run.accountId, handle);
+  // The server exists by the time anything is recovered: createRunLease's own sweep recovers nothing.
+  const adopt = (handle: RunHandle<unknown>, run: { readonly accountId: string }): void => server?.adopt(run.accountId, handle);
   const recover = bus === undefined ? undefined : recoverWorkflows(recoverable, { bus, onResumed: adopt, onWoken: adopt });
   // Taken even with nothing to execute: every server sweeps the runs of processes that died.
   const lease = await createRunLease(store, {
