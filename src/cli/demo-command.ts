@@ -89,7 +89,7 @@ async function demo(flags: DemoFlags): Promise<void> {
   }
   const { withControl } = await import("./workflow-dir.js");
   // Runs started through the API get the same retry policy as the demo's own.
-  const found = [orders, inventory].map((workflow) => ({ workflow: withControl(workflow as StartableWorkflow, control), file: "(demo)" }));
+  const found = [orders, inventory].map((workflow) => ({ workflow: withControl(workflow as StartableWorkflow, control), file: "built-in demo" }));
   const options = { db: flags.db, account: flags.account, host: "127.0.0.1", port: flags.port, poll: 500, ...(flags.postgres === undefined ? {} : { postgres: flags.postgres }) };
   let server: Awaited<ReturnType<typeof startServer>>;
   try {

@@ -9,7 +9,8 @@
 export { workflow, WorkflowBuilder, type StepOptions, type WorkflowOptions } from "./workflow-builder.js";
 export { Workflow, type ResumeOptions, type RunHandle, type RunStream, type StreamOptions } from "./workflow.js";
 export type { RunOptions } from "./run/run-executor.js";
-export { readTrail, resumeRun, type ResumableWorkflow, type ResumeRunOptions, type RunClaimer, type TrailReader } from "./workflow-resume.js";
+export { readTrail, resumeRun, type ResumableWorkflow, type ResumeRunOptions, type RunClaimer, type SubTrails, type TrailReader } from "./workflow-resume.js";
+export { subRunId } from "./run/run-restore.js";
 export { recoverWorkflows, type DueWait, type LostRun, type RecoverableWorkflow, type RecoverOutcome, type RecoverWorkflowsOptions, type WorkflowRecovery } from "./workflow-recover.js";
 export type { ParentStep } from "./run/run-host.js";
 export type {

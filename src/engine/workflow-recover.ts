@@ -12,6 +12,7 @@ import type { EventBus } from "../bus/index.js";
 import type { RuntrailEvent } from "../events/index.js";
 import type { RecoverMode } from "./define/definition-types.js";
 import { inflightOf } from "./run/run-inflight.js";
+import { readSubTrails } from "./run/sub-run-trails.js";
 import { ResumeRefusedError } from "./run/signal-errors.js";
 import type { ResumeOptions, RunHandle } from "./workflow.js";
 import { readTrail, type ResumableWorkflow, type TrailReader } from "./workflow-resume.js";
@@ -76,8 +77,8 @@ export interface WorkflowRecovery {
  *
  * A run that was suspended with nothing running (it waits for a signal, or was paused) needs no
  * process: it is left suspended and held by none (`released`), and a signal resumes it
- * wherever it arrives. A sub-workflow run is not resumed on its own: its parent, resumed, runs
- * that step again (a new child run), and the lost child run is ended as abandoned.
+ * wherever it arrives. A sub-workflow run is not resumed on its own: it goes on inside its top
+ * run when that is resumed (its wait's deadline is its top run's too, so the top is woken).
  *
  * @example
  * const bus = createBus();
@@ -96,18 +97,22 @@ export function recoverWorkflows(workflows: readonly RecoverableWorkflow[], opti
   const resume = async (
     workflow: RecoverableWorkflow,
     trail: readonly RuntrailEvent[],
+    subTrails: ReadonlyMap<string, readonly RuntrailEvent[]>,
     recovery: ResumeOptions["recovery"],
   ): Promise<RunHandle<unknown> | string> => {
     try {
-      return workflow.resume(trail, { ...runOptions, bus, ...(recovery === undefined ? {} : { recovery }) });
+      return workflow.resume(trail, { ...runOptions, bus, subTrails, ...(recovery === undefined ? {} : { recovery }) });
     } catch (error) {
       if (error instanceof ResumeRefusedError) return error.message;
       throw error;
     }
   };
-  const trailOf = async (store: TrailReader, run: { readonly accountId: string; readonly runId: string }): Promise<RuntrailEvent[] | string> => {
+  /** The run's trail and its sub-workflow runs' (they go on inside it), or why they cannot be restored. */
+  const trailOf = async (store: TrailReader, run: { readonly accountId: string; readonly runId: string }): Promise<{ trail: RuntrailEvent[]; subTrails: Map<string, readonly RuntrailEvent[]> } | string> => {
     try {
-      return await readTrail(store, run.accountId, run.runId);
+      const read = (id: string): Promise<RuntrailEvent[]> => readTrail(store, run.accountId, id);
+      const trail = await read(run.runId);
+      return { trail, subTrails: await readSubTrails(read, trail) };
     } catch (error) {
       if (error instanceof ResumeRefusedError) return error.message;
       throw error;
@@ -120,15 +125,16 @@ export function recoverWorkflows(workflows: readonly RecoverableWorkflow[], opti
     async recover(run, store) {
       const workflow = matching(run);
       if (workflow?.recover !== "resume") return { outcome: "refused", reason: `workflow "${run.workflow.name}" is not registered for recovery here` };
-      const trail = await trailOf(store, run);
-      if (typeof trail === "string") return { outcome: "refused", reason: trail };
-      const { running, suspended } = inflightOf(trail);
+      const read = await trailOf(store, run);
+      if (typeof read === "string") return { outcome: "refused", reason: read };
+      const { trail, subTrails } = read;
+      const { running, suspended } = inflightOf(trail, subTrails);
       if (suspended && running.length === 0) return { outcome: "released" };
       const lost = run.holder === undefined ? `lease ${run.leaseOwner}` : `${run.holder} (lease ${run.leaseOwner})`;
       const when = run.expiredAt === undefined ? "released" : `expired ${new Date(run.expiredAt).toISOString()}`;
       const again = running.length === 0 ? "" : `; running again: ${running.map((at) => `"${at.stepId}"${at.path === undefined ? "" : `@${at.path.join(".")}`} attempt ${at.attempt}`).join(", ")}`;
       const reason = `recovered after lease expiry of ${lost}, ${when}, from its trail at seq ${trail.at(-1)?.seq ?? 0}${again}`;
-      const handle = await resume(workflow, trail, { by, reason });
+      const handle = await resume(workflow, trail, subTrails, { by, reason });
       if (typeof handle === "string") return { outcome: "refused", reason: handle };
       onResumed?.(handle, run);
       return { outcome: "resumed" };
@@ -137,10 +143,10 @@ export function recoverWorkflows(workflows: readonly RecoverableWorkflow[], opti
     async wake(run, store) {
       const workflow = matching(run);
       if (workflow === undefined) return { outcome: "refused", reason: `workflow "${run.workflow.name}" is not registered here` };
-      const trail = await trailOf(store, run);
-      if (typeof trail === "string") return { outcome: "refused", reason: trail };
+      const read = await trailOf(store, run);
+      if (typeof read === "string") return { outcome: "refused", reason: read };
       // No note of its own: the wait's signal.timeout and run.resumed say why the run goes on.
-      const handle = await resume(workflow, trail, undefined);
+      const handle = await resume(workflow, read.trail, read.subTrails, undefined);
       if (typeof handle === "string") return { outcome: "refused", reason: handle };
       onWoken?.(handle, run);
       return { outcome: "resumed" };

@@ -13,7 +13,7 @@ import type { RecoverMode, SubWorkflow } from "./define/definition-types.js";
 import type { CompiledGraph } from "./define/graph-compile.js";
 import { RunExecutor, type RunOptions } from "./run/run-executor.js";
 import type { RunnableWorkflow } from "./run/run-host.js";
-import { RunRestore } from "./run/run-restore.js";
+import { RunRestore, type SubTrails } from "./run/run-restore.js";
 import { inflightOf, unsafeToRepeat } from "./run/run-inflight.js";
 import { ResumeRefusedError } from "./run/signal-errors.js";
 
@@ -79,7 +79,7 @@ export interface StreamOptions extends RunOptions {
  * @example
  * wf.resume(trail, { bus, recovery: { by: "recovery", reason: "recovered after lease expiry of host-a pid 7" } })
  */
-export interface ResumeOptions extends Omit<RunOptions, "runId" | "accountId" | "parentRunId"> {
+export interface ResumeOptions extends Omit<RunOptions, "runId" | "accountId" | "parentRunId">, SubTrails {
   /**
    * Set when the run's process died mid-run (crash recovery): the steps it was running run
    * again, so a step marked `idempotent: false` among them refuses the resume (naming it); and
@@ -198,20 +198,25 @@ export class Workflow<Input = unknown, Output = unknown> implements RunnableWork
    * not have ended, and must have been started by this workflow at this version. Finished steps
    * are not run again (their outputs come from the trail), the seq continues after the trail's
    * last, and the waits the trail ends with are open again for `signal`. `resumeRun` reads the
-   * trail from a store and calls this.
+   * trail from a store and calls this. A run's sub-workflow runs go on with it: give their trails
+   * (by run id) in `subTrails`; a sub-workflow run's own trail is refused here.
    *
    * @example
    * const run = wf.resume(trail, { bus }); await run.signal("approval", { approved: true }); await run.result;
-   * @throws ResumeRefusedError naming why (ended, another workflow, another version).
+   * @throws ResumeRefusedError naming why (ended, another workflow, another version, a sub-workflow run).
    */
-  resume(trail: readonly RuntrailEvent[], resumeOptions: ResumeOptions = {}): RunHandle<Output> {
-    const { recovery, ...options } = resumeOptions;
+  resume(trail: readonly RuntrailEvent[], options: ResumeOptions = {}): RunHandle<Output> {
     const runId = trail[0]?.runId ?? "(empty trail)";
+    const { subTrails, recovery, ...runOptions } = options;
     let restore: RunRestore;
     try {
-      restore = new RunRestore(trail);
+      restore = new RunRestore(trail, subTrails);
     } catch (error) {
       throw new ResumeRefusedError(runId, error instanceof Error ? error.message : String(error));
+    }
+    if (restore.parentRunId !== undefined) {
+      // Alone, it would finish and its parent would never hear of it: the parent takes it back.
+      throw new ResumeRefusedError(runId, `it is a sub-workflow run of run "${restore.parentRunId}": resume that run (with this one in subTrails), or call resumeRun with either id`);
     }
     const { name, version } = restore.workflow;
     if (name !== this.name) throw new ResumeRefusedError(runId, `it was started by workflow "${name}", not "${this.name}"`);
@@ -219,23 +224,25 @@ export class Workflow<Input = unknown, Output = unknown> implements RunnableWork
       throw new ResumeRefusedError(runId, `it was started by "${name}" version ${JSON.stringify(version ?? null)}, and this process has version ${JSON.stringify(this.version ?? null)}`);
     }
     if (recovery !== undefined) {
-      const unsafe = unsafeToRepeat(this.graph, inflightOf(trail).running);
+      const unsafe = unsafeToRepeat(this.graph, trail, subTrails);
       if (unsafe.length > 0) {
-        const named = unsafe.map((at) => `"${at.stepId}"${at.path === undefined ? "" : ` (iteration ${at.path.join(".")})`} attempt ${at.attempt}`).join(", ");
+        const named = unsafe.map((at) => `"${at.stepId}"${at.path === undefined ? "" : ` (iteration ${at.path.join(".")})`} attempt ${at.attempt}${at.runId === runId ? "" : ` of sub-workflow run "${at.runId}"`}`).join(", ");
         throw new ResumeRefusedError(runId, `step ${named} was running when its process died and is marked idempotent: false (or runs a sub-workflow with such a step), so it is not run again`);
       }
     }
-    const bus = options.bus ?? this.bus;
+    const bus = runOptions.bus ?? this.bus;
     if (bus.lastSeq(runId) > 0) throw new ResumeRefusedError(runId, "it is running in this process on this bus");
     const cancel = new AbortController();
-    const signal = options.signal === undefined ? cancel.signal : AbortSignal.any([options.signal, cancel.signal]);
+    const signal = runOptions.signal === undefined ? cancel.signal : AbortSignal.any([runOptions.signal, cancel.signal]);
     this.watch(bus);
-    const own: RunOptions = { ...options, signal, accountId: restore.accountId };
+    const own: RunOptions = { ...runOptions, signal, accountId: restore.accountId };
     if (restore.parentRunId !== undefined) own.parentRunId = restore.parentRunId;
+    if (restore.parentStep !== undefined) own.parentStep = restore.parentStep;
     if (restore.traceId !== undefined && own.traceId === undefined) own.traceId = restore.traceId;
     const executor = new RunExecutor(this, restore.input, own, bus, true, restore);
     // The resumed part of the history: what a handle's state() projects starts from the trail.
-    executor.history.push(...trail);
+    // One push per event: spreading a trail of 130,000+ events overflows the call stack.
+    for (const event of trail) executor.history.push(event);
     if (recovery !== undefined) {
       // A paused run stays paused: saying so with run.suspended keeps the trail's state (and the next restore's) right.
       void executor.emit({ type: restore.paused ? "run.suspended" : "run.resumed", by: recovery.by, reason: recovery.reason });

@@ -15,6 +15,7 @@ import { registerControlRoutes } from "./http/routes-control.js";
 import { registerSignalRoutes } from "./http/routes-signals.js";
 import { registerIndexRoutes } from "./http/routes-index.js";
 import { registerRunRoutes } from "./http/routes-runs.js";
+import { registerAnalyticsRoutes } from "./http/routes-analytics.js";
 import { registerSseRoutes } from "./live/routes-sse.js";
 import type { StreamHub } from "./live/stream-hub.js";
 import type { App } from "./server-context.js";
@@ -125,6 +126,7 @@ export async function createServer(options: ServerOptions): Promise<RuntrailServ
   app.addHook("preValidation", bodyDepthGuard(http.maxBodyDepth ?? DEFAULT_MAX_BODY_DEPTH));
   registerRequestGuards(app, ctx);
   registerRunRoutes(app, ctx);
+  registerAnalyticsRoutes(app, ctx);
   registerControlRoutes(app, ctx);
   registerSignalRoutes(app, ctx);
   registerSseRoutes(app, ctx);

@@ -115,13 +115,14 @@ export interface ClaimRow {
 }
 
 /**
- * Suspended runs due to wake (their wait's deadline passed) that no live lease holds: params
- * now, now, limit. Reads the partial index `runs_wake`, which holds only suspended runs with a
+ * Suspended top runs due to wake (their wait's deadline passed) that no live lease holds: params
+ * now, now, limit. A sub-workflow run's wait is mirrored on each run above it (`wait.runId`), so
+ * waking the top one wakes the tree. Reads the partial index `runs_wake`, which holds only suspended runs with a
  * deadline, so the sweep's cost does not grow with runs that wait without one.
  */
 export const DUE_RUNS_SQL = `SELECT r.account_id, r.run_id, r.workflow, r.workflow_version, r.parent_run_id, r.last_seq, r.wake_at
   FROM runs r LEFT JOIN leases l ON l.owner_id = r.lease_owner
-  WHERE r.status = 'suspended' AND r.wake_at IS NOT NULL AND r.wake_at <= ?
+  WHERE r.status = 'suspended' AND r.wake_at IS NOT NULL AND r.wake_at <= ? AND r.parent_run_id IS NULL
     AND (r.lease_owner IS NULL OR l.owner_id IS NULL OR l.expires_at < ?)
   ORDER BY r.wake_at LIMIT ?`;
 

@@ -167,6 +167,43 @@ export interface StepFailureStat {
   readonly runsFailed: number;
 }
 
+/** Options of {@link EventStore.stepSeries}: one workflow's steps over a time range, in buckets. */
+export interface StepSeriesOptions {
+  readonly workflow: string;
+  /** Bucket width (ms, a positive integer). Buckets start at whole multiples of it since the epoch (UTC). */
+  readonly bucketMs: number;
+  /** Steps that ended at or after this ts (epoch ms). */
+  readonly from: number;
+  /** Steps that ended before this ts. */
+  readonly to: number;
+}
+
+/**
+ * One step's outcomes in one bucket. A step (per run and loop path) counts in the bucket where it
+ * last ended (its row's `endedAt`), and so do its failed attempts: the same rows and rules as
+ * {@link EventStore.stepDurations} and {@link EventStore.stepFailures}, cut by time.
+ */
+export interface StepSeriesPoint {
+  /** The bucket's start (epoch ms). */
+  readonly t: number;
+  /** Steps that completed. */
+  readonly completed: number;
+  /** Failed attempts. */
+  readonly failures: number;
+  /** Runs in which the step ended failed. */
+  readonly runsFailed: number;
+  /** Average duration of the completed ones; absent when none completed. */
+  readonly avgMs?: number;
+  /** Nearest-rank p95 duration of the completed ones; absent when none completed. */
+  readonly p95Ms?: number;
+}
+
+/** A step's points, in time order; a bucket where the step neither completed nor failed has none. */
+export interface StepSeries {
+  readonly stepId: string;
+  readonly points: readonly StepSeriesPoint[];
+}
+
 /** What a retention sweep deleted. */
 export interface RetentionResult {
   readonly runs: number;
@@ -197,6 +234,12 @@ export interface EventStore {
   stepDurations(accountId: string, options?: AnalyticsOptions): Promise<readonly StepDurationStat[]>;
   /** Failures by step id, most failures first. */
   stepFailures(accountId: string, options?: AnalyticsOptions): Promise<readonly StepFailureStat[]>;
+  /**
+   * A workflow's steps over time: per step id (sorted), per bucket of `bucketMs`, what completed,
+   * failed and how long it took. Throws a RangeError for a bucket that is not a positive integer
+   * or a range whose `from` is after its `to`.
+   */
+  stepSeries(accountId: string, options: StepSeriesOptions): Promise<readonly StepSeries[]>;
   /**
    * Deletes the account's runs whose latest event is older than `before` (epoch ms), with their
    * events and steps. Keyed on last activity, so a long run that is still emitting is kept.

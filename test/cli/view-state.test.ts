@@ -101,4 +101,13 @@ describe("live view state", () => {
     expect(line({ type: "signal.timeout", stepId: "ask", signal: "approval", index: 0, timeoutMs: 1500, action: "resume" })).toBe('#2 signal.timeout ask "approval" after 1.5s: the step goes on');
     expect(line({ type: "run.resumed", signal: "approval", by: "alice" })).toBe('#2 run.resumed by signal "approval" (by alice)');
   });
+
+  it("a loop's lines name the loop once (its stepId), and a loop inside another step by its id", () => {
+    const base = { id: "r:5", runId: "r", accountId: "default", workflow: { name: "w" }, seq: 5, ts: 0 };
+    const line = (event: object): string => eventLine({ ...base, ...event } as unknown as RuntrailEvent);
+    expect(line({ type: "loop.started", stepId: "validate", loopId: "validate", kind: "foreach", total: 3 })).toBe("#5 loop.started validate (3 items)");
+    expect(line({ type: "loop.iteration", stepId: "validate", path: [0], loopId: "validate", iteration: { index: 0 } })).toBe("#5 loop.iteration validate[0]");
+    expect(line({ type: "loop.completed", stepId: "validate", loopId: "validate", iterations: 3, durationMs: 4 })).toBe("#5 loop.completed validate: 3 iterations");
+    expect(line({ type: "loop.iteration", stepId: "outer", path: [1], loopId: "inner", iteration: { index: 2 } })).toBe("#5 loop.iteration outer[1] inner[2]");
+  });
 });

@@ -90,6 +90,7 @@ describe("request validation", () => {
     expect(doc.openapi).toBe("3.0.3");
     expect(Object.keys(doc.paths).sort()).toEqual([
       "/api/analytics/steps",
+      "/api/analytics/steps/series",
       "/api/runs",
       "/api/runs/{runId}",
       "/api/runs/{runId}/cancel",

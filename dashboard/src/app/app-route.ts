@@ -1,7 +1,7 @@
 /**
  * The view state lives in the URL, so a link opens the same view and a reload keeps it:
  * `/` (runs, `?status=&workflow=`), `/runs/<id>` (`?step=&event=&types=&logStep=&at=`),
- * `/analytics` (`?workflow=`). `useRoute` re-renders on back/forward and on {@link navigate}.
+ * `/analytics` (`?workflow=&step=&range=&bucket=`). `useRoute` re-renders on back/forward and on {@link navigate}.
  */
 import { useSyncExternalStore } from "react";
 

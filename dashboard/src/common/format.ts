@@ -1,4 +1,5 @@
-/** Formatting of durations, times, sizes and ids for the views. */
+/** Formatting of durations, times, sizes, progress and ids for the views. */
+import type { Progress } from "../../../src/events/index.js";
 
 export function formatDuration(ms: number | undefined): string {
   if (ms === undefined || !Number.isFinite(ms)) return "–";
@@ -25,6 +26,16 @@ export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
   return `${(n / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/**
+ * A run's progress as "done/total": done counts skipped and failed steps as well as completed
+ * ones, like its percent does (a finished run with skipped steps reads 10/10, not 8/10).
+ */
+export function formatProgress(progress: Progress): string {
+  const done = progress.completed + progress.skipped + progress.failed;
+  const extra = [progress.skipped > 0 ? `${progress.skipped} skipped` : "", progress.failed > 0 ? `${progress.failed} failed` : ""].filter((part) => part !== "");
+  return `${done}/${progress.total}${extra.length === 0 ? "" : ` (${extra.join(", ")})`}`;
 }
 
 export function shortId(id: string): string {

@@ -8,7 +8,7 @@ import { forwardRef, useEffect, useImperativeHandle, useLayoutEffect, useMemo, u
 import type { RuntrailEvent } from "../api/api-types.js";
 import { expandTypes, typeMatcher } from "../common/event-types.js";
 import { stepKey } from "../../../src/projections/index.js";
-import { formatClock } from "../common/format.js";
+import { formatClock, formatProgress } from "../common/format.js";
 import { previewValue } from "../common/value-preview.js";
 import { filteredRows, seqPages, type LogSource } from "./log-pages.js";
 
@@ -32,7 +32,7 @@ function summary(e: RuntrailEvent): string {
   const any = e as Record<string, unknown>;
   if (any.error !== undefined) return previewValue((any.error as { message?: unknown }).message ?? any.error, 120);
   if (e.type === "variable.changed") return `${e.variable.name} = ${previewValue(e.variable.new, 100)}`;
-  if (e.type === "progress.updated") return `${e.progress.completed}/${e.progress.total} (${Math.round(e.progress.percent)}%)`;
+  if (e.type === "progress.updated") return `${formatProgress(e.progress)}, ${Math.round(e.progress.percent)}%`;
   if (e.type === "condition.evaluated") return `${e.expression} → ${String(e.result)}`;
   if (e.type === "wave.started" || e.type === "wave.completed") return `wave ${e.wave}: ${e.stepIds.join(", ")}`;
   const value = any.output ?? any.input ?? any.arguments ?? any.response ?? any.result;

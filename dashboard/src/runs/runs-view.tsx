@@ -6,7 +6,7 @@ import { useVirtualizer } from "@tanstack/react-virtual";
 import { useEffect, useRef, useState } from "react";
 import type { Run } from "../api/api-types.js";
 import { navigate, setParams } from "../app/app-route.js";
-import { formatDuration, formatTime, shortId } from "../common/format.js";
+import { formatDuration, formatProgress, formatTime, shortId } from "../common/format.js";
 import { ProgressBar, StatusBadge } from "../common/status-badge.js";
 import { useLiveRuns } from "./use-live-runs.js";
 
@@ -40,7 +40,7 @@ function RunRow({ run, now }: { run: Run; now: number }) {
       </span>
       <span className="col-progress">
         <ProgressBar percent={percent} status={run.status} />
-        <span className="muted small">{run.progress === undefined ? "" : `${run.progress.completed}/${run.progress.total}`}</span>
+        <span className="muted small">{run.progress === undefined ? "" : formatProgress(run.progress)}</span>
       </span>
       <span className="col-account muted">{run.accountId}</span>
       <span className="col-start muted">{formatTime(run.startedAt)}</span>

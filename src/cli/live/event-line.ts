@@ -10,6 +10,10 @@ function where(event: RuntrailEvent): string {
   return ` ${event.stepId}${event.path === undefined || event.path.length === 0 ? "" : `[${event.path.join("][")}]`}`;
 }
 
+function loopName(event: { readonly stepId?: string; readonly loopId: string }): string {
+  return event.stepId === event.loopId ? "" : ` ${event.loopId}`;
+}
+
 function detail(event: RuntrailEvent): string {
   switch (event.type) {
     case "run.started":
@@ -44,12 +48,13 @@ function detail(event: RuntrailEvent): string {
       return ` ${event.wave}: ${event.stepIds.join(", ")}`;
     case "condition.evaluated":
       return ` ${event.kind} ${event.expression} → ${event.result}`;
+    // A loop's events carry its step as stepId: name the loop only when it is another.
     case "loop.started":
-      return ` ${event.loopId}${event.total === undefined ? "" : ` (${event.total} items)`}`;
+      return `${loopName(event)}${event.total === undefined ? "" : ` (${event.total} items)`}`;
     case "loop.iteration":
-      return ` ${event.loopId}[${event.iteration.index}]`;
+      return event.stepId === event.loopId ? "" : ` ${event.loopId}[${event.iteration.index}]`;
     case "loop.completed":
-      return ` ${event.loopId}: ${event.iterations} iterations`;
+      return `${loopName(event)}: ${event.iterations} iterations`;
     case "variable.changed":
       return ` ${event.variable.name} = ${brief(event.variable.new)}`;
     case "progress.updated":

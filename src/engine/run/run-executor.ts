@@ -13,8 +13,9 @@ import type { CompiledGraph, CompiledNode } from "../define/graph-compile.js";
 import { graphDefinition } from "../define/graph-definition.js";
 import { DONE, newFrame, SKIPPED, type Frame } from "./run-frame.js";
 import { RunGate } from "./run-gate.js";
-import type { RunRestore } from "./run-restore.js";
+import { subRunId, type RunRestore, type StoredWait } from "./run-restore.js";
 import { RunSignals, type SignalHost } from "./run-signals.js";
+import { cancelRestoredRuns } from "./sub-run-end.js";
 import { onRunTransitions, recordRun } from "./run-consumers.js";
 import { RunCancelledError, RunFailedError, RunTimeoutError, RunVetoedError, StepFailedError, toErrorInfo, type RunError } from "./run-errors.js";
 import type { ParentStep, RunHost, RunnableWorkflow } from "./run-host.js";
@@ -96,6 +97,18 @@ export class RunExecutor implements RunHost, SignalHost {
   readonly signals: RunSignals;
   /** Sub-workflow runs in progress: a signal the run does not wait for itself may be theirs. */
   private readonly children = new Set<RunExecutor>();
+  /** For a sub-workflow run: the run whose step started it, told of its waits. */
+  private parentRun: RunExecutor | undefined;
+  /** Gate holds for waits open in each sub-workflow run (or below it), by that child's run id. */
+  private readonly subHolds = new Map<string, number>();
+  /**
+   * A resumed run's sub-workflow runs that had not ended, until its re-entered steps take them
+   * back (`child`), and the promise a signal for one of them waits on meanwhile.
+   */
+  private readonly pendingSubs = new Map<string, RunRestore>();
+  private subsBack: { readonly promise: Promise<void>; readonly resolve: () => void } | undefined;
+  /** The run stopped before taking back some of them: their trails being closed. */
+  private subsClosing: Promise<void> | undefined;
   /** The trace every event of the run carries, if any. */
   readonly trace: RunTrace | undefined;
 
@@ -147,6 +160,12 @@ export class RunExecutor implements RunHost, SignalHost {
       this.progress = restore.progress;
       // The seq goes on from the trail's last one: no gap, no duplicate.
       bus.resumeRun(this.runId, restore.lastSeq);
+      for (const [runId, sub] of restore.subRuns()) this.pendingSubs.set(runId, sub);
+      if (this.pendingSubs.size > 0) {
+        let resolve!: () => void;
+        const promise = new Promise<void>((done) => (resolve = done));
+        this.subsBack = { promise, resolve };
+      }
     }
     this.workflowRef = this.graph.ref;
     const limit = options.concurrency ?? this.graph.concurrency;
@@ -272,8 +291,10 @@ export class RunExecutor implements RunHost, SignalHost {
   }
 
   /** Delivers a signal to the step waiting for `name`: this run's, else a sub-workflow run's. */
-  deliver(name: string, payload: unknown, by: string): Promise<void> {
+  async deliver(name: string, payload: unknown, by: string): Promise<void> {
     if (!this.signals.waitingFor().includes(name)) {
+      // Resumed: the sub-workflow runs come back as the steps that started them are re-entered.
+      if (this.subsBack !== undefined) await this.subsBack.promise;
       for (const child of this.children) if (child.waitingFor().includes(name)) return child.deliver(name, payload, by);
     }
     return this.signals.signal(name, payload, by);
@@ -283,7 +304,57 @@ export class RunExecutor implements RunHost, SignalHost {
   waitingFor(): string[] {
     const names = this.signals.waitingFor();
     for (const child of this.children) names.push(...child.waitingFor());
+    for (const sub of this.pendingSubs.values()) {
+      for (const wait of sub.openWaits().values()) names.push(wait.name);
+      for (const wait of sub.subWaits()) names.push(wait.name);
+    }
     return names;
+  }
+
+  /**
+   * A step of this run (`runId` its own) or of a sub-workflow run below it (`runId` that run's)
+   * opened a wait: each run above it suspends too (`run.suspended` naming the run that waits in `wait.runId`), so
+   * the store shows the whole tree suspended and the top run is the one a process resumes.
+   */
+  async waitOpened(wait: StoredWait, runId = this.runId): Promise<void> {
+    await this.parentRun?.subWaitOpened(this.runId, runId, wait);
+  }
+
+  /** The wait `waitOpened` told of ended (a signal or its timeout): the runs above go on. */
+  async waitClosed(wait: StoredWait, why: string, by: string, runId = this.runId): Promise<void> {
+    await this.parentRun?.subWaitClosed(this.runId, runId, wait, why, by);
+  }
+
+  private async subWaitOpened(childId: string, runId: string, wait: StoredWait): Promise<void> {
+    if (this.stopped) return;
+    this.subHolds.set(childId, (this.subHolds.get(childId) ?? 0) + 1);
+    this.gate.hold();
+    const info: Record<string, unknown> = { stepId: wait.stepId, attempt: wait.attempt, index: wait.index, onTimeout: wait.onTimeout, runId };
+    if (wait.path !== undefined) info.path = wait.path;
+    if (wait.timeoutMs !== undefined) info.timeoutMs = wait.timeoutMs;
+    if (wait.deadline !== undefined) info.deadline = wait.deadline;
+    if (wait.schema !== undefined) info.schema = wait.schema;
+    const reason = `step "${wait.stepId}" of sub-workflow run "${runId}" waits for signal "${wait.name}"`;
+    await this.emitAt({ type: "run.suspended", reason, by: `run:${runId}`, waitingFor: wait.name, wait: info });
+    await this.waitOpened(wait, runId);
+  }
+
+  private async subWaitClosed(childId: string, runId: string, wait: StoredWait, why: string, by: string): Promise<void> {
+    const held = this.subHolds.get(childId) ?? 0;
+    if (this.stopped || held === 0) return;
+    this.subHolds.set(childId, held - 1);
+    await this.emitAt({ type: "run.resumed", reason: `${why} (sub-workflow run "${runId}")`, by, signal: wait.name });
+    this.gate.release();
+    await this.waitClosed(wait, why, by, runId);
+  }
+
+  /** A sub-workflow run ended: waits of it still counted (it stopped while waiting) no longer hold this run. */
+  private async subRunEnded(childId: string): Promise<void> {
+    const held = this.subHolds.get(childId) ?? 0;
+    this.subHolds.delete(childId);
+    if (held === 0 || this.stopped) return;
+    await this.emitAt({ type: "run.resumed", reason: `sub-workflow run "${childId}" ended while waiting`, by: `run:${childId}` });
+    for (let i = 0; i < held; i++) this.gate.release();
   }
 
   waitFor(ctx: StepContextImpl, name: string, options: WaitOptions<unknown>): Promise<unknown> {
@@ -392,6 +463,13 @@ export class RunExecutor implements RunHost, SignalHost {
       this.arm();
       if (restore.paused) this.gate.pause();
       this.signals.restoreOpen(restore.openWaits());
+      // The waits open in its sub-workflow runs hold it as they did (its trail says suspended).
+      for (const [runId, sub] of this.pendingSubs) {
+        const held = sub.openWaits().size + sub.subWaits().length;
+        if (held === 0) continue;
+        this.subHolds.set(runId, held);
+        for (let i = 0; i < held; i++) this.gate.hold();
+      }
       if (!this.stopped) {
         const frame = newFrame(this.graph, restore.input, undefined);
         await runGraph(this, frame);
@@ -412,6 +490,12 @@ export class RunExecutor implements RunHost, SignalHost {
     if (outcome.kind !== "completed") this.controller.abort(outcome.error);
     this.signals.close(outcome.kind === "completed" ? new Error("the run ended") : outcome.error);
     this.gate.dispose();
+    if (this.pendingSubs.size > 0) {
+      const why = outcome.kind === "completed" ? "the run ended" : outcome.kind === "cancelled" ? outcome.error.reason : outcome.error.message;
+      this.subsClosing = cancelRestoredRuns(this.bus, [...this.pendingSubs.values()], why);
+      this.pendingSubs.clear();
+    }
+    this.subsBack?.resolve();
     for (const release of this.waiters) release();
     this.waiters.clear();
     this.terminal = this.finish(outcome);
@@ -419,6 +503,8 @@ export class RunExecutor implements RunHost, SignalHost {
 
   private async finish(outcome: RunOutcome): Promise<void> {
     try {
+      // Its sub-workflow runs end before it, as a live run's children do.
+      if (this.subsClosing !== undefined) await this.subsClosing;
       if (this.inflight.size > 0) {
         const reason = outcome.kind === "completed" ? "the run ended" : outcome.error.message;
         for (const ctx of this.inflight) {
@@ -516,11 +602,22 @@ export class RunExecutor implements RunHost, SignalHost {
   }
 
   /**
-   * Starts a sub-workflow run on the same bus: its own runId and seq, this run and the step
-   * attempt that started it as its parent, in this run's trace.
+   * Starts a sub-workflow run on the same bus: its own runId (derived from this run's and the
+   * step attempt, see `subRunId`) and seq, this run and the step attempt that started it as its
+   * parent, in this run's trace. A resumed run's step takes back the child it had started: one
+   * still going on goes on from its trail, one that had ended gives its result.
    */
   child(workflow: RunnableWorkflow, input: unknown, signal: AbortSignal, parentStep: ParentStep): Promise<unknown> {
+    const runId = subRunId(this.runId, parentStep);
+    const ended = this.restore?.subEnded(runId);
+    if (ended !== undefined) return endedResult(ended, workflow.name);
+    const restore = this.pendingSubs.get(runId);
+    if (restore !== undefined) {
+      this.pendingSubs.delete(runId);
+      if (this.pendingSubs.size === 0) this.subsBack?.resolve();
+    }
     const options: RunOptions = {
+      runId,
       accountId: this.accountId,
       parentRunId: this.runId,
       parentStep,
@@ -530,9 +627,16 @@ export class RunExecutor implements RunHost, SignalHost {
       ...(this.trace === undefined ? {} : this.trace),
     };
     workflow.watch(this.bus);
-    const executor = new RunExecutor(workflow, input, options, this.bus);
+    const executor = new RunExecutor(workflow, input, options, this.bus, false, restore);
+    executor.parentRun = this;
     this.children.add(executor);
-    void executor.execute().finally(() => this.children.delete(executor));
+    void executor
+      .execute()
+      .finally(() => {
+        this.children.delete(executor);
+        return this.subRunEnded(runId);
+      })
+      .catch((error: unknown) => warn("a sub-workflow run's end could not be written to its parent", error));
     return executor.result;
   }
 
@@ -571,6 +675,20 @@ export class RunExecutor implements RunHost, SignalHost {
   sleep(delayMs: number): Promise<void> {
     if (!(delayMs > 0) || this.stopped) return Promise.resolve();
     return abortableSleep(delayMs, this.signal);
+  }
+}
+
+/** The result a sub-workflow run that had ended gave: its output, or its error. */
+function endedResult(event: RuntrailEvent, name: string): Promise<unknown> {
+  switch (event.type) {
+    case "run.completed":
+      return Promise.resolve(event.output);
+    case "run.failed":
+      return Promise.reject(new RunFailedError(event.runId, name, event.error));
+    case "run.cancelled":
+      return Promise.reject(new RunCancelledError(event.runId, name, event.reason ?? "cancelled"));
+    default:
+      return Promise.reject(new Error(`sub-workflow run "${event.runId}" ended with ${event.type}`));
   }
 }
 

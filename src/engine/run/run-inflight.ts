@@ -6,7 +6,7 @@
  */
 import type { RuntrailEvent } from "../../events/index.js";
 import type { CompiledGraph, CompiledNode } from "../define/graph-compile.js";
-import { nodeKey, waitKey } from "./run-restore.js";
+import { nodeKey, subRunId, waitKey } from "./run-restore.js";
 
 /** A step attempt, where it sits (loop path). */
 export interface StepAt {
@@ -24,12 +24,13 @@ export interface TrailInflight {
 }
 
 /**
- * Folds a trail to what it leaves under way.
+ * Folds a trail to what it leaves under way; with the trails of its sub-workflow runs
+ * (`readSubTrails`), a sub-workflow step whose child run only waits counts as waiting.
  *
  * @example
  * inflightOf(trail).running // [{ stepId: "charge", attempt: 1 }]
  */
-export function inflightOf(trail: readonly RuntrailEvent[]): TrailInflight {
+export function inflightOf(trail: readonly RuntrailEvent[], subTrails: ReadonlyMap<string, readonly RuntrailEvent[]> = new Map()): TrailInflight {
   const started = new Map<string, StepAt>();
   const waiting = new Set<string>();
   let suspended = false;
@@ -47,7 +48,8 @@ export function inflightOf(trail: readonly RuntrailEvent[]): TrailInflight {
         break;
       case "run.suspended":
         suspended = true;
-        if (event.wait !== undefined) waiting.add(waitKey(event.wait.stepId, event.wait.path, event.wait.attempt, event.wait.index));
+        // A wait of a sub-workflow run (wait.runId) is that run's: its own trail says whether it is open.
+        if (event.wait !== undefined && event.wait.runId === undefined) waiting.add(waitKey(event.wait.stepId, event.wait.path, event.wait.attempt, event.wait.index));
         break;
       case "run.resumed":
         suspended = false;
@@ -61,21 +63,51 @@ export function inflightOf(trail: readonly RuntrailEvent[]): TrailInflight {
     }
   }
   const parked = new Set([...waiting].map((key) => key.slice(0, key.lastIndexOf("#"))));
-  const running = [...started.entries()].filter(([key]) => !parked.has(key)).map(([, at]) => at);
+  const runId = trail[0]?.runId ?? "";
+  const running = [...started.entries()]
+    .filter(([key, at]) => {
+      if (parked.has(key)) return false;
+      // A sub-workflow step goes on with its child run: parked if that run is suspended with nothing running.
+      const child = subTrails.get(subRunId(runId, at));
+      if (child === undefined || child.length === 0) return true;
+      const below = inflightOf(child, subTrails);
+      return !(below.suspended && below.running.length === 0);
+    })
+    .map(([, at]) => at);
   return { running, suspended };
 }
 
+/** A step attempt that must not run again, and the run (this one, or a sub-workflow run below it) it is in. */
+export interface UnsafeStep extends StepAt {
+  readonly runId: string;
+}
+
 /**
- * The attempts of `running` that must not run again: steps marked `idempotent: false`, and
- * sub-workflow steps whose workflow has such a step (what its child run was doing is its own
- * trail's, so it counts as possibly running). A loop body step is found by its depth (the loop
- * path's length); were two bodies at one depth to reuse an id, either being unsafe counts.
+ * The running attempts (see {@link inflightOf}) of the run of `trail`, and of its sub-workflow
+ * runs below, that must not run again: steps marked `idempotent: false`. A sub-workflow step
+ * goes on with its child run's stored trail (`subTrails`), so that trail says what the child was
+ * running; a child with no stored trail starts again, so any such step in its workflow counts. A
+ * loop body step is found by its depth (the loop path's length); were two bodies at one depth
+ * to reuse an id, either being unsafe counts.
  *
  * @example
- * unsafeToRepeat(wf.graph, inflightOf(trail).running) // [{ stepId: "charge", attempt: 1 }]
+ * unsafeToRepeat(wf.graph, trail, subTrails) // [{ runId: "r1", stepId: "charge", attempt: 1 }]
  */
-export function unsafeToRepeat(graph: CompiledGraph, running: readonly StepAt[]): StepAt[] {
-  return running.filter((at) => nodesAt(graph, at.stepId, at.path?.length ?? 0).some((node) => !node.idempotent || (node.kind === "workflow" && hasUnsafe(childGraph(node)))));
+export function unsafeToRepeat(graph: CompiledGraph, trail: readonly RuntrailEvent[], subTrails: ReadonlyMap<string, readonly RuntrailEvent[]> = new Map()): UnsafeStep[] {
+  const runId = trail[0]?.runId ?? "";
+  const unsafe: UnsafeStep[] = [];
+  for (const at of inflightOf(trail, subTrails).running) {
+    for (const node of nodesAt(graph, at.stepId, at.path?.length ?? 0)) {
+      if (!node.idempotent) unsafe.push({ ...at, runId });
+      else if (node.kind === "workflow") {
+        const child = childGraph(node);
+        const childTrail = subTrails.get(subRunId(runId, at));
+        if (childTrail !== undefined && childTrail.length > 0 && child !== undefined) unsafe.push(...unsafeToRepeat(child, childTrail, subTrails));
+        else if (hasUnsafe(child)) unsafe.push({ ...at, runId });
+      }
+    }
+  }
+  return unsafe;
 }
 
 function nodesAt(graph: CompiledGraph, stepId: string, depth: number): CompiledNode[] {

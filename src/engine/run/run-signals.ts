@@ -18,6 +18,10 @@ export interface SignalHost {
   readonly restore: RunRestore | undefined;
   /** Emits a run-level event, or one placed at a step with `stepId`, `attempt` and `path`. */
   emitAt(body: StepEventBody, stepId?: string, attempt?: number, path?: readonly number[]): Promise<void>;
+  /** A wait opened (its `run.suspended` written): the runs above a sub-workflow run suspend too. */
+  waitOpened(wait: StoredWait): Promise<void>;
+  /** A wait ended (`why`: a signal arrived, or its timeout), after its `run.resumed`. */
+  waitClosed(wait: StoredWait, why: string, by: string): Promise<void>;
 }
 
 /** What a step asks for when it waits. */
@@ -77,6 +81,7 @@ export class RunSignals {
       if (wait.schema !== undefined) info.schema = wait.schema;
       await this.host.emitAt({ type: "run.suspended", reason: `step "${wait.stepId}" waits for signal "${wait.name}"`, by: `step:${wait.stepId}`, waitingFor: wait.name, wait: info });
       this.arm(wait);
+      await this.host.waitOpened(wait);
     }
     const opened = wait;
     return new Promise((resolve, reject) => {
@@ -107,6 +112,7 @@ export class RunSignals {
     await this.host.emitAt(body, wait.stepId, wait.attempt, wait.path);
     await this.host.emitAt({ type: "run.resumed", reason: `signal "${name}" arrived`, by, signal: name });
     this.host.gate.release();
+    await this.host.waitClosed(wait, `signal "${name}" arrived`, by);
     wait.settle?.resolve(payload);
   }
 
@@ -132,8 +138,10 @@ export class RunSignals {
     const action = wait.settle?.onTimeout ?? wait.onTimeout;
     const timeoutMs = wait.timeoutMs ?? 0;
     await this.host.emitAt({ type: "signal.timeout", signal: wait.name, index: wait.index, timeoutMs, action }, wait.stepId, wait.attempt, wait.path);
-    await this.host.emitAt({ type: "run.resumed", reason: `no signal "${wait.name}" within ${timeoutMs} ms: the step ${action === "fail" ? "fails" : "goes on"}`, by: "timeout", signal: wait.name });
+    const why = `no signal "${wait.name}" within ${timeoutMs} ms: the step ${action === "fail" ? "fails" : "goes on"}`;
+    await this.host.emitAt({ type: "run.resumed", reason: why, by: "timeout", signal: wait.name });
     this.host.gate.release();
+    await this.host.waitClosed(wait, why, "timeout");
     if (wait.settle !== undefined) this.settleTimeout(wait.settle, wait);
   }
 

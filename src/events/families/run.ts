@@ -60,6 +60,11 @@ const Wait = Type.Object(
     onTimeout: Type.Optional(Type.Union([Type.Literal("fail"), Type.Literal("resume")])),
     /** The JSON Schema the signal's payload must match (checked wherever the signal arrives). */
     schema: Type.Optional(Json),
+    /**
+     * Set on a parent run's `run.suspended` when the waiting step is in one of its sub-workflow
+     * runs: that run's id (its own trail has the wait; the fields above are its step's).
+     */
+    runId: Type.Optional(Type.String({ minLength: 1 })),
   },
   { additionalProperties: false },
 );

@@ -143,6 +143,41 @@ export const StepAnalytics = Type.Object(
   { additionalProperties: false, description: "Step durations and failures over the runs in scope." },
 );
 
+export const StepSeriesAnalytics = Type.Object(
+  {
+    workflow: Type.String(),
+    bucket: Type.String({ description: "The bucket width asked for, e.g. `1h`." }),
+    bucketMs: Type.Integer({ minimum: 1, description: "The bucket width in ms." }),
+    from: EpochMs("The range's start (included)."),
+    to: EpochMs("The range's end (excluded)."),
+    buckets: ListOf(EpochMs("A bucket's start."), "The start of every bucket the range touches, oldest first: the x axis."),
+    steps: ListOf(
+      Type.Object(
+        {
+          stepId: Type.String(),
+          points: ListOf(
+            Type.Object(
+              {
+                t: EpochMs("The bucket's start (one of `buckets`)."),
+                completed: Type.Integer({ minimum: 0, description: "Steps that completed." }),
+                failures: Type.Integer({ minimum: 0, description: "Failed attempts." }),
+                runsFailed: Type.Integer({ minimum: 0, description: "Runs in which the step ended failed." }),
+                avgMs: Type.Optional(Type.Number({ minimum: 0, description: "Average duration of the completed ones; absent when none completed." })),
+                p95Ms: Type.Optional(Type.Number({ minimum: 0, description: "Nearest-rank p95 of the completed ones; absent when none completed." })),
+              },
+              { additionalProperties: false },
+            ),
+            "The buckets in which the step ended, oldest first; a bucket where it neither completed nor failed has no point.",
+          ),
+        },
+        { additionalProperties: false },
+      ),
+      "Steps by id. A step counts in the bucket where it last ended, and so do its failed attempts.",
+    ),
+  },
+  { additionalProperties: false, description: "A workflow's step outcomes and durations over time." },
+);
+
 export const RunStarted = Type.Object(
   { runId: Type.String({ description: "Its first event is stored: stream it at once." }), workflow: Type.String() },
   { additionalProperties: false, description: "The run started." },

@@ -69,6 +69,24 @@ export const AnalyticsQuery = Type.Object(
 );
 export type AnalyticsQuery = Static<typeof AnalyticsQuery>;
 
+/** The bucket widths of `GET /api/analytics/steps/series`, and each one's length in ms. */
+export const SERIES_BUCKETS = { "1m": 60_000, "5m": 300_000, "15m": 900_000, "1h": 3_600_000, "6h": 21_600_000, "1d": 86_400_000 } as const;
+export type SeriesBucket = keyof typeof SERIES_BUCKETS;
+const SERIES_BUCKET_NAMES = ["1m", "5m", "15m", "1h", "6h", "1d"] as const satisfies readonly SeriesBucket[];
+/** The most buckets one series request may span: what a chart can show, and a bound on the answer. */
+export const MAX_SERIES_BUCKETS = 1_000;
+
+export const StepSeriesQuery = Type.Object(
+  {
+    workflow: Id("The workflow's name."),
+    bucket: Type.Optional(StringEnum(SERIES_BUCKET_NAMES, { description: "The width of a bucket; buckets start at whole multiples of it since the epoch (UTC). Default `1h`." })),
+    from: Type.Optional(EpochMs("Steps that ended at or after this time (epoch ms). Default: 24 hours before `to`.")),
+    to: Type.Optional(EpochMs("Steps that ended before this time (epoch ms). Default: now.")),
+  },
+  { additionalProperties: false },
+);
+export type StepSeriesQuery = Static<typeof StepSeriesQuery>;
+
 export const StartRunBody = Type.Object(
   {
     // No client-chosen run id: an id taken by another account's run would collide in the store.

@@ -24,6 +24,7 @@ export function registerIndexRoutes(app: App, ctx: ServerContext): void {
       accountStream: "/api/stream",
       websocket: "/api/ws",
       analytics: "/api/analytics/steps",
+      analyticsSeries: "/api/analytics/steps/series?workflow={workflow}",
       openapi: "/api/openapi.json",
       asyncapi: "/api/asyncapi.json",
     },

@@ -19,6 +19,7 @@ import { hostname } from "node:os";
 import { randomUUID } from "node:crypto";
 import type { AbandonedRun, DueRun, EventStore, RunClaim } from "../store-types.js";
 import { closeAbandonedRun } from "./abandoned-run.js";
+import { isRunFinished } from "../../projections/index.js";
 
 /** Options of {@link createRunLease}. */
 export interface RunLeaseOptions {
@@ -175,6 +176,11 @@ class Lease implements RunLease {
     const recovery = this.options.recover;
     let elsewhere: Set<string> | undefined;
     for (const found of await this.store.abandonedRuns(this.options.sweepLimit ?? 100)) {
+      if (found.parentRunId !== undefined) {
+        // A sub-workflow run goes on (or ends) with its parent: left while the parent is open.
+        const parent = await this.store.getRun(found.accountId, found.parentRunId);
+        if (parent !== undefined && !isRunFinished(parent.status)) continue;
+      }
       const accepted = recovery?.accepts(found) === true;
       if (accepted && !this.recovering) continue;
       if (!accepted && found.parentRunId === undefined) {

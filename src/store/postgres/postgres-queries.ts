@@ -5,6 +5,7 @@
  */
 import { runMergeSql, stepMergeSql, type MergeDialect } from "../store-sql.js";
 import type { PreparedEvent } from "../store-types.js";
+import type { BucketStart } from "../store-series-sql.js";
 
 const POSTGRES_MERGE: MergeDialect = { max: "GREATEST", min: "LEAST" };
 
@@ -79,3 +80,6 @@ const EXPIRED_RUNS = "SELECT run_id FROM runs WHERE account_id = $1 AND last_eve
 export const DELETE_EVENTS_SQL = `DELETE FROM events WHERE account_id = $1 AND run_id IN (${EXPIRED_RUNS})`;
 export const DELETE_STEPS_SQL = `DELETE FROM steps WHERE account_id = $1 AND run_id IN (${EXPIRED_RUNS})`;
 export const DELETE_RUNS_SQL = "DELETE FROM runs WHERE account_id = $1 AND last_event_at < $2";
+
+/** A timestamp floored to its bucket's start (CAST to an integer would round, not floor). */
+export const POSTGRES_BUCKET_START: BucketStart = (p, column, bucketMs) => `floor(${column} / ${p.add(bucketMs)}::float8) * ${p.add(bucketMs)}::float8`;

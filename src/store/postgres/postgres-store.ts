@@ -44,6 +44,8 @@ import type {
   StepDurationStat,
   StepFailureStat,
   StepRecord,
+  StepSeries,
+  StepSeriesOptions,
   StoredEvent,
 } from "../store-types.js";
 import { createDriver, type PgDriver, type PgPool, type PgPoolClient, type PgQueryable } from "./postgres-driver.js";
@@ -59,7 +61,9 @@ import {
   LAST_SEQ_SQL,
   LIST_STEPS_SQL,
   MERGE_PROJECTIONS_SQL,
+  POSTGRES_BUCKET_START,
 } from "./postgres-queries.js";
+import { checkSeriesOptions, stepSeriesSql, toStepSeries, type StepSeriesRow } from "../store-series-sql.js";
 import { migratePostgres, quoteIdent } from "./postgres-schema.js";
 
 /** Options of {@link openPostgresStore}. */
@@ -199,6 +203,13 @@ class PostgresStore implements EventStore {
     const p = dollarParams();
     const { rows } = await this.pool.query<FailureStat>(stepFailuresSql(p, accountId, options), p.values);
     return rows.map((row) => ({ stepId: row.step_id, failures: Number(row.failures), runsFailed: Number(row.runs_failed) }));
+  }
+
+  async stepSeries(accountId: string, options: StepSeriesOptions): Promise<readonly StepSeries[]> {
+    checkSeriesOptions(options);
+    const p = dollarParams();
+    const { rows } = await this.pool.query<StepSeriesRow>(stepSeriesSql(p, accountId, options, POSTGRES_BUCKET_START), p.values);
+    return toStepSeries(rows);
   }
 
   deleteRunsBefore(accountId: string, before: number): Promise<RetentionResult> {

@@ -6,6 +6,7 @@ import type { AppendBatch } from "../store-types.js";
 import { runMergeSql, stepMergeSql, type MergeDialect } from "../store-sql.js";
 import type { SqliteDatabase, SqliteStatement } from "./sqlite-driver.js";
 import type { WriteBatch, WriteSql } from "./sqlite-write-core.js";
+import type { BucketStart } from "../store-series-sql.js";
 
 const SQLITE_MERGE: MergeDialect = { max: "MAX", min: "MIN" };
 
@@ -93,3 +94,9 @@ export function prepareStatements(db: SqliteDatabase): SqliteStatements {
     lastSeq: db.prepare("SELECT MAX(seq) AS seq FROM events WHERE run_id = ? AND account_id = ?"),
   };
 }
+
+/**
+ * A timestamp floored to its bucket's start. CAST truncates toward zero, which is the floor for
+ * the non-negative times stored; `floor()` needs SQLite's optional math functions.
+ */
+export const SQLITE_BUCKET_START: BucketStart = (p, column, bucketMs) => `CAST(${column} / ${p.add(bucketMs)} AS INTEGER) * ${p.add(bucketMs)}`;

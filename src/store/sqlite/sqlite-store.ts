@@ -42,10 +42,13 @@ import type {
   StepDurationStat,
   StepFailureStat,
   StepRecord,
+  StepSeries,
+  StepSeriesOptions,
   StoredEvent,
 } from "../store-types.js";
 import { openDatabase, type SqliteDatabase, type SqliteStatement } from "./sqlite-driver.js";
-import { prepareStatements, type SqliteStatements } from "./sqlite-queries.js";
+import { prepareStatements, SQLITE_BUCKET_START, type SqliteStatements } from "./sqlite-queries.js";
+import { checkSeriesOptions, stepSeriesSql, toStepSeries, type StepSeriesRow } from "../store-series-sql.js";
 import { migrateSqlite } from "./sqlite-schema.js";
 import { inThreadWriter, settle, threadWriter, type SqliteWriter } from "./sqlite-thread-client.js";
 
@@ -161,6 +164,15 @@ class SqliteStore implements EventStore {
         runs_failed: number;
       }[];
       return rows.map((row) => ({ stepId: row.step_id, failures: row.failures, runsFailed: row.runs_failed }));
+    });
+  }
+
+  stepSeries(accountId: string, options: StepSeriesOptions): Promise<readonly StepSeries[]> {
+    return settle(() => {
+      checkSeriesOptions(options);
+      const p = questionParams();
+      const rows = this.query(stepSeriesSql(p, accountId, options, SQLITE_BUCKET_START)).all(...p.values) as StepSeriesRow[];
+      return toStepSeries(rows);
     });
   }
 

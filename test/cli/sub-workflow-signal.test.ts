@@ -1,0 +1,126 @@
+/**
+ * A wait inside a sub-workflow run, across processes: the first process starts the parent, whose
+ * sub-workflow step's child waits for approval, and exits; `runtrail serve --workflows` in a new
+ * process gets `runtrail signal <parent run id>` over HTTP, resumes the parent from its trail
+ * (the child from its own) and finishes both. Each step before the wait ran once (calls are
+ * counted in a file); both trails are gap-free from seq 1.
+ */
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { subRunId } from "../../src/engine/run/run-restore.js";
+import { ROOT, runCli, scratch, startCli, storedEvents, type CliProcess } from "./cli-helpers.js";
+
+const dir = scratch("sub-signal");
+const flows = join(dir, "flows");
+mkdirSync(flows);
+writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
+const db = join(dir, "runtrail.db");
+const calls = join(dir, "calls.txt");
+
+writeFileSync(
+  join(flows, "purchase.ts"),
+  `import { appendFileSync } from "node:fs";
+import { workflow } from ${JSON.stringify(join(ROOT, "src/engine/index.ts"))};
+const count = (step: string): void => appendFileSync(${JSON.stringify(calls)}, step + "\\n");
+const review = workflow<number>("review", { version: "1" })
+  .step("check", (ctx) => { count("child.check"); return ctx.input + 1; })
+  .step("approve", async (ctx) => {
+    count("child.approve");
+    const answer = await ctx.waitFor<{ ok: boolean }>("approve", { schema: { type: "object", properties: { ok: { type: "boolean" } }, required: ["ok"] } });
+    return { ok: answer.ok, checked: ctx.steps.check };
+  }, { needs: ["check"] })
+  .build();
+export const purchase = workflow<number>("purchase", { version: "1" })
+  .step("draft", (ctx) => { count("parent.draft"); return ctx.input * 10; })
+  .subworkflow("review", review, { needs: ["draft"], input: (s) => s.steps.draft })
+  .step("pay", (ctx) => { count("parent.pay"); return { paid: ctx.steps.review.ok, checked: ctx.steps.review.checked }; }, { needs: ["review"] })
+  .build();
+`,
+);
+
+const starter = join(dir, "start-run.ts");
+writeFileSync(
+  starter,
+  `import { createBus } from ${JSON.stringify(join(ROOT, "src/bus/index.ts"))};
+import { createStoreWriter } from ${JSON.stringify(join(ROOT, "src/store/index.ts"))};
+import { openSqliteStore } from ${JSON.stringify(join(ROOT, "src/store/sqlite/index.ts"))};
+import { purchase } from "./flows/purchase.ts";
+const store = await openSqliteStore({ path: ${JSON.stringify(db)} });
+const bus = createBus();
+const writer = createStoreWriter(bus, store);
+let suspended = 0;
+const both = new Promise<void>((resolve) => bus.onEvent(() => void (++suspended === 2 && resolve()), { type: "run.suspended" }));
+const run = purchase.start(4, { bus });
+await both;
+await writer.close();
+await store.close();
+console.log("waiting " + run.runId);
+`,
+);
+
+let server: CliProcess | undefined;
+afterAll(async () => {
+  server?.child.kill("SIGTERM");
+  if (server !== undefined) await server.done;
+}, 30_000);
+
+function runChild(file: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", file], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    // The waits (the child's, and the parent's suspension over it) hold no timer: the process ends on its own.
+    const guard = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    child.once("close", (code) => {
+      clearTimeout(guard);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const lines = (): string[] => (existsSync(calls) ? readFileSync(calls, "utf8").trim().split("\n") : []);
+
+async function untilEnded(runId: string) {
+  let events = (await storedEvents(db, runId)).map((s) => s.event);
+  for (let i = 0; i < 200 && events.at(-1)?.type !== "run.completed"; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    events = (await storedEvents(db, runId)).map((s) => s.event);
+  }
+  return events;
+}
+
+describe("a wait inside a sub-workflow resumes in another process", { timeout: 120_000 }, () => {
+  it("runtrail signal <parent> → serve resumes the parent and its child; both finish; earlier steps ran once; both trails gap-free", async () => {
+    const first = await runChild(starter);
+    expect(first.stderr).toBe("");
+    expect(first.code).toBe(0);
+    const parentId = /waiting (\S+)/.exec(first.stdout)?.[1];
+    expect(parentId).toBeDefined();
+    const childId = subRunId(parentId!, { stepId: "review", attempt: 1 });
+    expect(lines()).toEqual(["parent.draft", "child.check", "child.approve"]);
+    expect((await storedEvents(db, parentId!)).at(-1)?.event).toMatchObject({ type: "run.suspended", waitingFor: "approve", wait: { runId: childId } });
+
+    server = startCli(["serve", "--workflows", flows, "--db", db, "--port", "0", "--tokens", join(dir, "absent.json"), "--poll", "50"]);
+    const [, url] = (await server.waitFor(/serving (http:\/\/127\.0\.0\.1:\d+)\/api/, 60_000)) as unknown as [string, string];
+    const sent = await runCli(["signal", parentId!, "approve", "--data", '{"ok":true}', "--url", url]);
+    expect(sent.stderr).toBe("");
+    expect(sent.code).toBe(0);
+
+    const parent = await untilEnded(parentId!);
+    const child = await untilEnded(childId);
+    expect(parent.at(-1)).toMatchObject({ type: "run.completed", output: { paid: true, checked: 41 } });
+    expect(child.at(-1)).toMatchObject({ type: "run.completed", output: { ok: true, checked: 41 } });
+    for (const trail of [parent, child]) {
+      expect(trail.map((e) => e.seq)).toEqual(trail.map((_, i) => i + 1));
+      expect(trail.filter((e) => e.type === "run.started")).toHaveLength(1);
+    }
+    // The waiting step's own code runs again up to its waitFor (documented); nothing before it does.
+    expect(lines()).toEqual(["parent.draft", "child.check", "child.approve", "child.approve", "parent.pay"]);
+    expect(child.find((e) => e.type === "signal.received")).toMatchObject({ signal: "approve", payload: { ok: true }, by: "api" });
+    expect(parent.filter((e) => e.type === "run.resumed")).toEqual([expect.objectContaining({ signal: "approve", by: "api" })]);
+  });
+});
