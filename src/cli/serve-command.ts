@@ -6,15 +6,23 @@
  *
  * The process holds a run lease in the store (`store/lease`): the runs it executes are tied to it,
  * and on start and every third of `--lease-ttl` it ends the runs of leases that expired (processes
- * that died) with a stored `run.failed` (`RunAbandoned`). SIGINT or SIGTERM drains: new runs are
- * refused (503 `draining`), executing runs get `--grace` seconds to end and are then cancelled
- * with a stored reason; then the server, the writer, the lease and the store close and the
- * process exits 0. A second signal exits at once (what is committed is stored; the lease expires).
+ * that died) with a stored `run.failed` (`RunAbandoned`), except the runs of workflows of
+ * `--workflows` built with `recover: "resume"`: those it resumes from their trail (crash
+ * recovery), and takes on like the runs it started. A suspended run no process holds whose wait
+ * timed out is resumed here too (a workflow of `--workflows`), so its timeout fires. Every
+ * resume claims the run for this lease first, so two servers never both go on with one.
+ *
+ * SIGINT or SIGTERM drains: new runs are refused (503 `draining`), executing runs get `--grace`
+ * seconds to end and are then cancelled with a stored reason; then the server, the writer, the
+ * lease and the store close and the process exits 0. A second signal exits at once (what is committed is stored; the lease expires).
  * The token file is followed while the server runs: a token created or revoked there
  * takes effect at once (revoked tokens' streams end), the file appearing ends open mode, and a
  * file that no longer parses stops the server (exit 1, naming the file and the position).
  */
+import { randomUUID } from "node:crypto";
 import { Command, Option } from "commander";
+import type { RecoverableWorkflow, RunHandle } from "../engine/index.js";
+import type { StartableWorkflow } from "../server/index.js";
 import { integerIn, positiveNumber } from "./cli-input.js";
 import { connectNats, DEFAULT_NATS, natsOptions, type NatsFlags } from "./nats-flags.js";
 import { openStore, storeOptions, type StoreFlags } from "./store-open.js";
@@ -69,7 +77,7 @@ export function serveCommand(): Command {
     .option("--workflows <dir>", "register the workflows of this folder's files, so the API can start them")
     .addOption(new Option("--log-level <level>", "the server's log (JSON lines on stdout): requests at info, failures at error").choices(LOG_LEVELS).default("warn"))
     .option("--grace <seconds>", "on SIGTERM/SIGINT, how long executing runs may go on before they are cancelled", integerIn(0, 86_400, "the grace"), DEFAULT_GRACE_S)
-    .option("--lease-ttl <seconds>", "run lease lifetime: how long runs of a process that died stay running before they are ended as abandoned", positiveNumber("the lease ttl"), DEFAULT_LEASE_TTL_S), "optional")
+    .option("--lease-ttl <seconds>", "run lease lifetime: how long runs of a process that died stay running before they are ended as abandoned (or, for recover: \"resume\" workflows, resumed here)", positiveNumber("the lease ttl"), DEFAULT_LEASE_TTL_S), "optional")
     .addHelpText(
       "after",
       "\n--account is the account of open mode (no token file); with tokens, each token names its account.\n\nExamples:\n  $ runtrail serve\n  $ runtrail serve --workflows ./examples --port 0 --log-level info\n  $ runtrail serve --postgres postgres://localhost/runtrail --host 0.0.0.0 --tokens ./tokens.json\n  $ runtrail serve --postgres postgres://localhost/runtrail --nats   # runs that NATS workers publish and collectors store",
@@ -98,29 +106,46 @@ export async function startServer(
   const { createServer, postgresCommitSignal } = await import("../server/index.js");
   const { createBus } = await import("../bus/index.js");
   const { createStoreWriter, createRunLease } = await import("../store/index.js");
+  const { recoverWorkflows } = await import("../engine/index.js");
   const { postgres } = options;
   const store = await openStore(options);
-  // Taken even with nothing to execute: every server sweeps the runs of processes that died.
-  const lease = await createRunLease(store, {
-    ttlMs: (options.leaseTtl ?? DEFAULT_LEASE_TTL_S) * 1_000,
-    onError: (error) => print(`[runtrail] run lease: ${error.message}`),
-    onAbandoned: (run) => print(`[runtrail] run ${run.runId} (${run.workflow.name}, account ${run.accountId}) had lost its process; ended as failed (RunAbandoned) after seq ${run.lastSeq}`),
-  }).catch(async (error: unknown) => {
-    await store.close();
-    throw error;
-  });
   const nats =
     options.nats === undefined
       ? undefined
       : await connectNats(options.nats === true ? DEFAULT_NATS : options.nats).catch(async (error: unknown) => {
-          await lease.close();
           await store.close();
           throw error;
         });
   const { natsCommitSignal } = nats === undefined ? { natsCommitSignal: undefined } : await import("../bridges/nats/index.js");
   const bus = found.length === 0 ? undefined : createBus();
-  const writer = bus === undefined ? undefined : createStoreWriter(bus, store, { lease });
+  // The lease's id first: the writer is tied to it, and is on the bus before any run is recovered onto it.
+  const ownerId = randomUUID();
+  const writer = bus === undefined ? undefined : createStoreWriter(bus, store, { lease: { ownerId } });
   let server: Awaited<ReturnType<typeof createServer>> | undefined;
+  const recoverable = found.map((f) => f.workflow).filter((wf): wf is StartableWorkflow & RecoverableWorkflow => typeof wf.resume === "function");
+  // The server exists by the time anything is recovered: createRunLease's own sweep recovers nothing.
+  const adopt = (handle: RunHandle<unknown>, run: { readonly accountId: string }): void => server?.adopt(run.accountId, handle);
+  const recover = bus === undefined ? undefined : recoverWorkflows(recoverable, { bus, onResumed: adopt, onWoken: adopt });
+  // Taken even with nothing to execute: every server sweeps the runs of processes that died.
+  const lease = await createRunLease(store, {
+    ownerId,
+    ttlMs: (options.leaseTtl ?? DEFAULT_LEASE_TTL_S) * 1_000,
+    onError: (error) => print(`[runtrail] run lease: ${error.message}`),
+    onAbandoned: (run) => print(`[runtrail] run ${run.runId} (${run.workflow.name}, account ${run.accountId}) had lost its process; ended as failed (RunAbandoned) after seq ${run.lastSeq}`),
+    onRecovered: (run, outcome) =>
+      print(
+        outcome === "resumed"
+          ? `[runtrail] run ${run.runId} (${run.workflow.name}, account ${run.accountId}) had lost its process; resumed here from its trail after seq ${run.lastSeq} (recover: "resume")`
+          : `[runtrail] run ${run.runId} (${run.workflow.name}, account ${run.accountId}) had lost its process while suspended; left suspended for a signal to resume it anywhere`,
+      ),
+    onWoken: (run) => print(`[runtrail] run ${run.runId} (${run.workflow.name}, account ${run.accountId}) was suspended with no process holding it, and its wait timed out at ${new Date(run.wakeAt).toISOString()}: resumed here for the timeout`),
+    ...(recover === undefined ? {} : { recover }),
+  }).catch(async (error: unknown) => {
+    await writer?.close();
+    await store.close();
+    await nats?.close();
+    throw error;
+  });
   let url: string;
   let closeAll = (): Promise<void> => Promise.resolve();
   try {
@@ -143,8 +168,10 @@ export async function startServer(
         console.error(`[runtrail] stopping: ${error.message}`);
         void closeAll().then(() => extra.onStopped?.(error));
       },
-      ...(bus === undefined || writer === undefined ? {} : { bus, writer, workflows: found.map((f) => f.workflow) }),
+      ...(bus === undefined || writer === undefined ? {} : { bus, writer, workflows: found.map((f) => f.workflow), lease }),
     });
+    // The first sweep (in createRunLease) left recoverable runs for now: the server can take them on.
+    if (recover !== undefined) await lease.sweep();
     url = await server.listen({ host: options.host, port: options.port });
   } catch (error) {
     // A refused bind (no tokens, port taken) must not leave the database open behind the error.

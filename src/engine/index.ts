@@ -6,11 +6,12 @@
  * (what defines a workflow: model, spec compiler, graph and expression compilation), `run/`
  * (what runs one, behind the RunHost interface), and at the root the front doors that join them.
  */
-export { workflow, WorkflowBuilder, type StepOptions } from "./workflow-builder.js";
-export { Workflow, type RunHandle, type RunStream, type StreamOptions } from "./workflow.js";
+export { workflow, WorkflowBuilder, type StepOptions, type WorkflowOptions } from "./workflow-builder.js";
+export { Workflow, type ResumeOptions, type RunHandle, type RunStream, type StreamOptions } from "./workflow.js";
 export type { RunOptions } from "./run/run-executor.js";
-export { readTrail, resumeRun, type ResumableWorkflow, type ResumeRunOptions, type SubTrails, type TrailReader } from "./workflow-resume.js";
+export { readTrail, resumeRun, type ResumableWorkflow, type ResumeRunOptions, type RunClaimer, type SubTrails, type TrailReader } from "./workflow-resume.js";
 export { subRunId } from "./run/run-restore.js";
+export { recoverWorkflows, type DueWait, type LostRun, type RecoverableWorkflow, type RecoverOutcome, type RecoverWorkflowsOptions, type WorkflowRecovery } from "./workflow-recover.js";
 export type { ParentStep } from "./run/run-host.js";
 export type {
   Condition,
@@ -19,6 +20,7 @@ export type {
   LlmRequest,
   NodeModel,
   NodeOptions,
+  RecoverMode,
   RetrySettings,
   StepContext,
   StepHandler,

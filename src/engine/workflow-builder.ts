@@ -4,6 +4,7 @@
  */
 import type {
   Condition,
+  RecoverMode,
   ExpressionScope,
   GraphModel,
   NodeModel,
@@ -62,6 +63,7 @@ export class WorkflowBuilder<Input, Outputs extends AnyOutputs, Last, Anc = {}> 
   constructor(
     private readonly name: string,
     private readonly version?: string,
+    private readonly recover?: RecoverMode,
   ) {}
 
   /**
@@ -200,6 +202,7 @@ export class WorkflowBuilder<Input, Outputs extends AnyOutputs, Last, Anc = {}> 
       ...(this.initialVars === undefined ? {} : { vars: this.initialVars }),
       ...(this.outputSource === undefined ? {} : { output: this.outputSource }),
       ...(this.limit === undefined ? {} : { concurrency: this.limit }),
+      ...(this.recover === undefined ? {} : { recover: this.recover }),
     };
   }
 
@@ -220,9 +223,21 @@ function nodeOptions(id: string, options: StepOptions<string, never, unknown> | 
   if (options.timeoutMs !== undefined) out.timeoutMs = options.timeoutMs;
   if (options.tag !== undefined) out.tag = options.tag;
   if (options.key !== undefined) out.key = options.key;
+  if (options.idempotent !== undefined) out.idempotent = options.idempotent;
   const input = (options as StepOptions<string, never, unknown>).input;
   if (input !== undefined) out.input = input as ValueSource;
   return out;
+}
+
+/**
+ * Options of {@link workflow}: the version runs are stamped with (a resume needs the same one),
+ * and what becomes of a run whose process died (`recover`, default `"fail"`).
+ * @example
+ * workflow("orders", { version: "2", recover: "resume" })
+ */
+export interface WorkflowOptions {
+  readonly version?: string;
+  readonly recover?: RecoverMode;
 }
 
 /**
@@ -235,6 +250,6 @@ function nodeOptions(id: string, options: StepOptions<string, never, unknown> | 
  *   .build();
  * await hex.run(5); // 12
  */
-export function workflow<Input = unknown>(name: string, options: { version?: string } = {}): WorkflowBuilder<Input, {}, undefined> {
-  return new WorkflowBuilder<Input, {}, undefined>(name, options.version);
+export function workflow<Input = unknown>(name: string, options: WorkflowOptions = {}): WorkflowBuilder<Input, {}, undefined> {
+  return new WorkflowBuilder<Input, {}, undefined>(name, options.version, options.recover);
 }

@@ -8,7 +8,7 @@ import type { RunOptions } from "./run/run-executor.js";
 import { restoreNeeds, type SubTrails } from "./run/run-restore.js";
 import { readSubTrails } from "./run/sub-run-trails.js";
 import { ResumeRefusedError } from "./run/signal-errors.js";
-import type { RunHandle } from "./workflow.js";
+import type { ResumeOptions, RunHandle } from "./workflow.js";
 
 export type { SubTrails } from "./run/run-restore.js";
 
@@ -25,13 +25,34 @@ export interface TrailReader {
 export interface ResumableWorkflow {
   readonly name: string;
   readonly version: string | undefined;
-  resume(trail: readonly RuntrailEvent[], options?: Omit<RunOptions, "runId" | "accountId" | "parentRunId"> & SubTrails): RunHandle<unknown>;
+  resume(trail: readonly RuntrailEvent[], options?: ResumeOptions): RunHandle<unknown>;
+}
+
+/**
+ * The slice of a run lease (`createRunLease`) a resume claims the run with: it ties the run to
+ * this process's lease only if no other process can be executing it.
+ */
+export interface RunClaimer {
+  claim(
+    accountId: string,
+    runId: string,
+  ): Promise<{ readonly claimed: true; readonly lastSeq: number; readonly previousOwner?: string } | { readonly claimed: false; readonly message: string }>;
+  /** Gives the run back (to `to`; null: no process) when the resume fails after the claim. */
+  release(accountId: string, runId: string, to: string | null): Promise<boolean>;
 }
 
 /** Options of {@link resumeRun}: the run's account, and the run options of the process that goes on with it. */
 export interface ResumeRunOptions extends Omit<RunOptions, "runId" | "accountId" | "parentRunId"> {
   /** The run's account; default `"default"`. */
   accountId?: string;
+  /**
+   * This process's run lease (give the same one to its store writer). The run is claimed for it
+   * first (`store.claimRun`): of two processes resuming one run, exactly one goes on, and the
+   * other's resume is refused (`ResumeRefusedError` saying who holds it).
+   */
+  lease?: RunClaimer;
+  /** Crash recovery (see `ResumeOptions.recovery`). */
+  recovery?: ResumeOptions["recovery"];
 }
 
 /**
@@ -79,7 +100,7 @@ export async function resumeRun(
   workflows: ResumableWorkflow | readonly ResumableWorkflow[],
   options: ResumeRunOptions = {},
 ): Promise<RunHandle<unknown>> {
-  const { accountId = "default", ...runOptions } = options;
+  const { accountId = "default", lease, ...runOptions } = options;
   let trail = await readTrail(store, accountId, runId);
   if (trail[0] === undefined) throw new ResumeRefusedError(runId, `no run "${runId}" in account "${accountId}"`);
   // A sub-workflow run goes on inside its parent's step: resume the top of the tree.
@@ -93,6 +114,23 @@ export async function resumeRun(
   if (workflow === undefined) {
     throw new ResumeRefusedError(runId, `it was started by workflow "${first.workflow.name}", which is not registered here (${list.map((w) => `"${w.name}"`).join(", ") || "none"})`);
   }
-  const subTrails = await readSubTrails((id) => readTrail(store, accountId, id), trail);
-  return workflow.resume(trail, { ...runOptions, subTrails });
+  const read = (id: string): Promise<RuntrailEvent[]> => readTrail(store, accountId, id);
+  if (lease === undefined) return workflow.resume(trail, { ...runOptions, subTrails: await readSubTrails(read, trail) });
+  // Checked before the claim, so a resume refused for its workflow's version takes nothing.
+  if (first.workflow.version !== workflow.version) {
+    throw new ResumeRefusedError(runId, `it was started by "${workflow.name}" version ${JSON.stringify(first.workflow.version ?? null)}, and this process has version ${JSON.stringify(workflow.version ?? null)}`);
+  }
+  // The top of the tree is claimed: its sub-workflow runs go on inside it, in this process.
+  const topId = first.runId;
+  const claim = await lease.claim(accountId, topId);
+  if (!claim.claimed) throw new ResumeRefusedError(runId, claim.message);
+  try {
+    // Another resumer may have gone on with the run (and left it) between the read and the claim.
+    if (trail.at(-1)?.seq !== claim.lastSeq) trail = await read(topId);
+    return workflow.resume(trail, { ...runOptions, subTrails: await readSubTrails(read, trail) });
+  } catch (error) {
+    // Not executing it after all: back to the (expired) lease it had, so a sweep still finds it, or to none.
+    await lease.release(accountId, topId, claim.previousOwner ?? null).catch(() => undefined);
+    throw error;
+  }
 }

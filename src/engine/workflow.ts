@@ -9,11 +9,12 @@ import type { Progress } from "../events/index.js";
 import { projectProgress } from "../projections/index.js";
 import { projectRun, type RunState } from "../projections/index.js";
 import { projectVariables, type VariablesState } from "../projections/index.js";
-import type { SubWorkflow } from "./define/definition-types.js";
+import type { RecoverMode, SubWorkflow } from "./define/definition-types.js";
 import type { CompiledGraph } from "./define/graph-compile.js";
 import { RunExecutor, type RunOptions } from "./run/run-executor.js";
 import type { RunnableWorkflow } from "./run/run-host.js";
 import { RunRestore, type SubTrails } from "./run/run-restore.js";
+import { inflightOf, unsafeToRepeat } from "./run/run-inflight.js";
 import { ResumeRefusedError } from "./run/signal-errors.js";
 
 /**
@@ -72,6 +73,22 @@ export interface StreamOptions extends RunOptions {
   bufferSize?: number;
 }
 
+/**
+ * Options of `resume`: the run options of the process that goes on with the run (its id,
+ * account and parent come from the trail), and for crash recovery why it is resumed.
+ * @example
+ * wf.resume(trail, { bus, recovery: { by: "recovery", reason: "recovered after lease expiry of host-a pid 7" } })
+ */
+export interface ResumeOptions extends Omit<RunOptions, "runId" | "accountId" | "parentRunId">, SubTrails {
+  /**
+   * Set when the run's process died mid-run (crash recovery): the steps it was running run
+   * again, so a step marked `idempotent: false` among them refuses the resume (naming it); and
+   * the run's first new event says who recovered it and why: `run.resumed`, or `run.suspended`
+   * when the trail leaves the run paused (it stays paused).
+   */
+  readonly recovery?: { readonly by: string; readonly reason: string };
+}
+
 
 /**
  * A validated workflow, made by `workflow(...).build()` or `loadWorkflow(...)`.
@@ -83,6 +100,8 @@ export interface StreamOptions extends RunOptions {
 export class Workflow<Input = unknown, Output = unknown> implements RunnableWorkflow, SubWorkflow {
   readonly name: string;
   readonly version: string | undefined;
+  /** What a lease holder does with a run of this workflow whose process died (`workflow(name, { recover })`). */
+  readonly recover: RecoverMode;
   private listeners: readonly ((event: RuntrailEvent) => void)[] = [];
   /** The buses this workflow's runs used, and each listener's registration there (held weakly: a bus may be short-lived). */
   private readonly watched = new WeakMap<EventBus, Map<(event: RuntrailEvent) => void, () => void>>();
@@ -93,6 +112,7 @@ export class Workflow<Input = unknown, Output = unknown> implements RunnableWork
   constructor(readonly graph: CompiledGraph) {
     this.name = graph.name;
     this.version = graph.version;
+    this.recover = graph.recover;
   }
 
   /** The bus runs use when their options name none. */
@@ -185,9 +205,9 @@ export class Workflow<Input = unknown, Output = unknown> implements RunnableWork
    * const run = wf.resume(trail, { bus }); await run.signal("approval", { approved: true }); await run.result;
    * @throws ResumeRefusedError naming why (ended, another workflow, another version, a sub-workflow run).
    */
-  resume(trail: readonly RuntrailEvent[], options: Omit<RunOptions, "runId" | "accountId" | "parentRunId"> & SubTrails = {}): RunHandle<Output> {
+  resume(trail: readonly RuntrailEvent[], options: ResumeOptions = {}): RunHandle<Output> {
     const runId = trail[0]?.runId ?? "(empty trail)";
-    const { subTrails, ...runOptions } = options;
+    const { subTrails, recovery, ...runOptions } = options;
     let restore: RunRestore;
     try {
       restore = new RunRestore(trail, subTrails);
@@ -203,6 +223,13 @@ export class Workflow<Input = unknown, Output = unknown> implements RunnableWork
     if (version !== this.version) {
       throw new ResumeRefusedError(runId, `it was started by "${name}" version ${JSON.stringify(version ?? null)}, and this process has version ${JSON.stringify(this.version ?? null)}`);
     }
+    if (recovery !== undefined) {
+      const unsafe = unsafeToRepeat(this.graph, trail, subTrails);
+      if (unsafe.length > 0) {
+        const named = unsafe.map((at) => `"${at.stepId}"${at.path === undefined ? "" : ` (iteration ${at.path.join(".")})`} attempt ${at.attempt}${at.runId === runId ? "" : ` of sub-workflow run "${at.runId}"`}`).join(", ");
+        throw new ResumeRefusedError(runId, `step ${named} was running when its process died and is marked idempotent: false (or runs a sub-workflow with such a step), so it is not run again`);
+      }
+    }
     const bus = runOptions.bus ?? this.bus;
     if (bus.lastSeq(runId) > 0) throw new ResumeRefusedError(runId, "it is running in this process on this bus");
     const cancel = new AbortController();
@@ -216,6 +243,10 @@ export class Workflow<Input = unknown, Output = unknown> implements RunnableWork
     // The resumed part of the history: what a handle's state() projects starts from the trail.
     // One push per event: spreading a trail of 130,000+ events overflows the call stack.
     for (const event of trail) executor.history.push(event);
+    if (recovery !== undefined) {
+      // A paused run stays paused: saying so with run.suspended keeps the trail's state (and the next restore's) right.
+      void executor.emit({ type: restore.paused ? "run.suspended" : "run.resumed", by: recovery.by, reason: recovery.reason });
+    }
     void executor.execute();
     return handleOf<Output>(executor, cancel);
   }

@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { EventBus } from "../bus/index.js";
 import type { RuntrailEvent } from "../events/index.js";
-import type { RunHandle, RunOptions } from "../engine/index.js";
+import type { RunClaimer, RunHandle, RunOptions } from "../engine/index.js";
 import type { EventStore, StoreWriter } from "../store/index.js";
 import type { AuthState } from "./auth/auth-state.js";
 import type { StreamHub } from "./live/stream-hub.js";
@@ -61,6 +61,8 @@ export interface ServerContext {
   readonly bus: EventBus | undefined;
   readonly writer: StoreWriter | undefined;
   readonly workflows: ReadonlyMap<string, StartableWorkflow>;
+  /** The run lease the writer is tied to: resuming a run claims it for this lease first. */
+  readonly lease?: RunClaimer;
   /** Runs started through the API and still running, by run id. */
   readonly handles: Map<string, { readonly accountId: string; readonly handle: RunHandle<unknown> }>;
   /** Aborted when the server closes: open SSE streams end (their clients resume elsewhere by Last-Event-ID). */

@@ -8,6 +8,7 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify from "fastify";
 import { setMaxListeners } from "node:events";
 import type { CommitSignal } from "../store/index.js";
+import type { RunHandle } from "../engine/index.js";
 import { pollingCommitSignal, writerCommitSignal } from "./live/commit-signals.js";
 import { sharedResponseSchemas } from "./http/api-responses.js";
 import { registerControlRoutes } from "./http/routes-control.js";
@@ -43,6 +44,11 @@ export interface RuntrailServer {
    * waits for those to end. Then `close()`.
    */
   drain(options: DrainOptions): Promise<DrainResult>;
+  /**
+   * Takes on a run resumed in this process outside the routes (crash recovery's `onResumed`):
+   * signals and cancels reach it like a run this server started, and `drain` waits for it.
+   */
+  adopt(accountId: string, handle: RunHandle<unknown>): void;
   close(): Promise<void>;
 }
 
@@ -197,6 +203,14 @@ export async function createServer(options: ServerOptions): Promise<RuntrailServ
       // A cancelled run ends at once (its running steps are abandoned, run.cancelled is emitted).
       await ended();
       return { finished: before - left.length, cancelled: left.map(({ handle }) => handle.runId) };
+    },
+    adopt(accountId, handle) {
+      const { runId } = handle;
+      ctx.handles.set(runId, { accountId, handle });
+      const forget = (): void => {
+        if (ctx.handles.get(runId)?.handle === handle) ctx.handles.delete(runId);
+      };
+      handle.result.then(forget, forget);
     },
     close,
   };

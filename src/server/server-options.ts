@@ -4,6 +4,7 @@
  */
 import type { FastifyServerOptions } from "fastify";
 import type { EventBus } from "../bus/index.js";
+import type { RunClaimer } from "../engine/index.js";
 import type { CommitSignalFactory, EventStore, StoreWriter } from "../store/index.js";
 import { AuthState } from "./auth/auth-state.js";
 import { createStreamTokenSigner } from "./auth/stream-token.js";
@@ -135,6 +136,12 @@ export interface ServerOptions {
   readonly writer?: StoreWriter;
   /** Workflows `POST /api/workflows/:name/runs` may start (needs `bus` and `writer`). */
   readonly workflows?: readonly StartableWorkflow[];
+  /**
+   * The run lease `writer` is tied to (`createRunLease`): a suspended run a signal resumes here
+   * is claimed for it first, so of two servers given the same signal exactly one resumes the
+   * run (the other answers 409).
+   */
+  readonly lease?: RunClaimer;
   readonly auth?: AuthOptions;
   readonly live?: LiveOptions;
   readonly http?: HttpOptions;
@@ -160,6 +167,7 @@ export function contextOf(options: ServerOptions, shutdown: AbortSignal): Server
     bus: options.bus,
     writer: options.writer,
     workflows: new Map((options.workflows ?? []).map((wf) => [wf.name, wf])),
+    ...(options.lease === undefined ? {} : { lease: options.lease }),
     handles: new Map(),
     shutdown,
     lifecycle: { draining: false },

@@ -28,6 +28,8 @@ export type {
   StoredEvent,
   RunDelta,
   AbandonedRun,
+  RunClaim,
+  DueRun,
   LeaseRenewal,
   StepDelta,
   TruncatedField,
@@ -59,5 +61,5 @@ export { iterateRun, replayRun, stateAt, type ReplayOptions } from "./store-repl
 // The status words are the projections' (one table for the store, the reducer and the API).
 export { isRunFinished, type RunStatus, type StepStatus } from "../projections/index.js";
 export { addRun, commitNotice, type CommitListener, type CommitNotice, type CommitSignal, type CommitSignalFactory } from "./commit-signal.js";
-export { createRunLease, type RunLease, type RunLeaseOptions } from "./lease/run-lease.js";
+export { createRunLease, type RecoveryOutcome, type RunLease, type RunLeaseOptions, type RunRecovery } from "./lease/run-lease.js";
 export { RUN_ABANDONED, abandonedRunEvent, closeAbandonedRun } from "./lease/abandoned-run.js";

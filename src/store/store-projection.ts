@@ -95,6 +95,9 @@ function foldRun(run: RunDelta, event: RuntrailEvent): void {
     run.statusSeq = event.seq;
     // Merged with the status (latest status seq wins), so any later status change clears it.
     run.suspension = event.type === "run.suspended" ? suspensionOf(event) : null;
+    // What a lease holder's sweep wakes the run at, should no process hold it then.
+    const deadline = event.type === "run.suspended" ? event.wait?.deadline : undefined;
+    run.wakeAt = typeof deadline === "number" ? deadline : null;
   }
   switch (event.type) {
     case "run.started":

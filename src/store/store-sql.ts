@@ -156,6 +156,8 @@ const RUN_MERGE: readonly (readonly [string, Merge])[] = [
   ["parent_step_id", "incoming-first"],
   // Tied to the status: the delta whose status wins brings its suspension (null clears it).
   ["suspension", "latest-status"],
+  // The wait's deadline moves with the status: set by the run.suspended that made it suspended, cleared by what ended that.
+  ["wake_at", "latest-status"],
 ];
 
 const STEP_MERGE: readonly (readonly [string, Merge])[] = [

@@ -320,9 +320,15 @@ export interface EventStore {
   /**
    * Creates or renews the lease `ownerId` (a process that executes runs) until `ttlMs` from now,
    * on the database's clock where there is one (PostgreSQL), so processes on machines whose
-   * clocks disagree still agree on expiry. Used by `createRunLease`.
+   * clocks disagree still agree on expiry. `recovers`: the workflows this process resumes after a
+   * crash (crash recovery), which other sweepers then leave to it. Used by `createRunLease`.
    */
-  renewLease(ownerId: string, holder: string, ttlMs: number): Promise<LeaseRenewal>;
+  renewLease(ownerId: string, holder: string, ttlMs: number, recovers?: readonly { readonly name: string; readonly version?: string | undefined }[]): Promise<LeaseRenewal>;
+  /**
+   * The live leases that resume some workflows after a crash (`recovers` of their renewal): a
+   * sweeper that cannot resume an abandoned run leaves it to one of these instead of ending it.
+   */
+  recoveringLeases(): Promise<readonly RecoveringLease[]>;
   /** Deletes the lease (its process stopped cleanly); a run it still held is then abandoned. */
   releaseLease(ownerId: string): Promise<void>;
   /**
@@ -332,7 +338,30 @@ export interface EventStore {
   abandonedRuns(limit: number): Promise<readonly AbandonedRun[]>;
   /** Deletes expired leases that no unfinished run names any more; returns how many. */
   dropExpiredLeases(): Promise<number>;
+  /**
+   * Suspended runs that no live lease holds whose wait's deadline has passed, in every account,
+   * earliest first, at most `limit`: their `signal.timeout` fires once a process resumes them.
+   */
+  dueRuns(limit: number): Promise<readonly DueRun[]>;
+  /**
+   * Ties the run to lease `ownerId` (a live one) in one transaction, only if no other process can
+   * be executing it: the run is suspended and no live lease holds it, or the lease that held it
+   * expired. Every resume path claims first (crash recovery, the signal route, `resumeRun` given
+   * a lease), so exactly one of two racing resumers goes on with a run; the other is refused.
+   */
+  claimRun(accountId: string, runId: string, ownerId: string): Promise<RunClaim>;
+  /**
+   * Gives back a run `ownerId` claimed but will not execute: ties it to `to` (null: no process,
+   * so it is suspended and unheld) if `ownerId` still holds it. Resolves whether it did.
+   */
+  releaseRun(accountId: string, runId: string, ownerId: string, to: string | null): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/** A live lease and the workflows (name, version) its process resumes after a crash. */
+export interface RecoveringLease {
+  readonly ownerId: string;
+  readonly workflows: readonly { readonly name: string; readonly version?: string }[];
 }
 
 /** What {@link EventStore.renewLease} found and did. */
@@ -345,6 +374,34 @@ export interface LeaseRenewal {
    * have ended them. Always true for a lease's first renewal, which creates it.
    */
   readonly lapsed: boolean;
+}
+
+/**
+ * What {@link EventStore.claimRun} did: took the run (its status and last stored seq then, and
+ * the expired lease that had held it), or refused, saying why.
+ */
+export type RunClaim =
+  | { readonly claimed: true; readonly status: "running" | "suspended"; readonly lastSeq: number; readonly previousOwner?: string }
+  | {
+      readonly claimed: false;
+      /**
+       * `unknown` no such run; `ended` it has its terminal event; `held` a live lease (maybe the
+       * claimant's own) holds it; `unleased` it is running under no lease; `lease-lapsed` the
+       * claimant's own lease is not live.
+       */
+      readonly refusal: "unknown" | "ended" | "held" | "unleased" | "lease-lapsed";
+      readonly message: string;
+    };
+
+/** A suspended run no process holds whose wait timed out (see {@link EventStore.dueRuns}). */
+export interface DueRun {
+  readonly accountId: string;
+  readonly runId: string;
+  readonly workflow: { readonly name: string; readonly version?: string };
+  readonly parentRunId?: string;
+  readonly lastSeq: number;
+  /** The wait's deadline (epoch ms). */
+  readonly wakeAt: number;
 }
 
 /** A run whose executing process's lease expired before the run ended. */
@@ -400,6 +457,11 @@ export interface RunDelta {
    * Absent or null: the stored tie is kept.
    */
   leaseOwner?: string | null;
+  /**
+   * With a status change: the deadline (epoch ms) of the wait a `run.suspended` suspended the
+   * run for, else null (no wait with a timeout). Absent: the batch did not change the status.
+   */
+  wakeAt?: number | null;
 }
 
 /** How one batch changes one step's row (a step is keyed by run, step id and loop path). */

@@ -174,9 +174,9 @@ describe("sqlite schema migrations", () => {
       await expectMigrated(store);
       await store.close();
       const after = new Database(path);
-      expect(indexes(after)).toEqual(["runs_account_parent", "runs_account_started", "runs_account_status", "runs_account_workflow", "runs_lease_open"]);
+      expect(indexes(after)).toEqual(["runs_account_parent", "runs_account_started", "runs_account_status", "runs_account_workflow", "runs_lease_open", "runs_wake"]);
       expect(after.pragma("user_version", { simple: true })).toBe(SQLITE_SCHEMA_VERSION);
-      expect(SQLITE_SCHEMA_VERSION).toBe(7);
+      expect(SQLITE_SCHEMA_VERSION).toBe(8);
       after.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -224,7 +224,7 @@ describe.runIf(STORES.some((factory) => factory.name === "postgres"))("postgres 
       const store = await openPostgresStore({ connectionString: PG_URL, schema });
       await expectMigrated(store);
       await store.close();
-      expect(POSTGRES_SCHEMA_VERSION).toBe(8);
+      expect(POSTGRES_SCHEMA_VERSION).toBe(9);
       expect({ steps: await tableOptions("steps"), runs: await tableOptions("runs") }).toEqual({ steps: ["fillfactor=50"], runs: ["fillfactor=50"] });
       expect(await keys()).toEqual([
         "PRIMARY KEY (account_id, run_id)",

@@ -189,6 +189,13 @@ export interface NodeOptions<Needs extends string = string, Input = unknown> {
   readonly tag?: string;
   /** Carried on the step's events as `stepKey`. */
   readonly key?: string;
+  /**
+   * False for a step that must not run twice (a payment, an e-mail): if its process dies while
+   * it runs, crash recovery (`recover: "resume"`) does not run it again but ends the run with
+   * `run.failed` naming the step. Default true: a recovered run runs again the steps that were
+   * running when its process died (at-least-once).
+   */
+  readonly idempotent?: boolean;
 }
 
 /**
@@ -211,6 +218,7 @@ interface NodeCommon {
   readonly tag?: string;
   readonly key?: string;
   readonly input?: ValueSource;
+  readonly idempotent?: boolean;
 }
 
 /**
@@ -242,4 +250,17 @@ export interface GraphModel {
   readonly output?: ValueSource;
   /** Most step handlers running at once in a run. Default: unlimited. */
   readonly concurrency?: number;
+  /** What a lease holder does with a run whose process died: see {@link RecoverMode}. Default `"fail"`. */
+  readonly recover?: RecoverMode;
 }
+
+/**
+ * What becomes of a run whose process died (its run lease expired). `"fail"` (the default): the
+ * next lease holder ends it with `run.failed` (`RunAbandoned`). `"resume"`: a lease holder that
+ * has the workflow registered (same name and version) resumes it from its trail; completed
+ * steps are not run again, the steps that were running run again (at-least-once), unless one is
+ * marked `idempotent: false`, which ends the run with `run.failed` naming it.
+ * @example
+ * workflow("orders", { version: "2", recover: "resume" })
+ */
+export type RecoverMode = "resume" | "fail";

@@ -4,7 +4,7 @@
  */
 import type { WorkflowRef } from "../../events/index.js";
 import { stepRetryPolicy, type ControlHandlerFn, type ControlPolicy } from "../../control/index.js";
-import type { Condition, ExpressionScope, GraphModel, NodeModel, StepHandler, SubWorkflow, ValueSource } from "./definition-types.js";
+import type { Condition, ExpressionScope, GraphModel, NodeModel, RecoverMode, StepHandler, SubWorkflow, ValueSource } from "./definition-types.js";
 import { compileExpression, isProblem, type CompiledExpression } from "./expression-compile.js";
 import { WorkflowDefinitionError, type DefinitionIssue } from "./definition-errors.js";
 
@@ -40,6 +40,8 @@ export interface CompiledNode {
   readonly workflow: SubWorkflow | undefined;
   /** For an if-node: whether it has an else arm (a false result then emits an `else` condition). */
   readonly hasElse: boolean;
+  /** False: crash recovery must not run it again (`NodeOptions.idempotent`). */
+  readonly idempotent: boolean;
 }
 
 /** A validated definition. */
@@ -54,6 +56,8 @@ export interface CompiledGraph {
   readonly vars: Readonly<Record<string, unknown>> | undefined;
   readonly output: CompiledExpression<unknown> | undefined;
   readonly concurrency: number;
+  /** What a lease holder does with a run whose process died. */
+  readonly recover: RecoverMode;
   readonly model: GraphModel;
 }
 
@@ -108,6 +112,8 @@ function compileInto(model: GraphModel, basePath: Path, issues: DefinitionIssue[
   }
   const concurrency = model.concurrency ?? Number.POSITIVE_INFINITY;
   if (!(concurrency >= 1)) issues.push({ path: [...basePath, "concurrency"], message: `concurrency must be at least 1, got ${String(model.concurrency)}` });
+  const recover = model.recover ?? "fail";
+  if (recover !== "resume" && recover !== "fail") issues.push({ path: [...basePath, "recover"], message: `recover must be "resume" or "fail", got ${JSON.stringify(model.recover)}` });
 
   // Fields a plain step reads on every run come first, so they share the object's first cache lines.
   const finished: CompiledNode[] = compiled.map((p, i) => ({
@@ -133,6 +139,7 @@ function compileInto(model: GraphModel, basePath: Path, issues: DefinitionIssue[
     body: p.body,
     workflow: p.workflow,
     hasElse: p.hasElse,
+    idempotent: p.idempotent,
   }));
   return {
     name: model.name,
@@ -144,6 +151,7 @@ function compileInto(model: GraphModel, basePath: Path, issues: DefinitionIssue[
     vars: model.vars,
     output,
     concurrency,
+    recover,
     model,
   };
 }
@@ -173,6 +181,7 @@ function compileNode(
   const when = node.when === undefined ? undefined : expression<boolean>(node.when, true, [...at, "when"], stepId, issues);
   const input = node.input === undefined ? undefined : expression(node.input, false, [...at, "input"], stepId, issues);
   if (node.timeoutMs !== undefined && !(node.timeoutMs > 0)) problem(["timeoutMs"], `timeoutMs must be positive, got ${node.timeoutMs}`);
+  if (node.idempotent !== undefined && typeof node.idempotent !== "boolean") problem(["idempotent"], `idempotent must be true or false, got ${JSON.stringify(node.idempotent)}`);
   let retry: ControlPolicy<ControlHandlerFn> | undefined;
   if (node.retry !== undefined) {
     if (!(Number.isInteger(node.retry.attempts) && node.retry.attempts >= 1)) {
@@ -262,6 +271,7 @@ function compileNode(
     body,
     workflow,
     hasElse: node.kind === "if" && node.else.length > 0,
+    idempotent: node.idempotent !== false,
   };
 }
 

@@ -134,6 +134,7 @@ function toModel(spec: WorkflowSpec, name: string, base: Path, options: SpecOpti
     ...(spec.vars === undefined ? {} : { vars: spec.vars }),
     ...(spec.output === undefined ? {} : { output: spec.output }),
     ...(spec.concurrency === undefined ? {} : { concurrency: spec.concurrency }),
+    ...(spec.recover === undefined ? {} : { recover: spec.recover }),
   };
 }
 
@@ -153,6 +154,7 @@ function toNode(step: StepSpec, at: Path, options: SpecOptions, issues: Definiti
     ...(step.timeoutMs === undefined ? {} : { timeoutMs: step.timeoutMs }),
     ...(step.tag === undefined ? {} : { tag: step.tag }),
     ...(step.key === undefined ? {} : { key: step.key }),
+    ...(step.idempotent === undefined ? {} : { idempotent: step.idempotent }),
   };
   const kinds = KINDS.filter((kind) => step[kind] !== undefined);
   if (kinds.length > 1) problem(kinds[1]!, `has both "${kinds[0]}" and "${kinds[1]}"; a step does one thing`);

@@ -41,6 +41,8 @@ function stepSchema(self: TSchema) {
       timeoutMs: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
       tag: Type.Optional(Type.String()),
       key: Type.Optional(Type.String()),
+      /** false: crash recovery must not run this step again (the run fails naming it instead). */
+      idempotent: Type.Optional(Type.Boolean()),
       /** The name of a registered handler. */
       run: Type.Optional(Id),
       /** The name of a registered workflow, run as a sub-workflow. */
@@ -73,6 +75,8 @@ export const WorkflowSpecSchema = Type.Recursive(
         vars: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
         output: Type.Optional(Expression),
         concurrency: Type.Optional(Type.Integer({ minimum: 1 })),
+        /** What a lease holder does with a run whose process died: resume it from its trail, or end it (`fail`, the default). */
+        recover: Type.Optional(Type.Union([Type.Literal("resume"), Type.Literal("fail")])),
         steps: Type.Array(stepSchema(self)),
       },
       { additionalProperties: false },

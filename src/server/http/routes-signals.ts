@@ -35,7 +35,7 @@ export function registerSignalRoutes(app: App, ctx: ServerContext): void {
           {
             403: true,
             404: "No run with this id in the token's account.",
-            409: "The run has ended, does not wait for this signal, or cannot be resumed here (workflow not registered, another version).",
+            409: "The run has ended, does not wait for this signal, or cannot be resumed here (workflow not registered, another version, or another process holds or has just claimed it).",
           },
           { body: true },
         ),
@@ -62,7 +62,8 @@ export function registerSignalRoutes(app: App, ctx: ServerContext): void {
         }
         const resumable = { name: workflow.name, version: workflow.version, resume: workflow.resume.bind(workflow) };
         try {
-          handle = await resumeRun(ctx.store, runId, resumable, { accountId: who.accountId, bus });
+          // With a lease, the run is claimed first: of two servers given this signal, one resumes it.
+          handle = await resumeRun(ctx.store, runId, resumable, { accountId: who.accountId, bus, ...(ctx.lease === undefined ? {} : { lease: ctx.lease }) });
         } catch (error) {
           if (error instanceof ResumeRefusedError) return sendError(reply, 409, "conflict", error.message);
           throw error;

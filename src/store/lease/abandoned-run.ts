@@ -15,13 +15,14 @@ export const RUN_ABANDONED = "RunAbandoned";
 
 /**
  * The terminal event of an abandoned run: why (whose lease lapsed, and when) and the last seq the
- * store holds (anything the process emitted after it was lost with the process).
+ * store holds (anything the process emitted after it was lost with the process); with
+ * `notResumed`, why crash recovery did not resume it (e.g. an idempotency-unsafe step was running).
  *
  * @example
  * const event = abandonedRunEvent(run, Date.now());
  * event.seq === run.lastSeq + 1; // true
  */
-export function abandonedRunEvent(run: AbandonedRun, now: number): RuntrailEvent {
+export function abandonedRunEvent(run: AbandonedRun, now: number, notResumed?: string): RuntrailEvent {
   const seq = run.lastSeq + 1;
   const who = run.holder === undefined ? `lease ${run.leaseOwner}` : `${run.holder}, lease ${run.leaseOwner}`;
   const when = run.expiredAt === undefined ? "released its lease without ending the run" : `stopped renewing its lease (expired ${new Date(run.expiredAt).toISOString()})`;
@@ -37,8 +38,8 @@ export function abandonedRunEvent(run: AbandonedRun, now: number): RuntrailEvent
     error: {
       name: RUN_ABANDONED,
       code: "lease_expired",
-      message: `the process executing this run (${who}) ${when}; the last stored event is seq ${run.lastSeq}, anything it emitted after that was lost with it`,
-      retryable: true,
+      message: `the process executing this run (${who}) ${when}; the last stored event is seq ${run.lastSeq}, anything it emitted after that was lost with it${notResumed === undefined ? "" : `; not resumed: ${notResumed}`}`,
+      retryable: notResumed === undefined,
     },
     durationMs: Math.max(0, now - run.startedAt),
   };
@@ -52,8 +53,8 @@ export function abandonedRunEvent(run: AbandonedRun, now: number): RuntrailEvent
  * @example
  * for (const run of await store.abandonedRuns(100)) await closeAbandonedRun(store, run, Date.now());
  */
-export async function closeAbandonedRun(store: EventStore, run: AbandonedRun, now: number): Promise<boolean> {
-  const prepared = prepareEvent(abandonedRunEvent(run, now));
+export async function closeAbandonedRun(store: EventStore, run: AbandonedRun, now: number, notResumed?: string): Promise<boolean> {
+  const prepared = prepareEvent(abandonedRunEvent(run, now, notResumed));
   try {
     await store.append({ events: [prepared], ...projectBatch([prepared]) });
     return true;

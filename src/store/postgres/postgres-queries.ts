@@ -33,15 +33,15 @@ export function copyRow({ event, body, truncated }: PreparedEvent): string {
 /** Merges run deltas (a JSON array) into the runs table. */
 const upsertRuns = (deltas: string): string => `INSERT INTO runs AS runs (run_id, account_id, workflow, workflow_version, parent_run_id, status, status_seq,
     started_at, last_event_at, ended_at, duration_ms, last_seq, event_count, progress, error,
-    steps_completed, steps_failed, steps_skipped, retries, issue_count, lease_owner, parent_step_id, suspension)
+    steps_completed, steps_failed, steps_skipped, retries, issue_count, lease_owner, parent_step_id, suspension, wake_at)
   SELECT "runId", "accountId", "workflowName", "workflowVersion", "parentRunId", "status", "statusSeq",
     "startedAt", "lastEventAt", "endedAt", "durationMs", "lastSeq", "events", "progress", "error",
-    "stepsCompleted", "stepsFailed", "stepsSkipped", "retries", "issues", "leaseOwner", "parentStepId", "suspension"
+    "stepsCompleted", "stepsFailed", "stepsSkipped", "retries", "issues", "leaseOwner", "parentStepId", "suspension", "wakeAt"
   FROM jsonb_to_recordset(${deltas}::jsonb) AS d("runId" text, "accountId" text, "workflowName" text, "workflowVersion" text,
     "parentRunId" text, "status" text, "statusSeq" bigint, "startedAt" float8, "lastEventAt" float8, "endedAt" float8,
     "durationMs" float8, "lastSeq" bigint, "events" bigint, "progress" text, "error" text, "stepsCompleted" int,
     "stepsFailed" int, "stepsSkipped" int, "retries" int, "issues" int, "leaseOwner" text,
-    "parentStepId" text, "suspension" text)
+    "parentStepId" text, "suspension" text, "wakeAt" float8)
   ${runMergeSql(POSTGRES_MERGE)}`;
 
 /** Merges step deltas (a JSON array) into the steps table. */

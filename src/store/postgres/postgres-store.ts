@@ -4,12 +4,33 @@
  */
 import { dollarParams, findEventsSql, listRunsSql, pageLimit, readRunSql, stepDurationsSql, stepFailuresSql } from "../store-sql.js";
 import { runPageToken, stepTuple, toPage, toRunRecord, toStepColumns, toStepRecord, toStoredEvent, type EventRow, type RunRow, type StepRow } from "../store-rows.js";
-import { ABANDONED_RUNS_SQL, DROP_EXPIRED_LEASES_SQL, LEASE_EXPIRY_SQL, RELEASE_LEASE_SQL, RENEW_LEASE_SQL, toAbandonedRun, toDollar, type AbandonedRow } from "../store-lease-sql.js";
+import {
+  ABANDONED_RUNS_SQL,
+  CLAIM_READ_SQL,
+  CLAIM_RUN_SQL,
+  DROP_EXPIRED_LEASES_SQL,
+  DUE_RUNS_SQL,
+  LEASE_EXPIRY_SQL,
+  RELEASE_LEASE_SQL,
+  RECOVERING_LEASES_SQL,
+  recoversText,
+  RELEASE_RUN_SQL,
+  RENEW_LEASE_SQL,
+  toAbandonedRun,
+  toDueRun,
+  toRecoveringLeases,
+  toDollar,
+  type AbandonedRow,
+  type ClaimRow,
+  type DueRow,
+} from "../store-lease-sql.js";
+import { decideClaim } from "../lease/run-claim.js";
 import type {
   AbandonedRun,
   AnalyticsOptions,
   AppendBatch,
   AppendResult,
+  DueRun,
   EventStore,
   FindEventsOptions,
   LeaseRenewal,
@@ -17,7 +38,9 @@ import type {
   Page,
   ReadRunOptions,
   ReadStepEventsOptions,
+  RecoveringLease,
   RetentionResult,
+  RunClaim,
   RunRecord,
   StepDurationStat,
   StepFailureStat,
@@ -225,13 +248,13 @@ class PostgresStore implements EventStore {
     return Number(rows[0]?.seq ?? 0);
   }
 
-  renewLease(ownerId: string, holder: string, ttlMs: number): Promise<LeaseRenewal> {
+  renewLease(ownerId: string, holder: string, ttlMs: number, recovers?: readonly { readonly name: string; readonly version?: string | undefined }[]): Promise<LeaseRenewal> {
     return this.transaction(async (client) => {
       const now = await this.now(client);
       // FOR UPDATE: a sweep deciding on this lease's runs meanwhile sees either the old or the new expiry.
       const before = await client.query<{ expires_at: number }>(`${toDollar(LEASE_EXPIRY_SQL)} FOR UPDATE`, [ownerId]);
       const expiresAt = now + ttlMs;
-      await client.query(toDollar(RENEW_LEASE_SQL), [ownerId, holder, now, now, expiresAt]);
+      await client.query(toDollar(RENEW_LEASE_SQL), [ownerId, holder, now, now, expiresAt, recoversText(recovers)]);
       const old = before.rows[0];
       return { expiresAt, lapsed: old === undefined || Number(old.expires_at) < now };
     });
@@ -247,10 +270,46 @@ class PostgresStore implements EventStore {
     return rows.map(toAbandonedRun);
   }
 
+  async recoveringLeases(): Promise<readonly RecoveringLease[]> {
+    const { rows } = await this.pool.query<{ owner_id: string; recovers: string }>(toDollar(RECOVERING_LEASES_SQL), [await this.now(this.pool)]);
+    return toRecoveringLeases(rows);
+  }
+
+  async dueRuns(limit: number): Promise<readonly DueRun[]> {
+    // The deadline is the emitting process's clock, the lease expiry the database's: each compared on its own.
+    const { rows } = await this.pool.query<DueRow>(toDollar(DUE_RUNS_SQL), [Date.now(), await this.now(this.pool), pageLimit(limit, 100)]);
+    return rows.map(toDueRun);
+  }
+
   async dropExpiredLeases(): Promise<number> {
     const now = await this.now(this.pool);
     const { rowCount } = await this.pool.query(toDollar(DROP_EXPIRED_LEASES_SQL), [now]);
     return rowCount ?? 0;
+  }
+
+  claimRun(accountId: string, runId: string, ownerId: string): Promise<RunClaim> {
+    return this.transaction(async (client) => {
+      // FOR UPDATE: a second claimant waits here for the first to commit, then reads its owner.
+      const { rows } = await client.query<ClaimRow>(`${toDollar(CLAIM_READ_SQL)} FOR UPDATE`, [accountId, runId]);
+      const row = rows[0];
+      // The leases are read after the lock, in a statement of their own: under READ COMMITTED
+      // it sees every lease committed before the lock was granted (the winner's among them).
+      const owners = [row?.lease_owner, ownerId].filter((owner): owner is string => owner != null);
+      const leases = await client.query<{ owner_id: string; expires_at: number }>("SELECT owner_id, expires_at FROM leases WHERE owner_id = ANY($1)", [owners]);
+      const now = await this.now(client);
+      const expiry = (owner: string | null | undefined): number | undefined => {
+        const found = leases.rows.find((lease) => lease.owner_id === owner);
+        return found === undefined ? undefined : Number(found.expires_at);
+      };
+      const claim = decideClaim(runId, ownerId, row, expiry(row?.lease_owner), expiry(ownerId), now);
+      if (claim.claimed) await client.query(toDollar(CLAIM_RUN_SQL), [ownerId, accountId, runId]);
+      return claim;
+    });
+  }
+
+  async releaseRun(accountId: string, runId: string, ownerId: string, to: string | null): Promise<boolean> {
+    const { rowCount } = await this.pool.query(toDollar(RELEASE_RUN_SQL), [to, accountId, runId, ownerId]);
+    return (rowCount ?? 0) > 0;
   }
 
   private async now(on: PgQueryable): Promise<number> {

@@ -17,8 +17,8 @@ export const INSERT_EVENT_SQL =
 export const UPSERT_RUN_SQL = `INSERT INTO runs (run_id, account_id, workflow, workflow_version, parent_run_id, status, status_seq,
     started_at, last_event_at, ended_at, duration_ms, last_seq, event_count, progress, error,
     steps_completed, steps_failed, steps_skipped, retries, issue_count, lease_owner,
-    parent_step_id, suspension)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    parent_step_id, suspension, wake_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ${runMergeSql(SQLITE_MERGE)}`;
 
 export const UPSERT_STEP_SQL = `INSERT INTO steps (run_id, step_id, path, account_id, status, status_seq, attempts,
@@ -47,11 +47,11 @@ export function toWriteBatch(batch: AppendBatch): WriteBatch {
   for (const { event, body, truncated } of batch.events) {
     events.add(event.runId, event.seq, event.accountId, event.type, event.stepId ?? null, event.ts, body, truncated);
   }
-  const runs = new ColumnsBuilder(23);
+  const runs = new ColumnsBuilder(24);
   for (const r of batch.runs) {
     runs.add(r.runId, r.accountId, r.workflowName, r.workflowVersion, r.parentRunId, r.status, r.statusSeq, r.startedAt,
       r.lastEventAt, r.endedAt, r.durationMs, r.lastSeq, r.events, r.progress, r.error, r.stepsCompleted, r.stepsFailed,
-      r.stepsSkipped, r.retries, r.issues, r.leaseOwner ?? null, r.parentStepId ?? null, r.suspension ?? null);
+      r.stepsSkipped, r.retries, r.issues, r.leaseOwner ?? null, r.parentStepId ?? null, r.suspension ?? null, r.wakeAt ?? null);
   }
   const steps = new ColumnsBuilder(13);
   for (const d of batch.steps) {

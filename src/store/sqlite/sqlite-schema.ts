@@ -167,6 +167,14 @@ const MIGRATIONS: readonly string[] = [
   `ALTER TABLE runs ADD COLUMN parent_step_id TEXT;
    ALTER TABLE runs ADD COLUMN suspension TEXT;
    CREATE INDEX runs_account_parent ON runs (account_id, parent_run_id, started_at) WHERE parent_run_id IS NOT NULL;`,
+  // Waits that time out with no process holding the run (store/lease): runs.wake_at is the
+  // deadline of the wait a suspended run waits on, so a lease holder's sweep finds the runs due
+  // by a partial index of suspended runs alone, and resumes them for their timeout to fire.
+  // leases.recovers names the workflows (name@version, JSON) each live process resumes after a
+  // crash: a sweeper that has not got a run's workflow leaves the run for one that has.
+  `ALTER TABLE runs ADD COLUMN wake_at REAL;
+   CREATE INDEX runs_wake ON runs (wake_at) WHERE status = 'suspended' AND wake_at IS NOT NULL;
+   ALTER TABLE leases ADD COLUMN recovers TEXT;`,
 ];
 /** The schema version this code writes. */
 export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;

@@ -3,12 +3,32 @@
  */
 import { questionParams, findEventsSql, listRunsSql, pageLimit, readRunSql, stepDurationsSql, stepFailuresSql } from "../store-sql.js";
 import { runPageToken, stepTuple, toPage, toRunRecord, toStepColumns, toStepRecord, toStoredEvent, type EventRow, type RunRow, type StepRow, type StepTuple } from "../store-rows.js";
-import { ABANDONED_RUNS_SQL, DROP_EXPIRED_LEASES_SQL, LEASE_EXPIRY_SQL, RELEASE_LEASE_SQL, RENEW_LEASE_SQL, toAbandonedRun, type AbandonedRow } from "../store-lease-sql.js";
+import {
+  ABANDONED_RUNS_SQL,
+  CLAIM_READ_SQL,
+  CLAIM_RUN_SQL,
+  DROP_EXPIRED_LEASES_SQL,
+  DUE_RUNS_SQL,
+  LEASE_EXPIRY_SQL,
+  RELEASE_LEASE_SQL,
+  RECOVERING_LEASES_SQL,
+  recoversText,
+  RELEASE_RUN_SQL,
+  RENEW_LEASE_SQL,
+  toAbandonedRun,
+  toDueRun,
+  toRecoveringLeases,
+  type AbandonedRow,
+  type ClaimRow,
+  type DueRow,
+} from "../store-lease-sql.js";
+import { decideClaim } from "../lease/run-claim.js";
 import type {
   AbandonedRun,
   AnalyticsOptions,
   AppendBatch,
   AppendResult,
+  DueRun,
   EventStore,
   FindEventsOptions,
   LeaseRenewal,
@@ -16,7 +36,9 @@ import type {
   Page,
   ReadRunOptions,
   ReadStepEventsOptions,
+  RecoveringLease,
   RetentionResult,
+  RunClaim,
   RunRecord,
   StepDurationStat,
   StepFailureStat,
@@ -195,7 +217,7 @@ class SqliteStore implements EventStore {
    * connection (the busy timeout waits out a commit of the write thread) rather than queue
    * behind event batches on the write thread.
    */
-  renewLease(ownerId: string, holder: string, ttlMs: number): Promise<LeaseRenewal> {
+  renewLease(ownerId: string, holder: string, ttlMs: number, recovers?: readonly { readonly name: string; readonly version?: string | undefined }[]): Promise<LeaseRenewal> {
     return settle(() => {
       // IMMEDIATE: the read of the old expiry and the renewal are one step for other processes.
       this.db.exec("BEGIN IMMEDIATE");
@@ -203,7 +225,7 @@ class SqliteStore implements EventStore {
         const now = Date.now();
         const before = this.query(LEASE_EXPIRY_SQL).get(ownerId) as { expires_at: number } | undefined;
         const expiresAt = now + ttlMs;
-        this.query(RENEW_LEASE_SQL).run(ownerId, holder, now, now, expiresAt);
+        this.query(RENEW_LEASE_SQL).run(ownerId, holder, now, now, expiresAt, recoversText(recovers));
         this.db.exec("COMMIT");
         return { expiresAt, lapsed: before === undefined || before.expires_at < now };
       } catch (error) {
@@ -223,6 +245,42 @@ class SqliteStore implements EventStore {
 
   dropExpiredLeases(): Promise<number> {
     return settle(() => this.query(DROP_EXPIRED_LEASES_SQL).run(Date.now()).changes);
+  }
+
+  recoveringLeases(): Promise<readonly RecoveringLease[]> {
+    return settle(() => toRecoveringLeases(this.query(RECOVERING_LEASES_SQL).all(Date.now()) as { owner_id: string; recovers: string }[]));
+  }
+
+  dueRuns(limit: number): Promise<readonly DueRun[]> {
+    return settle(() => {
+      const now = Date.now();
+      return (this.query(DUE_RUNS_SQL).all(now, now, pageLimit(limit, 100)) as DueRow[]).map(toDueRun);
+    });
+  }
+
+  claimRun(accountId: string, runId: string, ownerId: string): Promise<RunClaim> {
+    return settle(() => {
+      // IMMEDIATE: the checks and the tie are one step for every other connection (the write
+      // thread's and other processes'), so two claimants cannot both see the run free.
+      this.db.exec("BEGIN IMMEDIATE");
+      try {
+        const now = Date.now();
+        const row = this.query(CLAIM_READ_SQL).get(accountId, runId) as ClaimRow | undefined;
+        const expiry = (owner: string | null | undefined): number | undefined =>
+          owner == null ? undefined : (this.query(LEASE_EXPIRY_SQL).get(owner) as { expires_at: number } | undefined)?.expires_at;
+        const claim = decideClaim(runId, ownerId, row, expiry(row?.lease_owner), expiry(ownerId), now);
+        if (claim.claimed) this.query(CLAIM_RUN_SQL).run(ownerId, accountId, runId);
+        this.db.exec("COMMIT");
+        return claim;
+      } catch (error) {
+        this.db.exec("ROLLBACK");
+        throw error;
+      }
+    });
+  }
+
+  releaseRun(accountId: string, runId: string, ownerId: string, to: string | null): Promise<boolean> {
+    return settle(() => this.query(RELEASE_RUN_SQL).run(to, accountId, runId, ownerId).changes > 0);
   }
 
   async close(): Promise<void> {
