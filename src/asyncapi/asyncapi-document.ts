@@ -32,7 +32,7 @@ const refs = (base: string, keys: string[]) => keys.map((key) => ref(`#/${base}/
  * writeFileSync("asyncapi.json", JSON.stringify(asyncApiDocument({ serverHost: "runtrail.example.com", secure: true })));
  */
 export function asyncApiDocument(options: AsyncApiOptions = {}): JsonObject {
-  const { schemas, messages, eventMessageRefs, types } = eventComponents();
+  const { schemas, messages, types } = eventComponents();
   const host = options.serverHost ?? "localhost:3000";
   const security = [ref("#/components/securitySchemes/bearer")];
   const sseEnd = { name: "end", title: "end", summary: "SSE `event: end`: the run ended and every event was sent.", contentType: "application/json", payload: { type: "object", required: ["runId", "lastSeq"], properties: { runId: { type: "string" }, lastSeq: { type: "integer", minimum: 0 } } } };

@@ -18,7 +18,7 @@ export function componentKey(type: string): string {
 }
 
 /** Schemas and messages of every event type, from `eventJsonSchema()`. */
-export function eventComponents(): { schemas: JsonObject; messages: JsonObject; eventMessageRefs: { $ref: string }[]; types: string[] } {
+export function eventComponents(): { schemas: JsonObject; messages: JsonObject; types: string[] } {
   const union = eventJsonSchema() as { anyOf: JsonObject[] };
   const schemas: JsonObject = {};
   const messages: JsonObject = {};
@@ -41,6 +41,5 @@ export function eventComponents(): { schemas: JsonObject; messages: JsonObject; 
     description: "Any event of the trail: a discriminated union on `type`.",
     anyOf: types.map((type) => ({ $ref: `#/components/schemas/${componentKey(type)}` })),
   };
-  const eventMessageRefs = types.map((type) => ({ $ref: `#/components/messages/${componentKey(type)}` }));
-  return { schemas, messages, eventMessageRefs, types };
+  return { schemas, messages, types };
 }

@@ -5,7 +5,7 @@
  */
 import type { RuntrailEvent } from "../events/index.js";
 import type { RunOptions } from "./run/run-executor.js";
-import { restoreNeeds, type SubTrails } from "./run/run-restore.js";
+import { restoreNeeds } from "./run/run-restore.js";
 import { readSubTrails } from "./run/sub-run-trails.js";
 import { ResumeRefusedError } from "./run/signal-errors.js";
 import type { ResumeOptions, RunHandle } from "./workflow.js";

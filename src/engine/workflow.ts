@@ -14,7 +14,7 @@ import type { CompiledGraph } from "./define/graph-compile.js";
 import { RunExecutor, type RunOptions } from "./run/run-executor.js";
 import type { RunnableWorkflow } from "./run/run-host.js";
 import { RunRestore, type SubTrails } from "./run/run-restore.js";
-import { inflightOf, unsafeToRepeat } from "./run/run-inflight.js";
+import { unsafeToRepeat } from "./run/run-inflight.js";
 import { ResumeRefusedError } from "./run/signal-errors.js";
 
 /**

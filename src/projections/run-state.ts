@@ -80,7 +80,8 @@ export function stepKey(stepId: string, path: readonly number[] | undefined): st
 // The unions above are written out for their per-status data; their statuses are the table's words.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 type Agree<T extends true> = T;
-type StatusesAgree = [Agree<Same<RunState["status"], RunStatus>>, Agree<Same<StepState["status"], StepStatus>>];
+/** Fails to compile when a status union and the table disagree (exported only so it counts as used). */
+export type StatusesAgree = [Agree<Same<RunState["status"], RunStatus>>, Agree<Same<StepState["status"], StepStatus>>];
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 type Draft = Mutable<RunBase> & { status: RunState["status"]; steps: Record<string, StepState>; variables: Record<string, unknown> } & Record<string, unknown>;

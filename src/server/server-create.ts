@@ -27,6 +27,7 @@ import { bodyDepthGuard, DEFAULT_MAX_BODY_DEPTH } from "./http/body-depth.js";
 import { registerRequestGuards } from "./http/request-guards.js";
 import { attachWebSocket } from "./ws/ws-handler.js";
 import { trackConnections } from "./server-connections.js";
+import { holdHandle } from "./http/run-hold.js";
 import { registerDashboard } from "./dashboard/index.js";
 import { asyncApiDocument } from "../asyncapi/index.js";
 
@@ -205,12 +206,7 @@ export async function createServer(options: ServerOptions): Promise<RuntrailServ
       return { finished: before - left.length, cancelled: left.map(({ handle }) => handle.runId) };
     },
     adopt(accountId, handle) {
-      const { runId } = handle;
-      ctx.handles.set(runId, { accountId, handle });
-      const forget = (): void => {
-        if (ctx.handles.get(runId)?.handle === handle) ctx.handles.delete(runId);
-      };
-      handle.result.then(forget, forget);
+      holdHandle(ctx, accountId, handle);
     },
     close,
   };

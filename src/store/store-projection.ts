@@ -6,7 +6,7 @@
  * which the run-state reducer uses too.
  */
 import type { RuntrailEvent } from "../events/index.js";
-import { runStatusOf, stepStatusOf, type RunStatus, type StepStatus } from "../projections/index.js";
+import { runStatusOf, stepStatusOf } from "../projections/index.js";
 import type { PreparedEvent, RunDelta, RunSuspension, StepDelta } from "./store-types.js";
 
 /** A wait's schema above this many characters of JSON stays in the event only: the runs row is rewritten every batch. */

@@ -6,7 +6,7 @@
  * counted in a file); both trails are gap-free from seq 1.
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { subRunId } from "../../src/engine/run/run-restore.js";
@@ -61,6 +61,15 @@ console.log("waiting " + run.runId);
 );
 
 let server: CliProcess | undefined;
+let serverUrl: string | undefined;
+/** One `serve --workflows` for the file's tests, started by the first that needs it. */
+async function serverUrlOf(): Promise<string> {
+  if (serverUrl !== undefined) return serverUrl;
+  server = startCli(["serve", "--workflows", flows, "--db", db, "--port", "0", "--tokens", join(dir, "absent.json"), "--poll", "50"]);
+  const [, url] = (await server.waitFor(/serving (http:\/\/127\.0\.0\.1:\d+)\/api/, 60_000)) as unknown as [string, string];
+  serverUrl = url;
+  return url;
+}
 afterAll(async () => {
   server?.child.kill("SIGTERM");
   if (server !== undefined) await server.done;
@@ -104,8 +113,7 @@ describe("a wait inside a sub-workflow resumes in another process", { timeout: 1
     expect(lines()).toEqual(["parent.draft", "child.check", "child.approve"]);
     expect((await storedEvents(db, parentId!)).at(-1)?.event).toMatchObject({ type: "run.suspended", waitingFor: "approve", wait: { runId: childId } });
 
-    server = startCli(["serve", "--workflows", flows, "--db", db, "--port", "0", "--tokens", join(dir, "absent.json"), "--poll", "50"]);
-    const [, url] = (await server.waitFor(/serving (http:\/\/127\.0\.0\.1:\d+)\/api/, 60_000)) as unknown as [string, string];
+    const url = await serverUrlOf();
     const sent = await runCli(["signal", parentId!, "approve", "--data", '{"ok":true}', "--url", url]);
     expect(sent.stderr).toBe("");
     expect(sent.code).toBe(0);
@@ -122,5 +130,24 @@ describe("a wait inside a sub-workflow resumes in another process", { timeout: 1
     expect(lines()).toEqual(["parent.draft", "child.check", "child.approve", "child.approve", "parent.pay"]);
     expect(child.find((e) => e.type === "signal.received")).toMatchObject({ signal: "approve", payload: { ok: true }, by: "api" });
     expect(parent.filter((e) => e.type === "run.resumed")).toEqual([expect.objectContaining({ signal: "approve", by: "api" })]);
+  });
+
+  it("runtrail signal <child> (the run whose step waits) → serve resumes the tree from its top run; both finish once", async () => {
+    rmSync(calls, { force: true });
+    const first = await runChild(starter);
+    expect(first.code).toBe(0);
+    const parentId = /waiting (\S+)/.exec(first.stdout)?.[1];
+    const childId = subRunId(parentId!, { stepId: "review", attempt: 1 });
+    const url = await serverUrlOf();
+    const sent = await runCli(["signal", childId, "approve", "--data", '{"ok":true}', "--url", url]);
+    expect(sent.stderr).toBe("");
+    expect(sent.code).toBe(0);
+
+    const parent = await untilEnded(parentId!);
+    const child = await untilEnded(childId);
+    expect(parent.at(-1)).toMatchObject({ type: "run.completed", output: { paid: true, checked: 41 } });
+    expect(child.at(-1)).toMatchObject({ type: "run.completed" });
+    for (const trail of [parent, child]) expect(trail.map((e) => e.seq)).toEqual(trail.map((_, i) => i + 1));
+    expect(lines()).toEqual(["parent.draft", "child.check", "child.approve", "child.approve", "parent.pay"]);
   });
 });

@@ -2,7 +2,7 @@
  * Turns a trail into spans, one event at a time, in the order the bus delivered them: runs,
  * sub-workflow runs, waves and steps here; loops, calls and the rest in `otel-trail-work.ts`.
  */
-import { ROOT_CONTEXT, trace, TraceFlags, type Attributes, type Context, type Span, type SpanContext, type Tracer } from "@opentelemetry/api";
+import { ROOT_CONTEXT, trace, TraceFlags, type Attributes, type Context, type Span, type SpanContext } from "@opentelemetry/api";
 import { isSpanId, isTraceId, type EventOf, type RuntrailEvent } from "../../events/index.js";
 import { addDecision, contentValue, envelopeAttributes, failSpan } from "./otel-attributes.js";
 import { RunSpans } from "./otel-run-spans.js";

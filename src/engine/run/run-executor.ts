@@ -136,7 +136,7 @@ export class RunExecutor implements RunHost, SignalHost {
   };
 
   constructor(
-    private readonly workflow: RunnableWorkflow,
+    workflow: RunnableWorkflow,
     private readonly input: unknown,
     /** @internal */
     readonly options: RunOptions,

@@ -9,6 +9,7 @@ import { isRunFinished } from "../../store/index.js";
 import { apiResponses, RunCancelled, RunStarted, StreamTokenIssued } from "./api-responses.js";
 import { CancelBody, NoQuery, RunParams, StartRunBody, StreamTokenBody, WorkflowParams } from "./api-schemas.js";
 import { principalOf, runExists, runNotFound } from "./route-guards.js";
+import { holdHandle } from "./run-hold.js";
 import { sendError } from "./error-responses.js";
 import type { App, ServerContext } from "../server-context.js";
 
@@ -85,11 +86,7 @@ export function registerControlRoutes(app: App, ctx: ServerContext): void {
       const first = new Promise<RuntrailEvent>((resolve) => (stop = bus.onEvent(resolve, { runId })));
       const trace = incomingTrace(request);
       const handle = wf.start(request.body?.input, { accountId: who.accountId, runId, bus, ...trace });
-      ctx.handles.set(runId, { accountId: who.accountId, handle });
-      handle.result.then(
-        () => ctx.handles.delete(runId),
-        () => ctx.handles.delete(runId),
-      );
+      holdHandle(ctx, who.accountId, handle);
       let timer: ReturnType<typeof setTimeout> | undefined;
       const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), FIRST_EVENT_TIMEOUT_MS)));
       const event = await Promise.race([first, timeout]);

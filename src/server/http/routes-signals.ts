@@ -3,12 +3,13 @@
  * run this server holds gets it at once; a suspended run no process holds is resumed here from
  * its stored trail (the server needs the workflow registered, `serve --workflows`), then gets it.
  */
-import { ResumeRefusedError, resumeRun, SignalNotAwaitedError, SignalPayloadError, type RunHandle } from "../../engine/index.js";
+import { SignalNotAwaitedError, SignalPayloadError } from "../../engine/index.js";
 import { isRunFinished } from "../../store/index.js";
 import { apiResponses, SignalAccepted } from "./api-responses.js";
 import { NoQuery, SignalBody, SignalParams } from "./api-schemas.js";
 import { sendError } from "./error-responses.js";
 import { principalOf, runNotFound } from "./route-guards.js";
+import { handleReaching, heldHandle, holdFromTrail } from "./run-hold.js";
 import type { App, ServerContext } from "../server-context.js";
 
 /** `/approved` (the payload's JSON pointer) as the API names fields: `body.approved`. */
@@ -46,35 +47,22 @@ export function registerSignalRoutes(app: App, ctx: ServerContext): void {
       if (who === undefined) return reply;
       const { runId, name } = request.params;
       const by = who.via === "open" ? "api" : `api-token (account ${who.accountId})`;
-      const local = ctx.handles.get(runId);
-      let handle: RunHandle<unknown> | undefined = local !== undefined && local.accountId === who.accountId ? local.handle : undefined;
+      let handle = heldHandle(ctx, who.accountId, runId);
       let resumedFromTrail = false;
       if (handle === undefined) {
         const run = await ctx.store.getRun(who.accountId, runId);
         if (run === undefined) return runNotFound(reply, runId);
-        if (isRunFinished(run.status)) return sendError(reply, 409, "conflict", `run "${runId}" has ${run.status === "cancelled" ? "been cancelled" : run.status}: it waits for no signal`);
-        // A running run is another process's: resuming it here would run its steps twice.
-        if (run.status !== "suspended") return sendError(reply, 409, "conflict", `run "${runId}" is running in another process, and this server does not hold it`);
-        const workflow = ctx.workflows.get(run.workflow.name);
-        const { bus, writer } = ctx;
-        if (workflow?.resume === undefined || bus === undefined || writer === undefined) {
-          return sendError(reply, 409, "conflict", `run "${runId}" is not held by this server, and it cannot resume it: workflow "${run.workflow.name}" is not registered here (serve --workflows)`);
+        // A sub-workflow run's waits are reached through the run at the top of its tree.
+        handle = await handleReaching(ctx, run);
+        if (handle === undefined) {
+          if (isRunFinished(run.status)) return sendError(reply, 409, "conflict", `run "${runId}" has ${run.status === "cancelled" ? "been cancelled" : run.status}: it waits for no signal`);
+          // A running run is another process's: resuming it here would run its steps twice.
+          if (run.status !== "suspended") return sendError(reply, 409, "conflict", `run "${runId}" is running in another process, and this server does not hold it`);
+          const held = await holdFromTrail(ctx, run);
+          if ("refused" in held) return sendError(reply, 409, "conflict", held.refused);
+          handle = held.handle;
+          resumedFromTrail = true;
         }
-        const resumable = { name: workflow.name, version: workflow.version, resume: workflow.resume.bind(workflow) };
-        try {
-          // With a lease, the run is claimed first: of two servers given this signal, one resumes it.
-          handle = await resumeRun(ctx.store, runId, resumable, { accountId: who.accountId, bus, ...(ctx.lease === undefined ? {} : { lease: ctx.lease }) });
-        } catch (error) {
-          if (error instanceof ResumeRefusedError) return sendError(reply, 409, "conflict", error.message);
-          throw error;
-        }
-        resumedFromTrail = true;
-        const resumed = handle;
-        ctx.handles.set(runId, { accountId: who.accountId, handle: resumed });
-        const forget = (): void => {
-          if (ctx.handles.get(runId)?.handle === resumed) ctx.handles.delete(runId);
-        };
-        resumed.result.then(forget, forget);
       }
       try {
         await handle.signal(name, request.body, { by });

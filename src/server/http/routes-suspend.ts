@@ -6,7 +6,6 @@
  * its stored trail when the workflow is registered (`serve --workflows`), as a signal is.
  */
 import type { FastifyReply } from "fastify";
-import { ResumeRefusedError, resumeRun, type RunHandle } from "../../engine/index.js";
 import type { RuntrailEvent } from "../../events/index.js";
 import { isRunFinished, type RunRecord, type RunStatus } from "../../store/index.js";
 import type { Principal } from "../auth/principal.js";
@@ -14,6 +13,7 @@ import { apiResponses, RunControls, RunResumeAccepted, RunSuspendAccepted } from
 import { NoQuery, RunParams, SuspendBody } from "./api-schemas.js";
 import { sendError } from "./error-responses.js";
 import { principalOf, runNotFound } from "./route-guards.js";
+import { cannotResumeHere, handleReaching, heldHandle, holdFromTrail } from "./run-hold.js";
 import type { App, ServerContext } from "../server-context.js";
 
 const NOT_FOUND = "No run with this id in the token's account.";
@@ -29,12 +29,6 @@ async function missingBodyIsEmpty(request: { body: unknown }): Promise<void> {
   request.body ??= {};
 }
 
-/** The run's handle on this server, if it holds the run for this account. */
-function heldHandle(ctx: ServerContext, accountId: string, runId: string): RunHandle<unknown> | undefined {
-  const local = ctx.handles.get(runId);
-  return local !== undefined && local.accountId === accountId ? local.handle : undefined;
-}
-
 /**
  * Whether a held run is paused from outside (not only held by waits): its latest pause-or-resume
  * event is a `run.suspended` without a wait. Read from the end of its history: the events since.
@@ -48,42 +42,9 @@ function isPaused(history: readonly RuntrailEvent[]): boolean {
   return false;
 }
 
-/** Whether this server could go on with a run no process holds: the workflow is registered and it has a bus and writer. */
-function canResumeHere(ctx: ServerContext, run: RunRecord): boolean {
-  return ctx.workflows.get(run.workflow.name)?.resume !== undefined && ctx.bus !== undefined && ctx.writer !== undefined;
-}
-
 /** The 409 for a run that has ended. */
 function ended(reply: FastifyReply, run: RunRecord): FastifyReply {
   return sendError(reply, 409, "conflict", `run "${run.runId}" has ${run.status === "cancelled" ? "been cancelled" : run.status}: it can be neither suspended nor resumed`);
-}
-
-/**
- * Goes on with a suspended run no process holds, from its trail, and holds its handle here (as a
- * run started here is held) until it ends. Undefined, with the 409 sent, when it is refused.
- */
-async function holdFromTrail(ctx: ServerContext, reply: FastifyReply, run: RunRecord): Promise<RunHandle<unknown> | undefined> {
-  const workflow = ctx.workflows.get(run.workflow.name);
-  const { bus } = ctx;
-  if (workflow?.resume === undefined || bus === undefined || ctx.writer === undefined) {
-    sendError(reply, 409, "conflict", `run "${run.runId}" is not held by this server, and it cannot resume it: workflow "${run.workflow.name}" is not registered here (serve --workflows)`);
-    return undefined;
-  }
-  const resumable = { name: workflow.name, version: workflow.version, resume: workflow.resume.bind(workflow) };
-  let handle: RunHandle<unknown>;
-  try {
-    handle = await resumeRun(ctx.store, run.runId, resumable, { accountId: run.accountId, bus });
-  } catch (error) {
-    if (!(error instanceof ResumeRefusedError)) throw error;
-    sendError(reply, 409, "conflict", error.message);
-    return undefined;
-  }
-  ctx.handles.set(run.runId, { accountId: run.accountId, handle });
-  const forget = (): void => {
-    if (ctx.handles.get(run.runId)?.handle === handle) ctx.handles.delete(run.runId);
-  };
-  handle.result.then(forget, forget);
-  return handle;
 }
 
 /**
@@ -171,8 +132,9 @@ export function registerSuspendRoutes(app: App, ctx: ServerContext): void {
         if (run.status !== "suspended") return sendError(reply, 409, "conflict", `run "${runId}" is not suspended (it is ${run.status}, in another process)`);
         const waiting = run.suspension?.waitingFor;
         if (waiting !== undefined) return sendError(reply, 409, "conflict", `run "${runId}" waits for signal "${waiting}": send it (POST /api/runs/${runId}/signals/${waiting}) to resume the run`);
-        handle = await holdFromTrail(ctx, reply, run);
-        if (handle === undefined) return reply;
+        const held = await holdFromTrail(ctx, run);
+        if ("refused" in held) return sendError(reply, 409, "conflict", held.refused);
+        handle = held.handle;
         resumedFromTrail = true;
       }
       if (!handle.resume(options)) {
@@ -202,7 +164,8 @@ export function registerSuspendRoutes(app: App, ctx: ServerContext): void {
       const { runId } = request.params;
       const run = await ctx.store.getRun(who.accountId, runId);
       // A held run that has just ended stays in the handles until its result settles: the row says so first.
-      const handle = run !== undefined && isRunFinished(run.status) ? undefined : heldHandle(ctx, who.accountId, runId);
+      // A sub-workflow run is reached through the top of its tree when this server holds that.
+      const handle = run === undefined ? heldHandle(ctx, who.accountId, runId) : isRunFinished(run.status) ? undefined : await handleReaching(ctx, run);
       if (run === undefined && handle === undefined) return runNotFound(reply, runId);
       const write = !who.readOnly;
       // Who suspended it and why, the wait's deadline and schema: the row's (written with the event).
@@ -218,7 +181,7 @@ export function registerSuspendRoutes(app: App, ctx: ServerContext): void {
       const suspended = stored.status === "suspended";
       const waitingFor = suspended && stored.suspension?.waitingFor !== undefined ? [stored.suspension.waitingFor] : [];
       const paused = suspended && waitingFor.length === 0;
-      const resumable = suspended && canResumeHere(ctx, stored);
+      const resumable = suspended && cannotResumeHere(ctx, stored) === undefined;
       return { runId, status: stored.status, held: false, readOnly: who.readOnly, paused, waitingFor, ...suspension, can: { suspend: false, resume: write && paused && resumable, signal: write && waitingFor.length > 0 && resumable, cancel: false } };
     },
   );

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { createBus, type EventInput } from "runtrail";
 import { createNatsPublisher, decodeToken, type PublishFailure } from "runtrail/nats";
-import { NatsProxy, natsConnect, range, seqsByRun, sleep, streamEvents, testStream } from "./nats-fixtures.js";
+import { NatsProxy, natsConnect, range, seqsByRun, sleep, streamEvents } from "./nats-fixtures.js";
 import { natsTestScope } from "./nats-scope.js";
 
 const workflow = { name: "etl" };

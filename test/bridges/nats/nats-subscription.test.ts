@@ -7,7 +7,7 @@ import { jetstream } from "@nats-io/jetstream";
 import { describe, expect, it } from "vitest";
 import { createBus, type EventInput, type RuntrailEvent } from "runtrail";
 import { createNatsPublisher, eventSubject, subscribeNats, type NatsSubscription } from "runtrail/nats";
-import { natsConnect, range, testStream } from "./nats-fixtures.js";
+import { range } from "./nats-fixtures.js";
 import { natsTestScope } from "./nats-scope.js";
 
 const { cleanups, setup } = natsTestScope();

@@ -1,0 +1,78 @@
+/**
+ * Holding a run on this server: the handles of runs it started, resumed or recovered, by run id,
+ * until each ends. One place for the signal, resume and recovery paths, so they agree on which
+ * run a request reaches (a sub-workflow run is held through the run at the top of its tree) and
+ * on how a run no process holds is taken on from its trail (claimed first, with the lease).
+ */
+import { ResumeRefusedError, resumeRun, type RunHandle } from "../../engine/index.js";
+import type { RunRecord } from "../../store/index.js";
+import type { ServerContext } from "../server-context.js";
+
+/**
+ * Keeps `handle` in `ctx.handles` until its run ends.
+ *
+ * @example
+ * holdHandle(ctx, "acme", workflow.start(input));
+ */
+export function holdHandle(ctx: ServerContext, accountId: string, handle: RunHandle<unknown>): void {
+  const { runId } = handle;
+  ctx.handles.set(runId, { accountId, handle });
+  const forget = (): void => {
+    if (ctx.handles.get(runId)?.handle === handle) ctx.handles.delete(runId);
+  };
+  handle.result.then(forget, forget);
+}
+
+/** The handle this server holds for `runId` in the account, if any (not through a parent). */
+export function heldHandle(ctx: ServerContext, accountId: string, runId: string): RunHandle<unknown> | undefined {
+  const local = ctx.handles.get(runId);
+  return local !== undefined && local.accountId === accountId ? local.handle : undefined;
+}
+
+/**
+ * The handle that reaches `run`: its own, or, for a sub-workflow run, its top run's when this
+ * server holds that (the child's waits are reached through the parent's `signal`).
+ */
+export async function handleReaching(ctx: ServerContext, run: RunRecord): Promise<RunHandle<unknown> | undefined> {
+  const own = heldHandle(ctx, run.accountId, run.runId);
+  if (own !== undefined || run.parentRunId === undefined) return own;
+  for (let parentId: string | undefined = run.parentRunId; parentId !== undefined; ) {
+    const held = heldHandle(ctx, run.accountId, parentId);
+    if (held !== undefined) return held;
+    parentId = (await ctx.store.getRun(run.accountId, parentId))?.parentRunId;
+  }
+  return undefined;
+}
+
+/** Why this server cannot take `run` on from its trail, or undefined when it can. */
+export function cannotResumeHere(ctx: ServerContext, run: RunRecord): string | undefined {
+  if (ctx.bus === undefined || ctx.writer === undefined) return `run "${run.runId}" is not held by this server, and it cannot resume it: the server has no writer`;
+  if (run.parentRunId === undefined && ctx.workflows.get(run.workflow.name)?.resume === undefined) {
+    return `run "${run.runId}" is not held by this server, and it cannot resume it: workflow "${run.workflow.name}" is not registered here (serve --workflows)`;
+  }
+  return undefined;
+}
+
+/** A run taken on from its trail, or why it was refused (the 409's message). */
+export type HoldResult = { readonly handle: RunHandle<unknown> } | { readonly refused: string };
+
+/**
+ * Goes on here with a suspended run no process holds, from its stored trail, and holds its handle.
+ * With the server's lease the run is claimed first, so of two servers asked at once one resumes
+ * it. Every registered workflow is offered: a sub-workflow run is resumed through the run at the
+ * top of its tree, whose workflow may be another.
+ */
+export async function holdFromTrail(ctx: ServerContext, run: RunRecord): Promise<HoldResult> {
+  const why = cannotResumeHere(ctx, run);
+  const { bus } = ctx;
+  if (why !== undefined || bus === undefined) return { refused: why ?? "the server has no bus" };
+  const resumable = [...ctx.workflows.values()].flatMap((w) => (w.resume === undefined ? [] : [{ name: w.name, version: w.version, resume: w.resume.bind(w) }]));
+  try {
+    const handle = await resumeRun(ctx.store, run.runId, resumable, { accountId: run.accountId, bus, ...(ctx.lease === undefined ? {} : { lease: ctx.lease }) });
+    holdHandle(ctx, run.accountId, handle);
+    return { handle };
+  } catch (error) {
+    if (error instanceof ResumeRefusedError) return { refused: error.message };
+    throw error;
+  }
+}
