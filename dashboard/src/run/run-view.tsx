@@ -83,7 +83,7 @@ export default function RunView({ runId, params, loadGraph }: { runId: string; p
   const logStep = params.get("logStep") ?? undefined;
   const stepIds = useStepIds(liveModel);
   const past = useStateAt(liveModel?.record, at);
-  const { controls, refresh: refreshControls } = useRunControls(runId, liveModel?.state.status ?? "running", liveModel?.state.lastSeq ?? 0);
+  const { controls, refresh: refreshControls } = useRunControls(runId, liveModel?.state.status, liveModel?.state.lastSeq ?? 0);
   const subSteps = useSubSteps(liveModel);
   const wait = controls?.status === "suspended" ? controls.suspension : undefined;
   // Memoised on its parts, so the memoised graph re-renders only when the wait changes.

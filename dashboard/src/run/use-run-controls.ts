@@ -3,7 +3,8 @@
  * with what the run waits for and who suspended it. Re-read when the run's live status changes,
  * on each new event while it is suspended (another wait may open, or one of several end: the
  * fold says running after the first signal while others still wait), and after each action, so
- * the buttons follow the run; nothing is polled.
+ * the buttons follow the run; nothing is polled. Not read before the run's status is known, nor
+ * for a run that has ended (nothing can be done to it), so opening a finished run costs no request.
  */
 import { useCallback, useEffect, useState } from "react";
 import { api } from "../api/api-client.js";
@@ -13,13 +14,20 @@ import type { RunControls, RunStatus } from "../api/api-types.js";
 const ROW_LAG_MS = 300;
 const ROW_LAG_TRIES = 5;
 
-export function useRunControls(runId: string, status: RunStatus, seq: number) {
+const ENDED: ReadonlySet<RunStatus> = new Set(["completed", "failed", "cancelled"]);
+
+export function useRunControls(runId: string, status: RunStatus | undefined, seq: number) {
   const [controls, setControls] = useState<RunControls | undefined>();
   const [version, setVersion] = useState(0);
   const refresh = useCallback(() => setVersion((v) => v + 1), []);
   // While running, the key stays put however many events arrive.
   const moment = status === "suspended" || controls?.status === "suspended" ? `suspended@${seq}` : status;
+  const wanted = status !== undefined && !ENDED.has(status);
   useEffect(() => {
+    if (!wanted) {
+      setControls(undefined);
+      return;
+    }
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let tries = 0;
@@ -38,6 +46,6 @@ export function useRunControls(runId: string, status: RunStatus, seq: number) {
       stopped = true;
       clearTimeout(timer);
     };
-  }, [runId, moment, version]);
+  }, [runId, moment, version, wanted]);
   return { controls, refresh };
 }
