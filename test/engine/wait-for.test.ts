@@ -154,3 +154,49 @@ describe("ctx.waitFor and run.signal in one process", () => {
     expect(events.find((e) => e.type === "signal.received")?.runId).toBe(suspended.runId);
   });
 });
+
+describe("a run with two waits open, and a pause over a wait", () => {
+  const twoWaits = () =>
+    workflow("two-approvals")
+      .step("legal", (ctx) => ctx.waitFor("legal"))
+      .step("finance", (ctx) => ctx.waitFor("finance"))
+      .step("ship", (ctx) => ({ legal: ctx.steps.legal, finance: ctx.steps.finance }), { needs: ["legal", "finance"] })
+      .build();
+
+  it("stays suspended after the first of two signals, naming the wait left; resumes with the last", async () => {
+    const { bus, events } = recordingBus();
+    const run = twoWaits().start(undefined, { bus });
+    await until(events, (e) => e.type === "run.suspended" && e.waitingFor === "finance");
+    await until(events, (e) => e.type === "run.suspended" && e.waitingFor === "legal");
+
+    await run.signal("legal", "ok by legal");
+    // The step that got its signal finishes; nothing else can start: the run still waits.
+    await until(events, (e) => e.type === "step.completed" && e.stepId === "legal");
+    expect(run.state()?.status).toBe("suspended");
+    expect(run.waitingFor()).toEqual(["finance"]);
+    const afterFirst = events.slice(events.findIndex((e) => e.type === "signal.received"));
+    expect(afterFirst.filter((e) => e.type === "run.resumed")).toEqual([]);
+    const still = afterFirst.find((e) => e.type === "run.suspended");
+    expect(still).toMatchObject({ waitingFor: "finance", wait: { stepId: "finance" } });
+    expect(still?.type === "run.suspended" && still.reason).toContain('still waits for signal "finance"');
+
+    await run.signal("finance", "ok by finance");
+    expect(await run.result).toEqual({ legal: "ok by legal", finance: "ok by finance" });
+    const statuses = events.map((e) => (e.type === "run.suspended" ? `suspended:${e.waitingFor}` : e.type)).filter((t) => t.startsWith("suspended") || t.startsWith("run.") || t.startsWith("signal."));
+    expect(statuses).toEqual(["run.started", "suspended:legal", "suspended:finance", "signal.received", "suspended:finance", "signal.received", "run.resumed", "run.completed"]);
+    expect(seqsByRun(events).get(run.runId)).toEqual(range(events.length));
+  });
+
+  it("a pause that ends while a wait is open leaves the run suspended, waiting for it", async () => {
+    const { bus, events } = recordingBus();
+    const run = approvalFlow().start({ amount: 5 }, { bus });
+    await until(events, (e) => e.type === "run.suspended");
+    expect(run.suspend("night")).toBe(true);
+    expect(run.resume()).toBe(true);
+    await until(events, (e) => e.type === "run.suspended" && (e.reason ?? "").includes("the pause ended"));
+    expect(run.state()?.status).toBe("suspended");
+    await run.signal("approval", { approved: true });
+    expect(await run.result).toEqual({ paid: true });
+    expect(run.state()?.status).toBe("completed");
+  });
+});

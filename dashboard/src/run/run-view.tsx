@@ -137,7 +137,7 @@ export default function RunView({ runId, params, loadGraph }: { runId: string; p
         <span className="mono small">{at === undefined ? `live · #${liveSeq.toLocaleString()}` : `at #${at.toLocaleString()} of ${liveSeq.toLocaleString()}${past === undefined ? " · replaying…" : ""}`}</span>
         {at !== undefined && <button type="button" className="ghost" onClick={() => setParams({ at: undefined })}>Back to live</button>}
       </div>
-      {/* The server's word: the fold says running once one of several waits ended. */}
+      {/* The server's word on what the run waits for (the live fold can lag the controls by an event). */}
       {(liveStatus === "suspended" || liveStatus === "running") && controls?.status === "suspended" && <SuspensionBanner runId={runId} controls={controls} signal={params.get("signal") ?? undefined} onSignal={selectSignal} onChanged={refreshControls} onStep={selectStep} />}
       <div className="run-body">
         <div className="run-main">

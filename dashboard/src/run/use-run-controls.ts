@@ -1,8 +1,8 @@
 /**
  * What the run view may do to its run (`GET /api/runs/:id/controls`): suspend, resume, signal,
  * with what the run waits for and who suspended it. Re-read when the run's live status changes,
- * on each new event while it is suspended (another wait may open, or one of several end: the
- * fold says running after the first signal while others still wait), and after each action, so
+ * on each new event while it is suspended (another wait may open, or one of several end), and
+ * after each action, so
  * the buttons follow the run; nothing is polled. Not read before the run's status is known, nor
  * for a run that has ended (nothing can be done to it), so opening a finished run costs no request.
  */

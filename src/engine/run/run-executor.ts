@@ -279,6 +279,8 @@ export class RunExecutor implements RunHost, SignalHost {
     if (reason !== undefined) body.reason = reason;
     void this.emit(body);
     this.gate.unpause();
+    // Waits still hold the run: say so, or the fold would read running while no step can start.
+    if (this.gate.isHeld) void this.signals.stillWaiting(`the pause ended (by ${by})`);
     return true;
   }
 
@@ -343,7 +345,9 @@ export class RunExecutor implements RunHost, SignalHost {
     const held = this.subHolds.get(childId) ?? 0;
     if (this.stopped || held === 0) return;
     this.subHolds.set(childId, held - 1);
-    await this.emitAt({ type: "run.resumed", reason: `${why} (sub-workflow run "${runId}")`, by, signal: wait.name });
+    // As for a wait of its own: resumed only when nothing else holds this run.
+    if (this.gate.opensOnRelease) await this.emitAt({ type: "run.resumed", reason: `${why} (sub-workflow run "${runId}")`, by, signal: wait.name });
+    else await this.signals.stillWaiting(`${why} (sub-workflow run "${runId}")`);
     this.gate.release();
     await this.waitClosed(wait, why, by, runId);
   }

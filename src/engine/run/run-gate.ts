@@ -19,6 +19,16 @@ export class RunGate {
     return this.paused || this.holds > 0;
   }
 
+  /** Whether releasing one hold opens the gate: no pause, and that hold is the last. */
+  get opensOnRelease(): boolean {
+    return !this.paused && this.holds === 1;
+  }
+
+  /** Whether waits hold the gate (besides any pause). */
+  get isHeld(): boolean {
+    return this.holds > 0;
+  }
+
   /** The promise to await before starting something; undefined while the gate is open. */
   get whenOpen(): Promise<void> | undefined {
     return this.closed;

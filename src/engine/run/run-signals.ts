@@ -1,8 +1,10 @@
 /**
  * A run's open waits (`ctx.waitFor`) and the signals that end them. A wait writes `run.suspended`
  * with `waitingFor` and holds the run's gate; a signal (checked against the wait's schema) writes
- * `signal.received` and `run.resumed` and gives the payload to the step; a timeout writes
- * `signal.timeout` saying what the step chose. A wait is a row of data plus, at most, its timeout
+ * `signal.received` and gives the payload to the step; a timeout writes `signal.timeout` saying
+ * what the step chose. Then `run.resumed` when nothing else holds the run; while another of its
+ * waits is open, `run.suspended` names that one instead, so the fold and the runs row keep saying
+ * what the run waits for (no new step starts until the last wait ends). A wait is a row of data plus, at most, its timeout
  * timer: no promise has to survive a restart, since a resumed run rebuilds it from the trail.
  */
 import { checkPayload } from "../../events/index.js";
@@ -74,12 +76,7 @@ export class RunSignals {
       wait = { ...stored, key, ...(deadline === undefined ? {} : { deadline }) };
       this.open.set(key, wait);
       this.host.gate.hold();
-      const info: Record<string, unknown> = { stepId: wait.stepId, attempt: wait.attempt, index: wait.index, onTimeout: wait.onTimeout };
-      if (wait.path !== undefined) info.path = wait.path;
-      if (wait.timeoutMs !== undefined) info.timeoutMs = wait.timeoutMs;
-      if (deadline !== undefined) info.deadline = deadline;
-      if (wait.schema !== undefined) info.schema = wait.schema;
-      await this.host.emitAt({ type: "run.suspended", reason: `step "${wait.stepId}" waits for signal "${wait.name}"`, by: `step:${wait.stepId}`, waitingFor: wait.name, wait: info });
+      await this.host.emitAt(suspendedBy(wait, `step "${wait.stepId}" waits for signal "${wait.name}"`));
       this.arm(wait);
       await this.host.waitOpened(wait);
     }
@@ -110,10 +107,32 @@ export class RunSignals {
     const body: StepEventBody = { type: "signal.received", signal: name, index: wait.index, by };
     if (payload !== undefined) body.payload = payload;
     await this.host.emitAt(body, wait.stepId, wait.attempt, wait.path);
-    await this.host.emitAt({ type: "run.resumed", reason: `signal "${name}" arrived`, by, signal: name });
+    await this.goOnOrStillWait(`signal "${name}" arrived`, by, name);
     this.host.gate.release();
     await this.host.waitClosed(wait, `signal "${name}" arrived`, by);
     wait.settle?.resolve(payload);
+  }
+
+  /**
+   * A wait ended (before its hold is released): `run.resumed` when that opens the run; while
+   * another of its own waits is open, `run.suspended` naming it (the run still waits). Held only
+   * by a pause or a sub-workflow's wait, it writes nothing: the run stays suspended as it was.
+   */
+  private async goOnOrStillWait(reason: string, by: string, signal: string): Promise<void> {
+    if (this.host.gate.opensOnRelease) {
+      await this.host.emitAt({ type: "run.resumed", reason, by, signal });
+      return;
+    }
+    const next = this.open.values().next().value;
+    if (next !== undefined) await this.host.emitAt(suspendedBy(next, `${reason}; the run still waits for signal "${next.name}" (step "${next.stepId}")`));
+  }
+
+  /** After a pause ended with waits still open: `run.suspended` names the oldest again. False when none is open. */
+  async stillWaiting(reason: string): Promise<boolean> {
+    const next = this.open.values().next().value;
+    if (next === undefined) return false;
+    await this.host.emitAt(suspendedBy(next, `${reason}; the run still waits for signal "${next.name}" (step "${next.stepId}")`));
+    return true;
   }
 
   /** The run stopped: timers cleared, waiting steps rejected with `reason` (their attempts are abandoned). */
@@ -139,7 +158,7 @@ export class RunSignals {
     const timeoutMs = wait.timeoutMs ?? 0;
     await this.host.emitAt({ type: "signal.timeout", signal: wait.name, index: wait.index, timeoutMs, action }, wait.stepId, wait.attempt, wait.path);
     const why = `no signal "${wait.name}" within ${timeoutMs} ms: the step ${action === "fail" ? "fails" : "goes on"}`;
-    await this.host.emitAt({ type: "run.resumed", reason: why, by: "timeout", signal: wait.name });
+    await this.goOnOrStillWait(why, "timeout", wait.name);
     this.host.gate.release();
     await this.host.waitClosed(wait, why, "timeout");
     if (wait.settle !== undefined) this.settleTimeout(wait.settle, wait);
@@ -162,4 +181,14 @@ export class RunSignals {
     if (settle.onTimeout === "resume") settle.resolve(settle.timeoutValue);
     else settle.reject(new SignalTimeoutError(wait.stepId, wait.name, wait.timeoutMs ?? 0));
   }
+}
+
+/** The `run.suspended` of a wait: what it waits for, and the wait as a resumed run reads it back. */
+function suspendedBy(wait: StoredWait, reason: string): StepEventBody {
+  const info: Record<string, unknown> = { stepId: wait.stepId, attempt: wait.attempt, index: wait.index, onTimeout: wait.onTimeout };
+  if (wait.path !== undefined) info.path = wait.path;
+  if (wait.timeoutMs !== undefined) info.timeoutMs = wait.timeoutMs;
+  if (wait.deadline !== undefined) info.deadline = wait.deadline;
+  if (wait.schema !== undefined) info.schema = wait.schema;
+  return { type: "run.suspended", reason, by: `step:${wait.stepId}`, waitingFor: wait.name, wait: info };
 }
