@@ -38,3 +38,13 @@ export async function runExists(ctx: ServerContext, accountId: string, runId: st
 export function runNotFound(reply: FastifyReply, runId: string): FastifyReply {
   return sendError(reply, 404, "not_found", `no run "${runId}"`);
 }
+
+/**
+ * Every field of these bodies is optional, so a POST with an empty body (`curl -X POST -H
+ * 'content-type: application/json' …/cancel`; the type is required, see request-guards.ts), or
+ * with JSON `null`, means "no options": validate it as `{}` rather than refuse it as "body must be
+ * object".
+ */
+export async function missingBodyIsEmpty(request: FastifyRequest): Promise<void> {
+  request.body ??= {};
+}

@@ -8,22 +8,13 @@ import { parseTraceparent, type RuntrailEvent } from "../../events/index.js";
 import { isRunFinished } from "../../store/index.js";
 import { apiResponses, RunCancelled, RunStarted, StreamTokenIssued } from "./api-responses.js";
 import { CancelBody, NoQuery, RunParams, StartRunBody, StreamTokenBody, WorkflowParams } from "./api-schemas.js";
-import { principalOf, runExists, runNotFound } from "./route-guards.js";
+import { missingBodyIsEmpty, principalOf, runExists, runNotFound } from "./route-guards.js";
 import { holdHandle } from "./run-hold.js";
 import { sendError } from "./error-responses.js";
 import type { App, ServerContext } from "../server-context.js";
 
 const FIRST_EVENT_TIMEOUT_MS = 10_000;
 
-/**
- * Every field of these bodies is optional, so a POST with an empty body (`curl -X POST -H
- * 'content-type: application/json' …/cancel`; the type is required, see request-guards.ts), or
- * with JSON `null`, means "no options": validate it as `{}` rather than refuse it as "body must be
- * object".
- */
-async function missingBodyIsEmpty(request: FastifyRequest): Promise<void> {
-  request.body ??= {};
-}
 
 /**
  * The trace a started run joins: the request's `traceparent`, if it is a valid one. A malformed

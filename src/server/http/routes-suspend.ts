@@ -12,7 +12,7 @@ import type { Principal } from "../auth/principal.js";
 import { apiResponses, RunControls, RunResumeAccepted, RunSuspendAccepted } from "./api-responses.js";
 import { NoQuery, RunParams, SuspendBody } from "./api-schemas.js";
 import { sendError } from "./error-responses.js";
-import { principalOf, runNotFound } from "./route-guards.js";
+import { missingBodyIsEmpty, principalOf, runNotFound } from "./route-guards.js";
 import { cannotResumeHere, handleReaching, heldHandle, holdFromTrail } from "./run-hold.js";
 import type { App, ServerContext } from "../server-context.js";
 
@@ -24,10 +24,6 @@ function requester(who: Principal): string {
   return who.tokenId === undefined ? `api-token (account ${who.accountId})` : `api-token ${who.tokenId} (account ${who.accountId})`;
 }
 
-/** An empty body (or JSON `null`) is "no reason", as on the cancel route. */
-async function missingBodyIsEmpty(request: { body: unknown }): Promise<void> {
-  request.body ??= {};
-}
 
 /**
  * Whether a held run is paused from outside (not only held by waits): its latest pause-or-resume
