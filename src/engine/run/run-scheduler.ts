@@ -30,13 +30,16 @@ export async function runGraph(run: RunHost, frame: Frame): Promise<void> {
     let wait = run.emit(begin, undefined, undefined, path);
     if (wait !== undefined) await wait;
     const start = now();
+    // A resumed run's finished nodes are put back at once: a wave of them awaits nothing.
     if (single) {
-      const work = runNode(run, frame, ready[0]!);
-      // Alone, with nothing else able to stop the run meanwhile, the step's own settling is enough.
-      await (run.stoppableWhileWaiting() ? run.untilSettledOrStopped(work) : work);
+      if (!run.restored(frame, nodes[ready[0]!]!)) {
+        const work = runNode(run, frame, ready[0]!);
+        // Alone, with nothing else able to stop the run meanwhile, the step's own settling is enough.
+        await (run.stoppableWhileWaiting() ? run.untilSettledOrStopped(work) : work);
+      }
     } else {
-      const wave = ready;
-      await run.branch(() => run.untilSettledOrStopped(Promise.all(wave.map((i) => runNode(run, frame, i)))));
+      const live = ready.filter((i) => !run.restored(frame, nodes[i]!));
+      if (live.length > 0) await run.branch(() => run.untilSettledOrStopped(Promise.all(live.map((i) => runNode(run, frame, i)))));
     }
     if (run.stopped) return;
     const ids = single ? [stepIds[0]!] : stepIds.slice();
@@ -49,9 +52,9 @@ export async function runGraph(run: RunHost, frame: Frame): Promise<void> {
   }
 }
 
+/** Runs one node of a wave (one the trail had not finished: see `run.restored`). */
 function runNode(run: RunHost, frame: Frame, i: number): Promise<void> {
   const node = frame.graph.nodes[i]!;
-  if (run.restored(frame, node)) return Promise.resolve();
   const reason = skipReason(frame, node);
   if (reason !== undefined) return skip(run, frame, node, reason);
   if (node.when !== undefined) return runGuarded(run, frame, node, node.when);
