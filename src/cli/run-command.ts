@@ -1,16 +1,19 @@
 /**
  * `runtrail run FILE`: runs a workflow, stores its trail and shows it live; exits 0 when the run
  * completed, 2 when it failed or was cancelled (saying which step failed and why), 1 when it
- * could not start. Ctrl-C cancels the run (its trail says so); a second Ctrl-C exits at once.
+ * could not start, 3 when it is suspended with nothing left to do (waiting for a signal, or
+ * paused): its trail is stored and it needs no process, so this one lets go of it and says how a
+ * server resumes it. Ctrl-C cancels the run (its trail says so); a second Ctrl-C exits at once.
  */
 import { Command } from "commander";
 import pc from "picocolors";
-import { CliError, EXIT_RUN_FAILED } from "./cli-errors.js";
+import { CliError, EXIT_RUN_FAILED, EXIT_RUN_SUSPENDED } from "./cli-errors.js";
 import { parseInput } from "./cli-input.js";
 import { createDisplay } from "./live/display.js";
 import { colorsOn, parseProgressMode, resolveMode, type ProgressMode } from "./live/progress-mode.js";
 import { EMPTY_VIEW } from "./live/view-state.js";
 import { renderLine } from "./live/view-render.js";
+import { whenIdleSuspended } from "./run-idle.js";
 import { openStore, storeOptions, type StoreFlags } from "./store-open.js";
 
 interface RunFlags extends StoreFlags {
@@ -76,9 +79,14 @@ async function run(file: string, flags: RunFlags): Promise<void> {
     handle.cancel("interrupted (Ctrl-C)");
   };
   process.on("SIGINT", onSigint);
+  const watch = whenIdleSuspended(handle, bus);
+  let suspended = false;
   try {
-    await handle.result.catch(() => undefined);
+    suspended = await Promise.race([handle.result.then(() => false, () => false), watch.idle.then(() => true)]);
+    watch.stop();
     await writer.close();
+    // Let go of it on purpose: held by no lease, it is not "abandoned" but waits for a resume anywhere.
+    if (suspended) await lease.release(flags.account, handle.runId, null);
   } finally {
     process.off("SIGINT", onSigint);
     display.close();
@@ -87,6 +95,18 @@ async function run(file: string, flags: RunFlags): Promise<void> {
   }
   const state = handle.state();
   if (state === undefined) throw new CliError(`the run of ${workflow.name} emitted no event`);
+  if (suspended) {
+    const waits = handle.waitingFor();
+    const where = flags.postgres === undefined ? `--db ${flags.db}` : "--postgres URL";
+    const what = waits.length === 0 ? "paused" : `waiting for signal ${waits.map((w) => `"${w}"`).join(", ")}`;
+    const next = waits.length === 0 ? `runtrail resume ${state.runId} --url URL` : `runtrail signal ${state.runId} ${waits[0]} --data JSON --url URL`;
+    process.stderr.write(
+      `run ${state.runId} is suspended, ${what}; its trail is stored, and it needs no process to wait.\n` +
+        `Resume it from a server that has the workflow: runtrail serve --workflows DIR ${where}, then ${next}\n`,
+    );
+    // The wait's timeout timer (if any) must not hold this process: a server's sweep times it out.
+    throw new CliError("", EXIT_RUN_SUSPENDED);
+  }
   const summary = renderLine({ ...EMPTY_VIEW, rootRunId: state.runId }, { kind: "run-ended", runId: state.runId, state }, pc.createColors(false));
   const failed = state.status !== "completed";
   if (mode === "plain") out.write(`${summary}\n`);
