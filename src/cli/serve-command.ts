@@ -13,7 +13,8 @@
  * resume claims the run for this lease first, so two servers never both go on with one.
  *
  * SIGINT or SIGTERM drains: new runs are refused (503 `draining`), executing runs get `--grace`
- * seconds to end and are then cancelled with a stored reason; then the server, the writer, the
+ * seconds to end and are then cancelled with a stored reason (a run that only waits for a signal
+ * is not: it is left suspended in the store, for any server to resume); then the server, the writer, the
  * lease and the store close and the process exits 0. A second signal exits at once (what is committed is stored; the lease expires).
  * The token file is followed while the server runs: a token created or revoked there
  * takes effect at once (revoked tokens' streams end), the file appearing ends open mode, and a
@@ -195,8 +196,9 @@ export async function startServer(
     closing ??= (async () => {
       if (writer !== undefined) {
         print(`[runtrail] draining: new runs are refused (503); executing runs have ${graceMs / 1_000} s to end`);
-        const { finished, cancelled } = await running.drain({ graceMs });
+        const { finished, cancelled, released } = await running.drain({ graceMs });
         print(`[runtrail] drained: ${finished} run(s) ended, ${cancelled.length} cancelled${cancelled.length === 0 ? "" : ` (${cancelled.join(", ")})`}`);
+        if (released.length > 0) print(`[runtrail] ${released.length} suspended run(s) left waiting in the store, for any server to resume on their signal: ${released.join(", ")}`);
       }
       // server.close() ends open streams (their clients resume elsewhere from their cursor).
       await running.close();

@@ -27,7 +27,7 @@ import { bodyDepthGuard, DEFAULT_MAX_BODY_DEPTH } from "./http/body-depth.js";
 import { registerRequestGuards } from "./http/request-guards.js";
 import { attachWebSocket } from "./ws/ws-handler.js";
 import { trackConnections } from "./server-connections.js";
-import { holdHandle } from "./http/run-hold.js";
+import { holdHandle, letGoOfIdleRuns } from "./http/run-hold.js";
 import { registerDashboard } from "./dashboard/index.js";
 import { asyncApiDocument } from "../asyncapi/index.js";
 
@@ -42,7 +42,10 @@ export interface RuntrailServer {
    * The first half of a graceful shutdown: from now on `POST /api/workflows/:name/runs` answers
    * 503 `draining` (reads and streams go on); waits up to `graceMs` for the runs this server
    * executes to end, then cancels the rest with `reason` (stored in their `run.cancelled`) and
-   * waits for those to end. Then `close()`.
+   * waits for those to end. A run suspended with nothing left to do (it only waits for a signal,
+   * or is paused) is neither waited for nor cancelled: it is let go (its trail is stored, the lease
+   * gives it back), so another process resumes it when the signal comes; its handle here is not
+   * to be used again. Then `close()`.
    */
   drain(options: DrainOptions): Promise<DrainResult>;
   /**
@@ -61,10 +64,12 @@ export interface DrainOptions {
   readonly reason?: string;
 }
 
-/** What {@link RuntrailServer.drain} did: runs that ended by themselves within the grace, and the ones it cancelled. */
+/** What {@link RuntrailServer.drain} did: runs that ended by themselves within the grace, the ones it cancelled, and the suspended ones it let go. */
 export interface DrainResult {
   readonly finished: number;
   readonly cancelled: readonly string[];
+  /** Runs left suspended in the store, waiting for a resume by any process. */
+  readonly released: readonly string[];
 }
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
@@ -193,17 +198,21 @@ export async function createServer(options: ServerOptions): Promise<RuntrailServ
     },
     async drain({ graceMs, reason }) {
       ctx.lifecycle.draining = true;
+      const released = await letGoOfIdleRuns(ctx);
       const ended = (): Promise<unknown> => Promise.all([...ctx.handles.values()].map(({ handle }) => handle.result.catch(() => undefined)));
       const before = ctx.handles.size;
+      const releasedFirst = released.length;
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([ended(), new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, graceMs))))]);
       clearTimeout(timer);
+      // A run that came to wait during the grace is let go too, not cancelled.
+      released.push(...(await letGoOfIdleRuns(ctx)));
       const left = [...ctx.handles.values()];
       const why = reason ?? `the server shut down; the run had not ended within the ${graceMs / 1000} s grace`;
       for (const { handle } of left) handle.cancel(why);
       // A cancelled run ends at once (its running steps are abandoned, run.cancelled is emitted).
       await ended();
-      return { finished: before - left.length, cancelled: left.map(({ handle }) => handle.runId) };
+      return { finished: before - left.length - (released.length - releasedFirst), cancelled: left.map(({ handle }) => handle.runId), released };
     },
     adopt(accountId, handle) {
       holdHandle(ctx, accountId, handle);
@@ -211,3 +220,4 @@ export async function createServer(options: ServerOptions): Promise<RuntrailServ
     close,
   };
 }
+

@@ -4,7 +4,7 @@
  * of holding a process that no signal can reach. The stored run is then resumed by
  * `runtrail serve --workflows` on `runtrail signal`, and its first step ran once.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { EXIT_RUN_SUSPENDED } from "../../src/cli/cli-errors.js";
@@ -60,5 +60,38 @@ describe("runtrail run of a run that waits for a signal", { timeout: 90_000 }, (
     expect(trail.at(-1)).toMatchObject({ type: "run.completed", output: { ok: true, amount: 42 } });
     expect(trail.map((e) => e.seq)).toEqual(trail.map((_, i) => i + 1));
     expect(existsSync(calls) ? readFileSync(calls, "utf8").trim().split("\n") : []).toEqual(["draft"]);
+  });
+
+  it("serve stopped with SIGTERM lets go of a waiting run (not cancelled, not abandoned); the next serve resumes it on the signal", async () => {
+    rmSync(calls, { force: true });
+    const first = startCli(["serve", "--workflows", flows, "--db", db, "--port", "0", "--tokens", join(dir, "absent.json"), "--poll", "50", "--grace", "20"]);
+    const [, url] = (await first.waitFor(/serving (http:\/\/127\.0\.0\.1:\d+)\/api/, 60_000)) as unknown as [string, string];
+    const started = await fetch(`${url}/api/workflows/sign-off/runs`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ input: 5 }) });
+    const runId = ((await started.json()) as { runId: string }).runId;
+    for (let i = 0; i < 100 && (await storedRuns(db)).find((r) => r.runId === runId)?.status !== "suspended"; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    const stopping = Date.now();
+    first.child.kill("SIGTERM");
+    await first.waitFor(/1 suspended run\(s\) left waiting in the store/, 15_000);
+    expect((await first.done).code).toBe(0);
+    // Not held to the 20 s grace: the run only waited.
+    expect(Date.now() - stopping).toBeLessThan(15_000);
+    expect((await storedRuns(db)).find((r) => r.runId === runId)?.status).toBe("suspended");
+
+    server?.child.kill("SIGTERM");
+    if (server !== undefined) await server.done;
+    server = startCli(["serve", "--workflows", flows, "--db", db, "--port", "0", "--tokens", join(dir, "absent.json"), "--poll", "50"]);
+    const [, url2] = (await server.waitFor(/serving (http:\/\/127\.0\.0\.1:\d+)\/api/, 60_000)) as unknown as [string, string];
+    // Its lease sweep has run: the let-go run was not ended as abandoned.
+    expect((await storedRuns(db)).find((r) => r.runId === runId)?.status).toBe("suspended");
+    const sent = await runCli(["signal", runId, "approval", "--data", '{"ok":true}', "--url", url2]);
+    expect(sent.stderr).toBe("");
+    let trail = (await storedEvents(db, runId)).map((s) => s.event);
+    for (let i = 0; i < 200 && trail.at(-1)?.type !== "run.completed"; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      trail = (await storedEvents(db, runId)).map((s) => s.event);
+    }
+    expect(trail.at(-1)).toMatchObject({ type: "run.completed", output: { ok: true, amount: 10 } });
+    expect(trail.map((e) => e.seq)).toEqual(trail.map((_, i) => i + 1));
+    expect(readFileSync(calls, "utf8").trim().split("\n")).toEqual(["draft"]);
   });
 });

@@ -43,13 +43,30 @@ describe("server drain and close", () => {
     // Reads go on while draining.
     expect((await fetch(`${h.url}/api/runs/${quick}`, { headers: auth(h.tokens.acme) })).status).toBe(200);
     const began = Date.now();
-    expect(await draining).toEqual({ finished: 1, cancelled: [slow] });
+    expect(await draining).toEqual({ finished: 1, cancelled: [slow], released: [] });
     expect(Date.now() - began).toBeLessThan(3_000);
     await h.writer.flush();
     expect((await h.store.getRun("acme", quick))?.status).toBe("completed");
     const events = [];
     for await (const { event } of iterateRun(h.store, "acme", slow)) events.push(event);
     expect(events.at(-1)).toMatchObject({ type: "run.cancelled", reason: "the server shut down; the run had not ended within the 1.5 s grace" });
+  });
+
+  it("lets go of a run that only waits for a signal: not waited for, not cancelled, left suspended in the store", async () => {
+    const waiting = workflow("waiting").step("ask", (ctx) => ctx.waitFor("approval")).build();
+    h = await startHarness({ workflows: [waiting] });
+    const response = await fetch(`${h.url}/api/workflows/waiting/runs`, { method: "POST", headers: { ...auth(h.tokens.acme), "content-type": "application/json" }, body: "{}" });
+    const runId = ((await response.json()) as { runId: string }).runId;
+    for (let i = 0; i < 100 && (await h.store.getRun("acme", runId))?.status !== "suspended"; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    const began = Date.now();
+    expect(await h.server.drain({ graceMs: 5_000 })).toEqual({ finished: 0, cancelled: [], released: [runId] });
+    // It did not sit out the grace: there was nothing to wait for.
+    expect(Date.now() - began).toBeLessThan(2_000);
+    await h.writer.flush();
+    const events = [];
+    for await (const { event } of iterateRun(h.store, "acme", runId)) events.push(event);
+    expect(events.at(-1)).toMatchObject({ type: "run.suspended", waitingFor: "approval" });
+    expect((await h.store.getRun("acme", runId))?.status).toBe("suspended");
   });
 
   it("close() does not wait for a connection that never sent a request, nor for an idle keep-alive one", async () => {

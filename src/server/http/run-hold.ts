@@ -5,6 +5,7 @@
  * on how a run no process holds is taken on from its trail (claimed first, with the lease).
  */
 import { ResumeRefusedError, resumeRun, type RunHandle } from "../../engine/index.js";
+import { isIdleSuspended, openWaitSteps } from "../../projections/index.js";
 import type { RunRecord } from "../../store/index.js";
 import type { ServerContext } from "../server-context.js";
 
@@ -75,4 +76,22 @@ export async function holdFromTrail(ctx: ServerContext, run: RunRecord): Promise
     if (error instanceof ResumeRefusedError) return { refused: error.message };
     throw error;
   }
+}
+
+/**
+ * Lets go of the held runs that are suspended with nothing left to do: out of the handles (so
+ * neither waited for nor cancelled), their events stored, then given back by the lease (held by no
+ * process, so no sweep ends them as abandoned and any process may claim them). What a draining
+ * server does instead of cancelling them.
+ *
+ * @example
+ * const released = await letGoOfIdleRuns(ctx); // run ids now only rows in the store
+ */
+export async function letGoOfIdleRuns(ctx: ServerContext): Promise<string[]> {
+  const idle = [...ctx.handles].filter(([, { handle }]) => isIdleSuspended(handle.state(), openWaitSteps(handle.history())));
+  if (idle.length === 0) return [];
+  for (const [runId] of idle) ctx.handles.delete(runId);
+  await ctx.writer?.flush();
+  for (const [runId, { accountId }] of idle) await ctx.lease?.release(accountId, runId, null);
+  return idle.map(([runId]) => runId);
 }
