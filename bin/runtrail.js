@@ -10,11 +10,19 @@ import { fileURLToPath } from "node:url";
 const source = new URL("../src/cli/main.ts", import.meta.url);
 const built = new URL("../dist/cli/main.js", import.meta.url);
 
-/** tsx's in-process loader, when this is a checkout with its dev dependencies installed. */
+/**
+ * tsx's in-process loaders, when this is a checkout with its dev dependencies installed: ESM and
+ * CommonJS both, as `node --import tsx` has them (a user's .ts file outside a "type": "module"
+ * package is loaded as CommonJS, and needs the second).
+ */
 async function tsxRegister() {
   if (!existsSync(fileURLToPath(source))) return undefined;
   try {
-    return (await import("tsx/esm/api")).register;
+    const [esm, cjs] = await Promise.all([import("tsx/esm/api"), import("tsx/cjs/api")]);
+    return () => {
+      esm.register();
+      cjs.register();
+    };
   } catch {
     return undefined;
   }

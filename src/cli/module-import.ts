@@ -10,6 +10,9 @@ import { CliError, messageOf } from "./cli-errors.js";
 
 const TS = /\.(c|m)?tsx?$/i;
 
+/** Node's codes for an ES module required as CommonJS (no "type": "module" above it). */
+const CJS_LOAD_CODES = new Set(["ERR_REQUIRE_CYCLE_MODULE", "ERR_REQUIRE_ESM", "ERR_REQUIRE_ASYNC_MODULE"]);
+
 /**
  * The module's namespace.
  *
@@ -26,6 +29,10 @@ export async function importModule(path: string, what: string): Promise<Record<s
     const code = (error as { code?: string }).code;
     if (TS.test(full) && code === "ERR_UNKNOWN_FILE_EXTENSION") return importWithTsx(url, full, what);
     if (error instanceof SyntaxError) throw new CliError(`${what} ${full} does not load: ${error.message}`);
+    // A .ts/.js file with `import` outside an ESM package is loaded as CommonJS, which fails in ways that do not say so.
+    if (code !== undefined && CJS_LOAD_CODES.has(code)) {
+      throw new CliError(`${what} ${full} is an ES module loaded as CommonJS (${code}): add "type": "module" to the package.json beside it (or above it), or name it .mts/.mjs`);
+    }
     throw new CliError(`${what} ${full} failed to load: ${error instanceof Error && error.stack !== undefined ? error.stack : messageOf(error)}`);
   }
 }

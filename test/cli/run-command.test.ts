@@ -3,6 +3,9 @@
  * bad flag / bad input / unopenable store 1), `--json` checked gap-free against the store, plain
  * output free of escape codes, and errors that say what and where.
  */
+import { spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ESCAPE, ndjson, ROOT, runCli, scratch, startCli, storedEvents, storedRuns } from "./cli-helpers.js";
@@ -97,6 +100,20 @@ describe("runtrail run", { timeout: 120_000 }, () => {
     const notSpec = await runCli(["run", "README.md", "--db", db]);
     expect(notSpec.code).toBe(1);
     expect(notSpec.stderr).toContain(`${join(ROOT, "README.md")}: not a workflow file`);
+  });
+
+  it("npx runtrail (bin/runtrail.js) runs a .ts workflow outside an ESM package, as node --import tsx does", async () => {
+    // In the OS temp folder: no package.json with "type": "module" above the file, so Node loads it as CommonJS.
+    const file = join(mkdtempSync(join(tmpdir(), "runtrail-cjs-")), "no-type-module.ts");
+    writeFileSync(file, `import { workflow } from ${JSON.stringify(join(ROOT, "src/engine/index.ts"))};\nexport default workflow("w").step("a", () => 41 + 1).build();\n`);
+    const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [join(ROOT, "bin/runtrail.js"), "run", file, "--db", db, "--progress", "plain"], { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
+      let stderr = "";
+      child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+      child.once("close", (code) => resolve({ code, stderr }));
+    });
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
   });
 
   it("a PostgreSQL URL that is wrong or unreachable is named, its password hidden", async () => {
