@@ -56,7 +56,7 @@ async function signal(runId: string, name: string, flags: SignalFlags): Promise<
     throw new CliError(`cannot reach ${flags.url}: ${error instanceof Error ? error.message : String(error)} (is \`runtrail serve\` running?)`);
   }
   const text = await response.text();
-  let answer: { message?: string; field?: string; resumedFromTrail?: boolean } = {};
+  let answer: { message?: string; field?: string; resumedFromTrail?: boolean; queued?: boolean } = {};
   try {
     answer = JSON.parse(text) as typeof answer;
   } catch {
@@ -66,5 +66,7 @@ async function signal(runId: string, name: string, flags: SignalFlags): Promise<
     const field = answer.field === undefined ? "" : ` (field ${answer.field})`;
     throw new CliError(`signal "${name}" refused by ${flags.url} (${response.status}): ${answer.message ?? text}${field}`);
   }
+  // serve --nats: a worker resumes the run from its trail and delivers it.
+  if (answer.queued === true) return void console.log(`signal "${name}" queued for a worker to resume run ${runId} with`);
   console.log(`signal "${name}" delivered to run ${runId}${answer.resumedFromTrail === true ? " (resumed from its trail)" : ""}`);
 }
