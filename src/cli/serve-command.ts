@@ -23,6 +23,7 @@ import { randomUUID } from "node:crypto";
 import { Command, Option } from "commander";
 import type { RecoverableWorkflow, RunHandle } from "../engine/index.js";
 import type { NatsConnection } from "@nats-io/transport-node";
+import type * as NatsBridge from "../bridges/nats/index.js";
 import type { SignalDispatcher, StartableWorkflow } from "../server/index.js";
 import { integerIn, positiveNumber } from "./cli-input.js";
 import { connectNats, DEFAULT_NATS, natsOptions, type NatsFlags } from "./nats-flags.js";
@@ -222,7 +223,7 @@ export async function startServer(
  * `serve --nats` with no writer: signals for suspended runs go on the run queue, to the workers
  * of the run's workflow (the queue's stream is made on the first signal if no worker made it yet).
  */
-function natsSignalDispatcher(bridge: typeof import("../bridges/nats/index.js"), nc: NatsConnection, options: ServeOptions): SignalDispatcher {
+function natsSignalDispatcher(bridge: typeof NatsBridge, nc: NatsConnection, options: ServeOptions): SignalDispatcher {
   const queue = { prefix: options.runPrefix ?? bridge.DEFAULT_RUN_PREFIX, stream: options.runQueue ?? bridge.DEFAULT_RUN_STREAM };
   let ready: Promise<void> | undefined;
   return async ({ dedupKey, ...request }) => {

@@ -262,7 +262,11 @@ export async function startNatsWorker(nc: NatsConnection, bus: EventBus, workflo
       const resumable = workflow.resume === undefined ? undefined : { name: workflow.name, version: workflow.version, resume: workflow.resume.bind(workflow) };
       const handles = new Map([...held].map(([runId, run]) => [runId, run.handle]));
       const outcome = await deliverSignal(request, { bus, held: handles, workflow: resumable, ...(options.trails === undefined ? {} : { trails: options.trails }) });
-      if (outcome.kind !== "retry" && outcome.resumed !== undefined) hold(outcome.resumed);
+      if (outcome.kind !== "retry" && outcome.resumed !== undefined) {
+        hold(outcome.resumed);
+        // Its waits were reopened from the trail (no run.suspended on the bus): still waiting, it is parked.
+        if ((outcome.resumed.waitingFor?.().length ?? 0) > 0) parked.add(outcome.resumed.runId);
+      }
       if (outcome.kind === "delivered") {
         message.ack();
         options.onSignal?.(request.runId, request.signal.name, outcome.resumed !== undefined);

@@ -36,6 +36,8 @@ export interface SignalTarget {
   readonly runId: string;
   readonly result: Promise<unknown>;
   signal(name: string, payload?: unknown, options?: { readonly by?: string }): Promise<void>;
+  /** The signals the run waits for now (a run resumed from its trail reopens its waits without a new `run.suspended`). */
+  waitingFor?(): readonly string[];
 }
 
 /**
