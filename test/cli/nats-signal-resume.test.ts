@@ -128,6 +128,9 @@ describe("a suspended run resumes in a NATS deployment", { timeout: 180_000 }, (
     const again = await fetch(`${url}/api/runs/${runId}/signals/approval`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"approved":true}' });
     expect(again.status).toBe(202);
     expect(await again.json()).toEqual({ runId, signal: "approval", queued: true });
+    // The OpenAPI document says so.
+    const doc = (await (await fetch(`${url}/api/openapi.json`)).json()) as { paths: Record<string, { post?: { responses: Record<string, unknown> } }> };
+    expect(JSON.stringify(doc.paths["/api/runs/{runId}/signals/{name}"]?.post?.responses["202"])).toMatch(/"queued"/);
     expect(await queued()).toBe(1);
 
     const second = startCli(["worker", "--workflows", flows, ...names, "--postgres", POSTGRES, "--grace", "20"]);
