@@ -1,7 +1,8 @@
 /**
  * `runtrail signal RUN NAME [--data JSON]`: delivers the signal a waiting step asked for
  * (`ctx.waitFor(NAME)`) through a server's `POST /api/runs/:runId/signals/:name`. The server
- * resumes the run from its trail when no process holds it (it needs `serve --workflows`).
+ * resumes the run from its trail when no process holds it (it needs `serve --workflows`); a
+ * `serve --nats` queues it for a NATS worker, which resumes the run from its trail.
  */
 import { Command } from "commander";
 import { CliError } from "./cli-errors.js";

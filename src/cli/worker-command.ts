@@ -90,6 +90,6 @@ async function work(flags: WorkerFlags): Promise<void> {
   }
   await trails?.close();
   await nc.close();
-  // A run left waiting for a signal may hold a timeout timer: it is resumed elsewhere, not here.
+  // A run left waiting for a signal may hold its wait's timer: the worker does not stay for it (a signal resumes the run elsewhere).
   process.exit(0);
 }

@@ -27,7 +27,7 @@ export function registerSignalRoutes(app: App, ctx: ServerContext): void {
     {
       schema: {
         tags: ["runs"],
-        summary: "Deliver a signal a waiting step asked for; resumes the run from its trail if no process holds it",
+        summary: "Deliver a signal a waiting step asked for; resumes the run from its trail if no process holds it (a server with no writer, serve --nats, queues it for a worker: queued: true)",
         params: SignalParams,
         querystring: NoQuery,
         body: SignalBody,
