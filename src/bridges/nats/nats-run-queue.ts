@@ -165,6 +165,8 @@ export async function startNatsWorker(nc: NatsConnection, bus: EventBus, workflo
   // Of those, the ones whose latest status event says they wait for a signal.
   const parked = new Set<string>();
   const executing = (): number => held.size - parked.size;
+  // Copies of runs another process went on with (signal requests found them behind the store): ignored from then on.
+  const stale = new Set<string>();
   const stopping = new AbortController();
   // Every loop (and close) that waits for a run to end or to park, so that it can go on.
   const waiting = new Set<() => void>();
@@ -175,7 +177,7 @@ export async function startNatsWorker(nc: NatsConnection, bus: EventBus, workflo
   };
   const stopWatching = bus.onEvent(
     (event) => {
-      if (!held.has(event.runId)) return;
+      if (!held.has(event.runId) || stale.has(event.runId)) return;
       if (waitsForSignal(event)) parked.add(event.runId);
       else parked.delete(event.runId);
       wakeAll();
@@ -256,13 +258,15 @@ export async function startNatsWorker(nc: NatsConnection, bus: EventBus, workflo
   }
 
   async function signal(workflow: QueuedWorkflow, request: SignalRequest, message: JsMsg): Promise<void> {
+    // This bus still has the stale copy's seq, so the run cannot be resumed here: another worker's.
+    if (stale.has(request.runId)) return void message.nak(1_000);
     // A resume may outlast the ack wait (a long trail to read): JetStream must not offer it twice meanwhile.
     const beat = setInterval(() => message.working(), ACK_WAIT_NS / 3_000_000);
     try {
       const resumable = workflow.resume === undefined ? undefined : { name: workflow.name, version: workflow.version, resume: workflow.resume.bind(workflow) };
-      const handles = new Map([...held].map(([runId, run]) => [runId, run.handle]));
+      const handles = new Map([...held].filter(([runId]) => !stale.has(runId)).map(([runId, run]) => [runId, run.handle]));
       const outcome = await deliverSignal(request, { bus, held: handles, workflow: resumable, ...(options.trails === undefined ? {} : { trails: options.trails }) });
-      if (outcome.kind !== "retry" && outcome.resumed !== undefined) {
+      if ((outcome.kind === "delivered" || outcome.kind === "refused") && outcome.resumed !== undefined) {
         hold(outcome.resumed);
         // Its waits were reopened from the trail (no run.suspended on the bus): still waiting, it is parked.
         if ((outcome.resumed.waitingFor?.().length ?? 0) > 0) parked.add(outcome.resumed.runId);
@@ -272,6 +276,14 @@ export async function startNatsWorker(nc: NatsConnection, bus: EventBus, workflo
         options.onSignal?.(request.runId, request.signal.name, outcome.resumed !== undefined);
       } else if (outcome.kind === "refused") {
         message.term();
+        onReject(outcome.reason, message.subject);
+      } else if (outcome.kind === "stale") {
+        // No longer this worker's: it neither counts nor takes signals; another worker (or a later try here) resumes the run.
+        stale.add(request.runId);
+        held.delete(request.runId);
+        parked.delete(request.runId);
+        wakeAll();
+        message.nak(1_000);
         onReject(outcome.reason, message.subject);
       } else {
         // The store could not be read now: offered again in a while, to this worker or another.

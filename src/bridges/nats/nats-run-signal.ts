@@ -38,6 +38,8 @@ export interface SignalTarget {
   signal(name: string, payload?: unknown, options?: { readonly by?: string }): Promise<void>;
   /** The signals the run waits for now (a run resumed from its trail reopens its waits without a new `run.suspended`). */
   waitingFor?(): readonly string[];
+  /** The run's events so far (a built `RunHandle` has it): tells whether the stored trail went on without this copy. */
+  history?(): readonly RuntrailEvent[];
 }
 
 /**
@@ -61,7 +63,9 @@ export async function dispatchNatsSignal(nc: NatsConnection, request: SignalRequ
 export type SignalOutcome =
   | { readonly kind: "delivered"; readonly resumed?: SignalTarget }
   | { readonly kind: "refused"; readonly reason: string; readonly resumed?: SignalTarget }
-  | { readonly kind: "retry"; readonly reason: string };
+  | { readonly kind: "retry"; readonly reason: string }
+  /** This worker's copy of the run is behind its stored trail (another process went on with it): drop the copy, leave the request to another worker. */
+  | { readonly kind: "stale"; readonly reason: string };
 
 /** What {@link deliverSignal} needs from its worker. */
 export interface SignalDelivery {
@@ -86,6 +90,8 @@ export async function deliverSignal(request: SignalRequest, delivery: SignalDeli
     error instanceof ResumeRefusedError || error instanceof SignalNotAwaitedError || error instanceof SignalPayloadError ? { kind: "refused", reason: `run ${request.runId}: ${error.message}` } : undefined;
   const own = delivery.held.get(request.runId);
   if (own !== undefined) {
+    const behind = delivery.trails === undefined ? undefined : await storedBeyond(delivery.trails, request, own).catch(() => undefined);
+    if (behind !== undefined) return { kind: "stale", reason: `run ${request.runId} went on in another process after seq ${behind} of this worker's copy: the copy is dropped, and the signal left to the worker that holds the run` };
     try {
       await own.signal(name, payload, { by });
       return { kind: "delivered" };
@@ -112,6 +118,18 @@ export async function deliverSignal(request: SignalRequest, delivery: SignalDeli
     return { kind: "refused", reason: `run ${request.runId} resumed from its trail, but: ${messageOf(error)}`, resumed: handle };
   }
   return { kind: "delivered", resumed: handle };
+}
+
+/**
+ * The last seq of `own`'s copy when the stored trail has events after it (another process
+ * resumed the run and went on), else undefined. The store only lags this worker's own events
+ * (collectors store them after it), so a stored event beyond the copy is another process's.
+ */
+async function storedBeyond(trails: TrailReader, request: SignalRequest, own: SignalTarget): Promise<number | undefined> {
+  const last = own.history?.().at(-1)?.seq;
+  if (last === undefined) return undefined;
+  const after = await trails.readRun(request.accountId, request.runId, { after: last, limit: 1 });
+  return after.items.length > 0 ? last : undefined;
 }
 
 /** Whether a request on the run queue is a signal request (a start request has no `signal`). */

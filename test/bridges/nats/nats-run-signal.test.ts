@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { createBus, workflow, type EventBus } from "runtrail";
+import { createBus, resumeRun, workflow, type EventBus } from "runtrail";
 import { dispatchNatsRun, dispatchNatsSignal, startNatsWorker, type NatsWorkerOptions } from "runtrail/nats";
 import { createStoreWriter, type EventStore } from "../../../src/store/index.js";
 import { openSqliteStore } from "../../../src/store/sqlite/index.js";
@@ -137,6 +137,46 @@ describe("signal requests on the NATS run queue", { timeout: 30_000 }, () => {
     expect(events.filter((e) => e.type === "signal.received")).toEqual([expect.objectContaining({ payload: { approved: true }, by: "bob" })]);
     expect(events.at(-1)).toMatchObject({ type: "run.completed", output: { amount: 7, answer: { approved: true } } });
     expect(await queue.messages()).toBe(0);
+  });
+
+  it("a worker whose copy of the run is behind the stored trail (another process went on) does not signal it: it drops the copy, and another worker gets the request", async () => {
+    const { nc } = await setup();
+    const queue = await queueOf(nc);
+    const store = await storeOf();
+    const busA = createBus();
+    const writerA = createStoreWriter(busA, store);
+    cleanups.push(() => writerA.close());
+    const a = await workerWith(nc, busA, queue, { trails: store });
+    const runId = globalThis.crypto.randomUUID();
+    const waiting = suspendedOn(busA, runId);
+    await dispatchNatsRun(nc, "sig-approvals", { amount: 9 }, { ...queue, runId });
+    await waiting;
+    await writerA.flush();
+
+    // Another process resumes the run from the store and finishes it, while worker A still holds its copy.
+    const busC = createBus();
+    const writerC = createStoreWriter(busC, store);
+    const elsewhere = await resumeRun(store, runId, approvals("1"), { bus: busC });
+    await elsewhere.signal("approval", { approved: false }, { by: "elsewhere" });
+    await elsewhere.result;
+    await writerC.close();
+
+    await dispatchNatsSignal(nc, { runId, workflow: "sig-approvals", accountId: "default", signal: { name: "approval", payload: { approved: true }, by: "dave" } }, queue);
+    await until("A to find its copy stale", () => a.refused.length > 0, () => JSON.stringify(a.refused));
+    expect(a.refused[0]).toMatch(new RegExp(`run ${runId} went on in another process after seq \\d+ of this worker's copy`));
+    expect(a.signalled).toEqual([]);
+    expect([a.worker.running, a.worker.waiting]).toEqual([0, 0]);
+    await a.worker.close();
+    expect(await queue.messages()).toBe(1);
+
+    // Another worker takes the request: the run has ended, so it is refused for good.
+    const b = await workerWith(nc, createBus(), queue, { trails: store });
+    await until("B's refusal", () => b.refused.length === 1, () => JSON.stringify(b.refused));
+    expect(b.refused[0]).toMatch(new RegExp(`run ${runId}: `));
+    expect(await queue.messages()).toBe(0);
+    const events = (await store.readRun("default", runId, { limit: 1_000 })).items.map((item) => item.event);
+    expect(events.filter((e) => e.type === "signal.received")).toEqual([expect.objectContaining({ by: "elsewhere" })]);
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
   });
 
   it("a request it cannot serve is refused with a reason naming the run and removed from the queue: no trails, another version, a bad payload, an unknown run", async () => {
