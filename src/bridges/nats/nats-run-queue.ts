@@ -9,7 +9,9 @@
  * suspended in `ctx.waitFor`: the worker that takes one delivers the signal to the run if it holds
  * it, or resumes the run from its stored trail (option `trails`) and delivers it there; the request
  * is acknowledged once `signal.received` is on the worker's bus. A run that waits for a signal
- * does not keep its worker from closing: its state is in its trail, and any worker resumes it.
+ * does not keep its worker from closing: its state is in its trail, and any worker resumes it. A
+ * copy this worker holds that the stored trail has gone past (another worker resumed the run) is
+ * dropped when a signal request reaches it, and the request left to another worker.
  */
 import { AckPolicy, JetStreamApiCodes, JetStreamApiError, RetentionPolicy, StorageType, jetstream, jetstreamManager, type JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
