@@ -23,7 +23,9 @@
 import { randomUUID } from "node:crypto";
 import { Command, Option } from "commander";
 import type { RecoverableWorkflow, RunHandle } from "../engine/index.js";
-import type { StartableWorkflow } from "../server/index.js";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type * as NatsBridge from "../bridges/nats/index.js";
+import type { SignalDispatcher, StartableWorkflow } from "../server/index.js";
 import { integerIn, positiveNumber } from "./cli-input.js";
 import { connectNats, DEFAULT_NATS, natsOptions, type NatsFlags } from "./nats-flags.js";
 import { openStore, storeOptions, type StoreFlags } from "./store-open.js";
@@ -117,7 +119,8 @@ export async function startServer(
           await store.close();
           throw error;
         });
-  const { natsCommitSignal } = nats === undefined ? { natsCommitSignal: undefined } : await import("../bridges/nats/index.js");
+  const natsBridge = nats === undefined ? undefined : await import("../bridges/nats/index.js");
+  const natsCommitSignal = natsBridge?.natsCommitSignal;
   const bus = found.length === 0 ? undefined : createBus();
   // The lease's id first: the writer is tied to it, and is on the bus before any run is recovered onto it.
   const ownerId = randomUUID();
@@ -170,6 +173,8 @@ export async function startServer(
         void closeAll().then(() => extra.onStopped?.(error));
       },
       ...(bus === undefined || writer === undefined ? {} : { bus, writer, workflows: found.map((f) => f.workflow), lease }),
+      // No writer here but NATS: a signal for a suspended run is queued for the workers, which resume it from the trail.
+      ...(writer !== undefined || nats === undefined || natsBridge === undefined ? {} : { dispatchSignal: natsSignalDispatcher(natsBridge, nats, options) }),
     });
     // The first sweep (in createRunLease) left recoverable runs for now: the server can take them on.
     if (recover !== undefined) await lease.sweep();
@@ -189,6 +194,7 @@ export async function startServer(
   print(`[runtrail] serving ${url}/api${bound} (OpenAPI: ${url}/api/openapi.json)`);
   print(`[runtrail] dashboard: ${url}/`);
   if (nats !== undefined) print(`[runtrail] live streams wake on the commits collectors announce on NATS (${options.commitSubject ?? "runtrail.commit"}.*)`);
+  if (nats !== undefined && writer === undefined) print(`[runtrail] signals for suspended runs are queued for NATS workers on ${options.runPrefix ?? "runtrail.start"}.<workflow> (they resume the run from its trail)`);
   for (const { workflow, file } of found) print(`[runtrail] workflow ${workflow.name} (${file}): POST ${url}/api/workflows/${encodeURIComponent(workflow.name)}/runs`);
   const running = server;
   let closing: Promise<void> | undefined;
@@ -213,6 +219,23 @@ export async function startServer(
   // A server that stopped itself (a token file that no longer parses) closes at once, with no grace.
   closeAll = () => close({ graceMs: 0 });
   return { url, close };
+}
+
+/**
+ * `serve --nats` with no writer: signals for suspended runs go on the run queue, to the workers
+ * of the run's workflow (the queue's stream is made on the first signal if no worker made it yet).
+ */
+function natsSignalDispatcher(bridge: typeof NatsBridge, nc: NatsConnection, options: ServeOptions): SignalDispatcher {
+  const queue = { prefix: options.runPrefix ?? bridge.DEFAULT_RUN_PREFIX, stream: options.runQueue ?? bridge.DEFAULT_RUN_STREAM };
+  let ready: Promise<void> | undefined;
+  return async ({ dedupKey, ...request }) => {
+    ready ??= bridge.ensureNatsRunQueue(nc, queue).catch((error: unknown) => {
+      ready = undefined;
+      throw error;
+    });
+    await ready;
+    await bridge.dispatchNatsSignal(nc, request, { prefix: queue.prefix, msgId: dedupKey });
+  };
 }
 
 async function serve(options: ServeOptions): Promise<void> {

@@ -1,7 +1,8 @@
 /**
  * `runtrail signal RUN NAME [--data JSON]`: delivers the signal a waiting step asked for
  * (`ctx.waitFor(NAME)`) through a server's `POST /api/runs/:runId/signals/:name`. The server
- * resumes the run from its trail when no process holds it (it needs `serve --workflows`).
+ * resumes the run from its trail when no process holds it (it needs `serve --workflows`); a
+ * `serve --nats` queues it for a NATS worker, which resumes the run from its trail.
  */
 import { Command } from "commander";
 import { CliError } from "./cli-errors.js";
@@ -56,7 +57,7 @@ async function signal(runId: string, name: string, flags: SignalFlags): Promise<
     throw new CliError(`cannot reach ${flags.url}: ${error instanceof Error ? error.message : String(error)} (is \`runtrail serve\` running?)`);
   }
   const text = await response.text();
-  let answer: { message?: string; field?: string; resumedFromTrail?: boolean } = {};
+  let answer: { message?: string; field?: string; resumedFromTrail?: boolean; queued?: boolean } = {};
   try {
     answer = JSON.parse(text) as typeof answer;
   } catch {
@@ -66,5 +67,7 @@ async function signal(runId: string, name: string, flags: SignalFlags): Promise<
     const field = answer.field === undefined ? "" : ` (field ${answer.field})`;
     throw new CliError(`signal "${name}" refused by ${flags.url} (${response.status}): ${answer.message ?? text}${field}`);
   }
+  // serve --nats: a worker resumes the run from its trail and delivers it.
+  if (answer.queued === true) return void console.log(`signal "${name}" queued for a worker to resume run ${runId} with`);
   console.log(`signal "${name}" delivered to run ${runId}${answer.resumedFromTrail === true ? " (resumed from its trail)" : ""}`);
 }

@@ -9,7 +9,7 @@
  */
 export { createServer, type DrainOptions, type DrainResult, type RuntrailServer } from "./server-create.js";
 export type { AuthOptions, HttpOptions, LiveOptions, ServerOptions, WsOptions } from "./server-options.js";
-export type { StartableWorkflow } from "./server-context.js";
+export type { QueuedSignal, SignalDispatcher, StartableWorkflow } from "./server-context.js";
 export { createMemoryTokenStore, hashToken, type CreateTokenOptions, type TokenGrant, type TokenRecord, type TokenStore, type TokenStoreWatcher } from "./auth/token-store.js";
 export { createFileTokenStore, type FileTokenStoreOptions } from "./auth/token-file-store.js";
 export { TokenFileError } from "./auth/token-file-parse.js";

@@ -30,6 +30,24 @@ export interface StartableWorkflow {
   resume?(trail: readonly RuntrailEvent[], options: Omit<RunOptions, "runId" | "accountId" | "parentRunId">): RunHandle<unknown>;
 }
 
+/** A signal for a suspended run that no process here can resume, to be queued for one that can. */
+export interface QueuedSignal {
+  /** The run to resume: the run at the top of the signalled run's tree (its signal reaches a child's wait). */
+  readonly runId: string;
+  /** The workflow that started `runId`. */
+  readonly workflow: string;
+  readonly accountId: string;
+  readonly signal: { readonly name: string; readonly payload?: unknown; readonly by: string };
+  /** The same for every request answering one wait (the run, the signal and its `run.suspended` seq): dedups a retried dispatch. */
+  readonly dedupKey: string;
+}
+
+/**
+ * Queues a signal for whichever process can resume the run (`serve --nats`: the run queue that
+ * NATS workers take from); resolves once the queue holds it.
+ */
+export type SignalDispatcher = (request: QueuedSignal) => Promise<void>;
+
 /**
  * The auth wing: what requests are checked against (the tokens in force now, or open mode), the
  * stream tokens' longest life, and the open streams it ends when their token is revoked.
@@ -61,6 +79,8 @@ export interface ServerContext {
   readonly bus: EventBus | undefined;
   readonly writer: StoreWriter | undefined;
   readonly workflows: ReadonlyMap<string, StartableWorkflow>;
+  /** Where a server with no writer queues the signals of suspended runs it cannot resume (`serve --nats`). */
+  readonly dispatchSignal?: SignalDispatcher;
   /** The run lease the writer is tied to: resuming a run claims it for this lease first. */
   readonly lease?: RunClaimer;
   /** Runs started through the API and still running, by run id. */

@@ -16,7 +16,7 @@ import { LiveTail, type LiveTailOptions } from "./live/live-tail.js";
 import { StreamHub } from "./live/stream-hub.js";
 import { StreamLimits } from "./live/stream-limits.js";
 import { SharedReads } from "./live/stream-reads.js";
-import type { ServerContext, StartableWorkflow } from "./server-context.js";
+import type { ServerContext, SignalDispatcher, StartableWorkflow } from "./server-context.js";
 
 /**
  * Who may ask, and for which account: API tokens and stream tokens. A token that is revoked
@@ -142,6 +142,12 @@ export interface ServerOptions {
    * run (the other answers 409).
    */
   readonly lease?: RunClaimer;
+  /**
+   * A server with no `writer`: where a signal for a suspended run goes (checked first against
+   * the wait's schema stored in the run's row), to be resumed by a process that can, such as a
+   * NATS worker (`dispatchNatsSignal`). The route answers 202 with `queued: true`.
+   */
+  readonly dispatchSignal?: SignalDispatcher;
   readonly auth?: AuthOptions;
   readonly live?: LiveOptions;
   readonly http?: HttpOptions;
@@ -168,6 +174,7 @@ export function contextOf(options: ServerOptions, shutdown: AbortSignal): Server
     writer: options.writer,
     workflows: new Map((options.workflows ?? []).map((wf) => [wf.name, wf])),
     ...(options.lease === undefined ? {} : { lease: options.lease }),
+    ...(options.dispatchSignal === undefined ? {} : { dispatchSignal: options.dispatchSignal }),
     handles: new Map(),
     shutdown,
     lifecycle: { draining: false },

@@ -32,3 +32,4 @@ export {
   type QueuedWorkflow,
   type RunRequest,
 } from "./nats-run-queue.js";
+export { dispatchNatsSignal, type RunSignal, type SignalRequest, type SignalTarget } from "./nats-run-signal.js";

@@ -4,10 +4,21 @@
  * that registers it. A request is acknowledged once its run has started (its `run.started` is on
  * the worker's bus): a worker that dies before that leaves the request for another worker; one
  * that dies after leaves a run whose trail says how far it got (never the same run twice).
+ *
+ * The same subjects carry signal requests (`dispatchNatsSignal`, nats-run-signal.ts) for runs
+ * suspended in `ctx.waitFor`: the worker that takes one delivers the signal to the run if it holds
+ * it, or resumes the run from its stored trail (option `trails`) and delivers it there; the request
+ * is acknowledged once `signal.received` is on the worker's bus. A run that waits for a signal
+ * does not keep its worker from closing: its state is in its trail, and any worker resumes it. A
+ * copy this worker holds that the stored trail has gone past (another worker resumed the run) is
+ * dropped when a signal request reaches it, and the request left to another worker.
  */
 import { AckPolicy, JetStreamApiCodes, JetStreamApiError, RetentionPolicy, StorageType, jetstream, jetstreamManager, type JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { EventBus } from "../../bus/index.js";
+import type { ResumeOptions, RunHandle, TrailReader } from "../../engine/index.js";
+import type { RuntrailEvent } from "../../events/index.js";
+import { deliverSignal, isSignalRequest, waitsForSignal, type RunSignal, type SignalRequest, type SignalTarget } from "./nats-run-signal.js";
 import { checkPrefix, encodeToken } from "./nats-subjects.js";
 
 /** The default run queue's stream name and subject prefix. */
@@ -24,18 +35,23 @@ export interface NatsRunQueueOptions {
   readonly storage?: "file" | "memory";
 }
 
-/** What a start request carries. */
+/** What a start request carries; with `signal`, it is a signal request for a suspended run instead. */
 export interface RunRequest {
   readonly runId: string;
   readonly workflow: string;
   readonly accountId: string;
-  readonly input: unknown;
+  readonly input?: unknown;
+  /** A signal request (`dispatchNatsSignal`): deliver this to the run `runId`, resuming it from its trail if no worker holds it. */
+  readonly signal?: RunSignal;
 }
 
 /** The slice of a `Workflow` a worker uses (any built workflow fits). */
 export interface QueuedWorkflow {
   readonly name: string;
-  start(input: unknown, options: { runId: string; accountId: string; bus: EventBus }): { readonly runId: string; readonly result: Promise<unknown> };
+  readonly version?: string | undefined;
+  start(input: unknown, options: { runId: string; accountId: string; bus: EventBus }): SignalTarget;
+  /** Goes on with a suspended run from its trail (a built `Workflow` has it): lets a signal request resume a run no worker holds. */
+  resume?(trail: readonly RuntrailEvent[], options?: ResumeOptions): RunHandle<unknown>;
 }
 
 /** How long a worker may hold a request before JetStream offers it to another: 30 s. */
@@ -102,27 +118,42 @@ export interface NatsWorkerOptions extends NatsRunQueueOptions {
   readonly concurrency?: number;
   /** A request that cannot be started (bad JSON, unknown workflow, refused input). Default `console.warn`. */
   readonly onReject?: (reason: string, subject: string) => void;
-  /** Each run this worker started, once it has ended (the error is in its trail too). */
+  /** Each run this worker started or resumed, once it has ended (the error is in its trail too). */
   readonly onRunEnded?: (runId: string, error: unknown) => void;
+  /**
+   * Where stored trails are read from (an `EventStore` fits): a signal request for a suspended run
+   * this worker does not hold resumes it from its trail. Absent: such requests are refused.
+   */
+  readonly trails?: TrailReader;
+  /** Each signal this worker delivered (`resumed`: the run was resumed here from its trail). */
+  readonly onSignal?: (runId: string, signal: string, resumed: boolean) => void;
 }
 
 /** A running worker. */
 export interface NatsWorker {
-  /** Runs executing now. */
+  /** Runs executing now (not counting those that wait for a signal). */
   readonly running: number;
-  /** Takes no more requests, then resolves once every run it started has ended. */
+  /** Runs this worker holds that wait for a signal (their state is in their trail). */
+  readonly waiting: number;
+  /**
+   * Takes no more requests, then resolves once every run it holds has ended or waits for a
+   * signal (those need no process: a signal request resumes them in any worker, from the trail).
+   */
   close(): Promise<void>;
 }
 
 /**
  * Takes start requests for `workflows` from the run queue and runs them on `bus` (whose events
  * a `createNatsPublisher` sends on): at most `concurrency` at once, each request acknowledged once
- * its run has started.
+ * its run has started. Signal requests on the same subjects are delivered to the run this worker
+ * holds, or to the run resumed here from `trails`, and acknowledged once `signal.received` is on
+ * `bus`; one that cannot be served (the run ended, waits for no such signal, another version) is
+ * terminated with a warning, never retried.
  *
  * @example
  * const bus = createBus();
  * const publisher = createNatsPublisher(bus, nc);
- * const worker = await startNatsWorker(nc, bus, [etl, report], { concurrency: 8 });
+ * const worker = await startNatsWorker(nc, bus, [etl, report], { concurrency: 8, trails: store });
  */
 export async function startNatsWorker(nc: NatsConnection, bus: EventBus, workflows: readonly QueuedWorkflow[], options: NatsWorkerOptions = {}): Promise<NatsWorker> {
   const { stream, prefix } = queueOf(options);
@@ -131,15 +162,30 @@ export async function startNatsWorker(nc: NatsConnection, bus: EventBus, workflo
   await ensureNatsRunQueue(nc, options);
   const jsm = await jetstreamManager(nc);
   const js = jetstream(nc);
-  const runs = new Set<Promise<void>>();
+  // The runs this worker holds (started or resumed here), by id, until each ends.
+  const held = new Map<string, { readonly handle: SignalTarget; readonly ended: Promise<void> }>();
+  // Of those, the ones whose latest status event says they wait for a signal.
+  const parked = new Set<string>();
+  const executing = (): number => held.size - parked.size;
+  // Copies of runs another process went on with (signal requests found them behind the store): ignored from then on.
+  const stale = new Set<string>();
   const stopping = new AbortController();
-  // Every workflow's loop that waits for a run to end, so that it can take the next request.
+  // Every loop (and close) that waits for a run to end or to park, so that it can go on.
   const waiting = new Set<() => void>();
-  const roomFreed = (): Promise<void> => new Promise((resolve) => waiting.add(resolve));
+  const changed = (): Promise<void> => new Promise((resolve) => waiting.add(resolve));
   const wakeAll = (): void => {
     for (const resolve of waiting) resolve();
     waiting.clear();
   };
+  const stopWatching = bus.onEvent(
+    (event) => {
+      if (!held.has(event.runId) || stale.has(event.runId)) return;
+      if (waitsForSignal(event)) parked.add(event.runId);
+      else parked.delete(event.runId);
+      wakeAll();
+    },
+    { type: ["run.suspended", "run.resumed"] },
+  );
 
   const unique = [...new Map(workflows.map((wf) => [wf.name, wf])).values()];
   const consumers = await Promise.all(
@@ -152,8 +198,8 @@ export async function startNatsWorker(nc: NatsConnection, bus: EventBus, workflo
   );
   const loops = consumers.map(async ({ workflow, consumer }) => {
     while (!stopping.signal.aborted) {
-      if (runs.size >= concurrency) {
-        await roomFreed();
+      if (executing() >= concurrency) {
+        await changed();
         continue;
       }
       const message = await consumer.next({ expires: 1_000 }).catch(() => null);
@@ -162,21 +208,45 @@ export async function startNatsWorker(nc: NatsConnection, bus: EventBus, workflo
         message.nak();
         break;
       }
-      start(workflow, message);
+      const request = parse(workflow, message);
+      if (request === undefined) continue;
+      // A signal is delivered before the next request is taken: requests for one run stay in order.
+      if (isSignalRequest(request)) await signal(workflow, request, message);
+      else start(workflow, request, message);
     }
   });
 
-  function start(workflow: QueuedWorkflow, message: JsMsg): void {
-    let request: RunRequest;
+  function parse(workflow: QueuedWorkflow, message: JsMsg): RunRequest | undefined {
     try {
-      request = message.json<RunRequest>();
+      const request = message.json<RunRequest>();
       if (typeof request.runId !== "string" || request.workflow !== workflow.name) throw new Error(`not a request to run "${workflow.name}"`);
+      if (request.signal !== undefined && (typeof request.signal.name !== "string" || typeof request.signal.by !== "string")) throw new Error(`run ${request.runId}: a signal request needs signal.name and signal.by`);
+      return request;
     } catch (error) {
       message.term();
       onReject(error instanceof Error ? error.message : String(error), message.subject);
-      return;
+      return undefined;
     }
-    let handle: { result: Promise<unknown> };
+  }
+
+  function hold(handle: SignalTarget): void {
+    const { runId } = handle;
+    const ended = handle.result.then(
+      () => options.onRunEnded?.(runId, undefined),
+      (error: unknown) => options.onRunEnded?.(runId, error),
+    );
+    held.set(runId, {
+      handle,
+      ended: ended.finally(() => {
+        held.delete(runId);
+        parked.delete(runId);
+        wakeAll();
+      }),
+    });
+  }
+
+  function start(workflow: QueuedWorkflow, request: RunRequest, message: JsMsg): void {
+    let handle: SignalTarget;
     try {
       handle = workflow.start(request.input, { runId: request.runId, accountId: request.accountId ?? "default", bus });
     } catch (error) {
@@ -186,28 +256,63 @@ export async function startNatsWorker(nc: NatsConnection, bus: EventBus, workflo
     }
     // Started: its trail is on the bus from run.started on, so the request is done.
     message.ack();
-    const ended = handle.result.then(
-      () => options.onRunEnded?.(request.runId, undefined),
-      (error: unknown) => options.onRunEnded?.(request.runId, error),
-    );
-    const tracked = ended.finally(() => {
-      runs.delete(tracked);
-      wakeAll();
-    });
-    runs.add(tracked);
+    hold(handle);
+  }
+
+  async function signal(workflow: QueuedWorkflow, request: SignalRequest, message: JsMsg): Promise<void> {
+    // This bus still has the stale copy's seq, so the run cannot be resumed here: another worker's.
+    if (stale.has(request.runId)) return void message.nak(1_000);
+    // A resume may outlast the ack wait (a long trail to read): JetStream must not offer it twice meanwhile.
+    const beat = setInterval(() => message.working(), ACK_WAIT_NS / 3_000_000);
+    try {
+      const resumable = workflow.resume === undefined ? undefined : { name: workflow.name, version: workflow.version, resume: workflow.resume.bind(workflow) };
+      const handles = new Map([...held].filter(([runId]) => !stale.has(runId)).map(([runId, run]) => [runId, run.handle]));
+      const outcome = await deliverSignal(request, { bus, held: handles, workflow: resumable, ...(options.trails === undefined ? {} : { trails: options.trails }) });
+      if ((outcome.kind === "delivered" || outcome.kind === "refused") && outcome.resumed !== undefined) {
+        hold(outcome.resumed);
+        // Its waits were reopened from the trail (no run.suspended on the bus): still waiting, it is parked.
+        if ((outcome.resumed.waitingFor?.().length ?? 0) > 0) parked.add(outcome.resumed.runId);
+      }
+      if (outcome.kind === "delivered") {
+        message.ack();
+        options.onSignal?.(request.runId, request.signal.name, outcome.resumed !== undefined);
+      } else if (outcome.kind === "refused") {
+        message.term();
+        onReject(outcome.reason, message.subject);
+      } else if (outcome.kind === "stale") {
+        // No longer this worker's: it neither counts nor takes signals; another worker (or a later try here) resumes the run.
+        stale.add(request.runId);
+        held.delete(request.runId);
+        parked.delete(request.runId);
+        wakeAll();
+        message.nak(1_000);
+        onReject(outcome.reason, message.subject);
+      } else {
+        // The store could not be read now: offered again in a while, to this worker or another.
+        message.nak(5_000);
+        onReject(`${outcome.reason}; retried in 5 s`, message.subject);
+      }
+    } finally {
+      clearInterval(beat);
+    }
   }
 
   let closing: Promise<void> | undefined;
   return {
     get running() {
-      return runs.size;
+      return executing();
+    },
+    get waiting() {
+      return parked.size;
     },
     close() {
       closing ??= (async () => {
         stopping.abort();
         wakeAll();
         await Promise.all(loops);
-        await Promise.all(runs);
+        // A run that waits for a signal is left: its trail holds its state, and any worker resumes it.
+        while (executing() > 0) await changed();
+        stopWatching();
       })();
       return closing;
     },

@@ -275,6 +275,18 @@ export const SignalAccepted = Type.Object(
   { additionalProperties: false, description: "The signal is in the trail (`signal.received`) and the waiting step goes on." },
 );
 
+export const SignalQueued = Type.Object(
+  {
+    runId: Type.String(),
+    signal: Type.String(),
+    queued: Type.Literal(true),
+  },
+  {
+    additionalProperties: false,
+    description: "A server with no writer (`serve --nats`): the payload matched the wait's schema, and the signal is queued for a worker that resumes the run from its trail.",
+  },
+);
+
 export const StreamTokenIssued = Type.Object(
   {
     token: Type.String({ description: "Pass as `?token=` on stream routes." }),

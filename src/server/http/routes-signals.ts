@@ -2,18 +2,18 @@
  * `POST /api/runs/:runId/signals/:name`: delivers the signal a step waits for (`ctx.waitFor`). A
  * run this server holds gets it at once; a suspended run no process holds is resumed here from
  * its stored trail (the server needs the workflow registered, `serve --workflows`), then gets it.
+ * A server with no writer but a signal dispatcher (`serve --nats`) queues it for a worker instead.
  */
 import { SignalNotAwaitedError, SignalPayloadError } from "../../engine/index.js";
 import { isRunFinished } from "../../store/index.js";
-import { apiResponses, SignalAccepted } from "./api-responses.js";
+import { Type } from "@sinclair/typebox";
+import { apiResponses, SignalAccepted, SignalQueued } from "./api-responses.js";
 import { NoQuery, SignalBody, SignalParams } from "./api-schemas.js";
 import { sendError } from "./error-responses.js";
 import { principalOf, runNotFound } from "./route-guards.js";
 import { handleReaching, heldHandle, holdFromTrail } from "./run-hold.js";
+import { bodyField, queueSignal } from "./signal-queue.js";
 import type { App, ServerContext } from "../server-context.js";
-
-/** `/approved` (the payload's JSON pointer) as the API names fields: `body.approved`. */
-const bodyField = (pointer: string): string => ["body", ...pointer.split("/").filter((part) => part !== "")].join(".");
 
 /**
  * Registers the signal route.
@@ -27,12 +27,12 @@ export function registerSignalRoutes(app: App, ctx: ServerContext): void {
     {
       schema: {
         tags: ["runs"],
-        summary: "Deliver a signal a waiting step asked for; resumes the run from its trail if no process holds it",
+        summary: "Deliver a signal a waiting step asked for; resumes the run from its trail if no process holds it (a server with no writer, serve --nats, queues it for a worker: queued: true)",
         params: SignalParams,
         querystring: NoQuery,
         body: SignalBody,
         response: apiResponses(
-          { 202: SignalAccepted },
+          { 202: Type.Union([SignalAccepted, SignalQueued]) },
           {
             403: true,
             404: "No run with this id in the token's account.",
@@ -58,6 +58,8 @@ export function registerSignalRoutes(app: App, ctx: ServerContext): void {
           if (isRunFinished(run.status)) return sendError(reply, 409, "conflict", `run "${runId}" has ${run.status === "cancelled" ? "been cancelled" : run.status}: it waits for no signal`);
           // A running run is another process's: resuming it here would run its steps twice.
           if (run.status !== "suspended") return sendError(reply, 409, "conflict", `run "${runId}" is running in another process, and this server does not hold it`);
+          // No writer to resume it with here: a worker resumes it from the trail (serve --nats).
+          if (ctx.writer === undefined && ctx.dispatchSignal !== undefined) return queueSignal(ctx, ctx.dispatchSignal, reply, run, { name, payload: request.body, by });
           const held = await holdFromTrail(ctx, run);
           if ("refused" in held) return sendError(reply, 409, "conflict", held.refused);
           handle = held.handle;
