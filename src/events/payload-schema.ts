@@ -78,6 +78,8 @@ function rebuild(schema: unknown, path: string): TSchema {
         const built = rebuild(field, `${path}/properties/${name}`);
         fields[name] = required.has(name) ? built : Type.Optional(built);
       }
+      // A name `required` lists without a schema in `properties` must still be there (any value).
+      for (const name of required) fields[name] ??= Type.Unknown();
       const extra = schema.additionalProperties;
       const additionalProperties = extra === undefined || extra === true ? true : extra === false ? false : rebuild(extra, `${path}/additionalProperties`);
       return Type.Object(fields, { ...options, additionalProperties });
