@@ -63,7 +63,7 @@ describe("the run graph and timeline", () => {
     await group.waitFor();
     // The body's steps are inside the loop's box, with their iterations counted.
     const inner = page.locator('.react-flow__node[data-id="each/double"]');
-    await expect(inner.innerText()).resolves.toContain("4/4 iterations");
+    await expect.poll(() => inner.innerText(), { timeout: 10_000 }).toContain("4/4 iterations");
     const [outer, innerBox] = await Promise.all([page.locator('.react-flow__node[data-id="each"]').boundingBox(), inner.boundingBox()]);
     expect(innerBox!.x).toBeGreaterThan(outer!.x);
     expect(innerBox!.y + innerBox!.height).toBeLessThanOrEqual(outer!.y + outer!.height);
@@ -90,7 +90,8 @@ describe("the run graph and timeline", () => {
     const page = await openPage(browser, h.tokens.acme);
     await page.goto(`${h.url}/runs/run-wide`);
     const loop = page.locator('[data-node="rows"]');
-    await expect(loop.innerText()).resolves.toContain("400 steps inside");
+    // React Flow draws a node hidden until it has measured it (innerText of a hidden node is ""): poll.
+    await expect.poll(() => loop.innerText(), { timeout: 10_000 }).toContain("400 steps inside");
     expect(await page.locator('[data-node^="rows/"]').count()).toBe(0);
     expect(await page.locator(".react-flow__node").count()).toBe(2);
     await expect.poll(() => edgeIds(page)).toEqual(["load->rows"]);
@@ -117,7 +118,7 @@ describe("the run graph and timeline", () => {
     expect(queueBox!.width).toBeGreaterThan(20);
     expect(runBox!.x).toBeGreaterThanOrEqual(queueBox!.x + queueBox!.width - 2);
     expect(await page.locator('[data-step-key="first"]').getByTestId("queued-bar").count()).toBe(0);
-    await expect(second.innerText()).resolves.toMatch(/queued 1\d\d ms/);
+    await expect.poll(() => second.innerText(), { timeout: 10_000 }).toMatch(/queued 1\d\d ms/);
     await second.click();
     await expect(page.getByTestId("step-queued").innerText()).resolves.toMatch(/^1\d\d ms waiting for a concurrency slot$/);
     await screenshot(page, "run-view-queued");
