@@ -11,6 +11,7 @@ export { Workflow, type ResumeOptions, type RunHandle, type RunStream, type Stre
 export type { RunOptions } from "./run/run-executor.js";
 export { readTrail, resumeRun, type ResumableWorkflow, type ResumeRunOptions, type RunClaimer, type SubTrails, type TrailReader } from "./workflow-resume.js";
 export { subRunId } from "./run/run-restore.js";
+export { inflightOf, isIdleSuspended, type TrailInflight } from "./run/run-inflight.js";
 export { recoverWorkflows, type DueWait, type LostRun, type RecoverableWorkflow, type RecoverOutcome, type RecoverWorkflowsOptions, type WorkflowRecovery } from "./workflow-recover.js";
 export type { ParentStep } from "./run/run-host.js";
 export type {

@@ -129,6 +129,7 @@ export function recoverWorkflows(workflows: readonly RecoverableWorkflow[], opti
       if (typeof read === "string") return { outcome: "refused", reason: read };
       const { trail, subTrails } = read;
       const { running, suspended } = inflightOf(trail, subTrails);
+      // Idle (see isIdleSuspended): nothing was running, so nothing is lost; it waits for its signal anywhere.
       if (suspended && running.length === 0) return { outcome: "released" };
       const lost = run.holder === undefined ? `lease ${run.leaseOwner}` : `${run.holder} (lease ${run.leaseOwner})`;
       const when = run.expiredAt === undefined ? "released" : `expired ${new Date(run.expiredAt).toISOString()}`;

@@ -9,4 +9,3 @@ export { reduceRun, projectRun, stepKey, type RunState, type StepState } from ".
 export { reduceProgress, projectProgress, NO_PROGRESS } from "./progress-reducer.js";
 export { reduceVariables, projectVariables, type VariablesState } from "./variables-reducer.js";
 export { RUN_STATUSES, RUN_STATUS_OF, STEP_STATUSES, STEP_STATUS_OF, isRunFinished, runStatusOf, stepStatusOf, type RunStatus, type StepStatus } from "./run-status.js";
-export { isIdleSuspended, openWaitSteps } from "./run-waits.js";

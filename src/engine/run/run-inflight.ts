@@ -1,8 +1,9 @@
 /**
  * What a trail says was under way when it ends: the step attempts that had started and not
- * finished (other than those parked in a `waitFor`), and whether the run ends suspended. Crash
- * recovery reads it: those steps were running when the process died, so they run again, and a
- * step marked `idempotent: false` among them must not.
+ * finished (other than those parked in a `waitFor`), and whether the run ends suspended or paused.
+ * Crash recovery reads it (those steps were running when the process died, so they run again, and
+ * a step marked `idempotent: false` among them must not), and so does a process deciding whether
+ * it may let go of a run it holds (`isIdleSuspended`).
  */
 import type { RuntrailEvent } from "../../events/index.js";
 import type { CompiledGraph, CompiledNode } from "../define/graph-compile.js";
@@ -21,6 +22,10 @@ export interface TrailInflight {
   readonly running: readonly StepAt[];
   /** Whether the trail's last run status event is `run.suspended` (a wait or a pause). */
   readonly suspended: boolean;
+  /** Whether a pause from outside (`run.suspended` with no wait) is in force: only `resume` ends it. */
+  readonly paused: boolean;
+  /** The steps (`stepId@path`) parked in an open wait of the run's own. */
+  readonly waiting: ReadonlySet<string>;
 }
 
 /**
@@ -34,6 +39,7 @@ export function inflightOf(trail: readonly RuntrailEvent[], subTrails: ReadonlyM
   const started = new Map<string, StepAt>();
   const waiting = new Set<string>();
   let suspended = false;
+  let paused = false;
   for (const event of trail) {
     switch (event.type) {
       case "step.started":
@@ -48,11 +54,13 @@ export function inflightOf(trail: readonly RuntrailEvent[], subTrails: ReadonlyM
         break;
       case "run.suspended":
         suspended = true;
+        if (event.wait === undefined) paused = true;
         // A wait of a sub-workflow run (wait.runId) is that run's: its own trail says whether it is open.
         if (event.wait !== undefined && event.wait.runId === undefined) waiting.add(waitKey(event.wait.stepId, event.wait.path, event.wait.attempt, event.wait.index));
         break;
       case "run.resumed":
         suspended = false;
+        if (event.signal === undefined) paused = false;
         break;
       case "signal.received":
       case "signal.timeout":
@@ -70,11 +78,24 @@ export function inflightOf(trail: readonly RuntrailEvent[], subTrails: ReadonlyM
       // A sub-workflow step goes on with its child run: parked if that run is suspended with nothing running.
       const child = subTrails.get(subRunId(runId, at));
       if (child === undefined || child.length === 0) return true;
-      const below = inflightOf(child, subTrails);
-      return !(below.suspended && below.running.length === 0);
+      return !isIdleSuspended(child, subTrails);
     })
     .map(([, at]) => at);
-  return { running, suspended };
+  return { running, suspended, paused, waiting: parked };
+}
+
+/**
+ * Whether the run of `trail` is suspended with nothing left to do: no step runs but those parked
+ * in a wait (none, when it is paused). Such a run needs no process: its holder may let it go, and
+ * any process resumes it from the trail. A sub-workflow step counts as parked only when its child
+ * run's trail (in `subTrails`) is idle too.
+ *
+ * @example
+ * isIdleSuspended(run.history()) // true while it only waits for its signal
+ */
+export function isIdleSuspended(trail: readonly RuntrailEvent[], subTrails?: ReadonlyMap<string, readonly RuntrailEvent[]>): boolean {
+  const { suspended, running } = inflightOf(trail, subTrails);
+  return suspended && running.length === 0;
 }
 
 /** A step attempt that must not run again, and the run (this one, or a sub-workflow run below it) it is in. */

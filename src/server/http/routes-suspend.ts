@@ -6,7 +6,7 @@
  * its stored trail when the workflow is registered (`serve --workflows`), as a signal is.
  */
 import type { FastifyReply } from "fastify";
-import type { RuntrailEvent } from "../../events/index.js";
+import { inflightOf } from "../../engine/index.js";
 import { isRunFinished, type RunRecord, type RunStatus } from "../../store/index.js";
 import type { Principal } from "../auth/principal.js";
 import { apiResponses, RunControls, RunResumeAccepted, RunSuspendAccepted } from "./api-responses.js";
@@ -24,19 +24,6 @@ function requester(who: Principal): string {
   return who.tokenId === undefined ? `api-token (account ${who.accountId})` : `api-token ${who.tokenId} (account ${who.accountId})`;
 }
 
-
-/**
- * Whether a held run is paused from outside (not only held by waits): its latest pause-or-resume
- * event is a `run.suspended` without a wait. Read from the end of its history: the events since.
- */
-function isPaused(history: readonly RuntrailEvent[]): boolean {
-  for (let i = history.length - 1; i >= 0; i--) {
-    const event = history[i]!;
-    if (event.type === "run.suspended" && event.wait === undefined) return true;
-    if (event.type === "run.resumed" && event.signal === undefined) return false;
-  }
-  return false;
-}
 
 /** The 409 for a run that has ended. */
 function ended(reply: FastifyReply, run: RunRecord): FastifyReply {
@@ -168,7 +155,7 @@ export function registerSuspendRoutes(app: App, ctx: ServerContext): void {
       const suspension = run?.status === "suspended" && run.suspension !== undefined ? { suspension: run.suspension } : {};
       if (handle !== undefined) {
         // The live run, not the row (which lags by the writer's batch).
-        const paused = isPaused(handle.history());
+        const paused = inflightOf(handle.history()).paused;
         const waitingFor = handle.waitingFor();
         const status: RunStatus = paused || waitingFor.length > 0 ? "suspended" : "running";
         return { runId, status, held: true, readOnly: who.readOnly, paused, waitingFor, ...suspension, can: { suspend: write && !paused, resume: write && paused, signal: write && waitingFor.length > 0, cancel: write } };

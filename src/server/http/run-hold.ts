@@ -4,8 +4,7 @@
  * run a request reaches (a sub-workflow run is held through the run at the top of its tree) and
  * on how a run no process holds is taken on from its trail (claimed first, with the lease).
  */
-import { ResumeRefusedError, resumeRun, type RunHandle } from "../../engine/index.js";
-import { isIdleSuspended, openWaitSteps } from "../../projections/index.js";
+import { isIdleSuspended, ResumeRefusedError, resumeRun, type RunHandle } from "../../engine/index.js";
 import type { RunRecord } from "../../store/index.js";
 import type { ServerContext } from "../server-context.js";
 
@@ -88,7 +87,7 @@ export async function holdFromTrail(ctx: ServerContext, run: RunRecord): Promise
  * const released = await letGoOfIdleRuns(ctx); // run ids now only rows in the store
  */
 export async function letGoOfIdleRuns(ctx: ServerContext): Promise<string[]> {
-  const idle = [...ctx.handles].filter(([, { handle }]) => isIdleSuspended(handle.state(), openWaitSteps(handle.history())));
+  const idle = [...ctx.handles].filter(([, { handle }]) => isIdleSuspended(handle.history()));
   if (idle.length === 0) return [];
   for (const [runId] of idle) ctx.handles.delete(runId);
   await ctx.writer?.flush();

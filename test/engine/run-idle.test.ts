@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { RuntrailEvent } from "../../src/events/index.js";
-import { isIdleSuspended, openWaitSteps, projectRun } from "../../src/projections/index.js";
+import { inflightOf, isIdleSuspended } from "../../src/engine/index.js";
 
 const base = { runId: "r", accountId: "default", workflow: { name: "w" }, ts: 0 };
 function trail(bodies: readonly object[]): RuntrailEvent[] {
@@ -18,10 +18,10 @@ describe("open waits and an idle suspended run, from the events", () => {
       { type: "run.suspended", waitingFor: "more", wait: wait("b", [2]) },
       { type: "run.suspended", waitingFor: "child", wait: wait("c", undefined, "r~sub~a1") },
     ]);
-    expect(openWaitSteps(events)).toEqual(new Set(["a", "b@2"]));
-    expect(isIdleSuspended(projectRun(events), openWaitSteps(events))).toBe(true);
+    expect(inflightOf(events).waiting).toEqual(new Set(["a@", "b@2"]));
+    expect(isIdleSuspended(events)).toBe(true);
     const after = trail([...events, { type: "signal.received", stepId: "a", attempt: 1, signal: "go", index: 0 }]);
-    expect(openWaitSteps(after)).toEqual(new Set(["b@2"]));
+    expect(inflightOf(after).waiting).toEqual(new Set(["b@2"]));
   });
 
   it("is not idle while a step other than a waiting one runs, nor when the run is not suspended", () => {
@@ -31,10 +31,12 @@ describe("open waits and an idle suspended run, from the events", () => {
       { type: "step.started", stepId: "busy", attempt: 1 },
       { type: "run.suspended", waitingFor: "go", wait: wait("a") },
     ]);
-    expect(isIdleSuspended(projectRun(events), openWaitSteps(events))).toBe(false);
+    expect(isIdleSuspended(events)).toBe(false);
     const running = trail([{ type: "run.started" }, { type: "step.started", stepId: "a", attempt: 1 }]);
-    expect(isIdleSuspended(projectRun(running), openWaitSteps(running))).toBe(false);
+    expect(isIdleSuspended(running)).toBe(false);
     const paused = trail([{ type: "run.started" }, { type: "run.suspended", reason: "night", by: "ops" }]);
-    expect(isIdleSuspended(projectRun(paused), openWaitSteps(paused))).toBe(true);
+    expect(isIdleSuspended(paused)).toBe(true);
+    expect(inflightOf(paused).paused).toBe(true);
+    expect(inflightOf(trail([{ type: "run.started" }, { type: "run.suspended", reason: "night", by: "ops" }, { type: "run.resumed", by: "ops" }])).paused).toBe(false);
   });
 });
