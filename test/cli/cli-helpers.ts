@@ -3,11 +3,12 @@
  * exit code, stdout and stderr; plus a scratch folder per test file and store readers.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll } from "vitest";
+import type { RuntrailEvent } from "../../src/events/index.js";
 import type { StoredEvent } from "../../src/store/index.js";
 import { openSqliteStore } from "../../src/store/sqlite/index.js";
 
@@ -122,4 +123,47 @@ export function ndjson(text: string): Record<string, unknown>[] {
     .split("\n")
     .filter((line) => line !== "")
     .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/**
+ * A scratch folder for workflows a test writes as TypeScript modules: `flows/` for
+ * `serve --workflows`, a package.json with "type": "module", the store `db`, and `calls`, a file
+ * the workflows append a line to per step call (`callLines()` reads it), to count what ran.
+ */
+export function workflowScratch(prefix: string): { readonly dir: string; readonly flows: string; readonly db: string; readonly calls: string; callLines(): string[] } {
+  const dir = scratch(prefix);
+  const flows = join(dir, "flows");
+  mkdirSync(flows);
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
+  const calls = join(dir, "calls.txt");
+  return { dir, flows, db: join(dir, "runtrail.db"), calls, callLines: () => (existsSync(calls) ? readFileSync(calls, "utf8").trim().split("\n") : []) };
+}
+
+/**
+ * Runs a TypeScript script in a child process (`node --import tsx`); killed after `timeoutMs`,
+ * so a script held open by a timer or a handle fails its test instead of hanging it.
+ */
+export function runScript(file: string, timeoutMs = 30_000): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", file], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    const guard = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.once("close", (code, signal) => {
+      clearTimeout(guard);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** A stored run's events once its last is `type` (default `run.completed`), polled every 50 ms for up to 10 s; whatever is stored then. */
+export async function storedUntil(db: string, runId: string, type = "run.completed"): Promise<RuntrailEvent[]> {
+  let events = (await storedEvents(db, runId)).map((s) => s.event);
+  for (let i = 0; i < 200 && events.at(-1)?.type !== type; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    events = (await storedEvents(db, runId)).map((s) => s.event);
+  }
+  return events;
 }

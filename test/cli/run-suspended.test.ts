@@ -4,18 +4,13 @@
  * of holding a process that no signal can reach. The stored run is then resumed by
  * `runtrail serve --workflows` on `runtrail signal`, and its first step ran once.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { EXIT_RUN_SUSPENDED } from "../../src/cli/cli-errors.js";
-import { ROOT, runCli, scratch, startCli, storedEvents, storedRuns, type CliProcess } from "./cli-helpers.js";
+import { ROOT, runCli, startCli, storedRuns, storedUntil, workflowScratch, type CliProcess } from "./cli-helpers.js";
 
-const dir = scratch("run-suspended");
-const flows = join(dir, "flows");
-mkdirSync(flows);
-writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
-const db = join(dir, "runtrail.db");
-const calls = join(dir, "calls.txt");
+const { dir, flows, db, calls, callLines } = workflowScratch("run-suspended");
 writeFileSync(
   join(flows, "sign-off.ts"),
   `import { appendFileSync } from "node:fs";
@@ -52,14 +47,10 @@ describe("runtrail run of a run that waits for a signal", { timeout: 90_000 }, (
     const sent = await runCli(["signal", runId!, "approval", "--data", '{"ok":true}', "--url", url]);
     expect(sent.stderr).toBe("");
     expect(sent.code).toBe(0);
-    let trail = (await storedEvents(db, runId!)).map((s) => s.event);
-    for (let i = 0; i < 200 && trail.at(-1)?.type !== "run.completed"; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      trail = (await storedEvents(db, runId!)).map((s) => s.event);
-    }
+    const trail = await storedUntil(db, runId!);
     expect(trail.at(-1)).toMatchObject({ type: "run.completed", output: { ok: true, amount: 42 } });
     expect(trail.map((e) => e.seq)).toEqual(trail.map((_, i) => i + 1));
-    expect(existsSync(calls) ? readFileSync(calls, "utf8").trim().split("\n") : []).toEqual(["draft"]);
+    expect(callLines()).toEqual(["draft"]);
   });
 
   it("serve stopped with SIGTERM lets go of a waiting run (not cancelled, not abandoned); the next serve resumes it on the signal", async () => {
@@ -85,13 +76,9 @@ describe("runtrail run of a run that waits for a signal", { timeout: 90_000 }, (
     expect((await storedRuns(db)).find((r) => r.runId === runId)?.status).toBe("suspended");
     const sent = await runCli(["signal", runId, "approval", "--data", '{"ok":true}', "--url", url2]);
     expect(sent.stderr).toBe("");
-    let trail = (await storedEvents(db, runId)).map((s) => s.event);
-    for (let i = 0; i < 200 && trail.at(-1)?.type !== "run.completed"; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      trail = (await storedEvents(db, runId)).map((s) => s.event);
-    }
+    const trail = await storedUntil(db, runId);
     expect(trail.at(-1)).toMatchObject({ type: "run.completed", output: { ok: true, amount: 10 } });
     expect(trail.map((e) => e.seq)).toEqual(trail.map((_, i) => i + 1));
-    expect(readFileSync(calls, "utf8").trim().split("\n")).toEqual(["draft"]);
+    expect(callLines()).toEqual(["draft"]);
   });
 });

@@ -5,17 +5,12 @@
  * completes it, saying so on its output. The steps before the kill ran once, the step running at
  * the kill ran again, and the trail is gap-free from seq 1 with exactly one terminal event.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ROOT, scratch, startCli, storedEvents } from "./cli-helpers.js";
+import { ROOT, startCli, storedEvents, workflowScratch } from "./cli-helpers.js";
 
-const dir = scratch("serve-recover");
-const flows = join(dir, "flows");
-mkdirSync(flows);
-writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
-const db = join(dir, "runtrail.db");
-const calls = join(dir, "calls.txt");
+const { dir, flows, db, calls, callLines } = workflowScratch("serve-recover");
 // While this file exists the "hold" step never ends: only the first (killed) server sees it.
 const block = join(dir, "block");
 
@@ -40,7 +35,6 @@ function serve(): ReturnType<typeof startCli> {
   return startCli(["serve", "--workflows", flows, "--db", db, "--port", "0", "--tokens", join(dir, "absent.json"), "--poll", "50", "--lease-ttl", "1"]);
 }
 
-const lines = (): string[] => (existsSync(calls) ? readFileSync(calls, "utf8").trim().split("\n") : []);
 
 async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string): Promise<T> {
   for (let i = 0; i < 300; i++) {
@@ -63,7 +57,7 @@ describe("serve --workflows: crash recovery", { timeout: 120_000 }, () => {
     first.child.kill("SIGKILL");
     await first.done;
     rmSync(block);
-    expect(lines()).toEqual(["fetch", "hold"]);
+    expect(callLines()).toEqual(["fetch", "hold"]);
 
     const second = serve();
     try {
@@ -73,7 +67,7 @@ describe("serve --workflows: crash recovery", { timeout: 120_000 }, () => {
       expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
       expect(events.filter((e) => ["run.completed", "run.failed", "run.cancelled"].includes(e.type))).toHaveLength(1);
       expect(events.filter((e) => e.type === "run.resumed")).toEqual([expect.objectContaining({ by: "recovery", reason: expect.stringMatching(/^recovered after lease expiry of .*running again: "hold" attempt 1$/) })]);
-      expect(lines()).toEqual(["fetch", "hold", "hold", "finish"]);
+      expect(callLines()).toEqual(["fetch", "hold", "hold", "finish"]);
       expect(second.output.stdout).not.toContain("RunAbandoned");
     } finally {
       second.child.kill("SIGTERM");

@@ -5,19 +5,13 @@
  * (the child from its own) and finishes both. Each step before the wait ran once (calls are
  * counted in a file); both trails are gap-free from seq 1.
  */
-import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { subRunId } from "../../src/engine/run/run-restore.js";
-import { ROOT, runCli, scratch, startCli, storedEvents, type CliProcess } from "./cli-helpers.js";
+import { ROOT, runCli, runScript, startCli, storedEvents, storedUntil, workflowScratch, type CliProcess } from "./cli-helpers.js";
 
-const dir = scratch("sub-signal");
-const flows = join(dir, "flows");
-mkdirSync(flows);
-writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
-const db = join(dir, "runtrail.db");
-const calls = join(dir, "calls.txt");
+const { dir, flows, db, calls, callLines } = workflowScratch("sub-signal");
 
 writeFileSync(
   join(flows, "purchase.ts"),
@@ -75,42 +69,18 @@ afterAll(async () => {
   if (server !== undefined) await server.done;
 }, 30_000);
 
-function runChild(file: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", file], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    // The waits (the child's, and the parent's suspension over it) hold no timer: the process ends on its own.
-    const guard = setTimeout(() => child.kill("SIGKILL"), 30_000);
-    child.once("close", (code) => {
-      clearTimeout(guard);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
-const lines = (): string[] => (existsSync(calls) ? readFileSync(calls, "utf8").trim().split("\n") : []);
 
-async function untilEnded(runId: string) {
-  let events = (await storedEvents(db, runId)).map((s) => s.event);
-  for (let i = 0; i < 200 && events.at(-1)?.type !== "run.completed"; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    events = (await storedEvents(db, runId)).map((s) => s.event);
-  }
-  return events;
-}
 
 describe("a wait inside a sub-workflow resumes in another process", { timeout: 120_000 }, () => {
   it("runtrail signal <parent> → serve resumes the parent and its child; both finish; earlier steps ran once; both trails gap-free", async () => {
-    const first = await runChild(starter);
+    const first = await runScript(starter);
     expect(first.stderr).toBe("");
     expect(first.code).toBe(0);
     const parentId = /waiting (\S+)/.exec(first.stdout)?.[1];
     expect(parentId).toBeDefined();
     const childId = subRunId(parentId!, { stepId: "review", attempt: 1 });
-    expect(lines()).toEqual(["parent.draft", "child.check", "child.approve"]);
+    expect(callLines()).toEqual(["parent.draft", "child.check", "child.approve"]);
     expect((await storedEvents(db, parentId!)).at(-1)?.event).toMatchObject({ type: "run.suspended", waitingFor: "approve", wait: { runId: childId } });
 
     const url = await serverUrlOf();
@@ -118,8 +88,8 @@ describe("a wait inside a sub-workflow resumes in another process", { timeout: 1
     expect(sent.stderr).toBe("");
     expect(sent.code).toBe(0);
 
-    const parent = await untilEnded(parentId!);
-    const child = await untilEnded(childId);
+    const parent = await storedUntil(db, parentId!);
+    const child = await storedUntil(db, childId);
     expect(parent.at(-1)).toMatchObject({ type: "run.completed", output: { paid: true, checked: 41 } });
     expect(child.at(-1)).toMatchObject({ type: "run.completed", output: { ok: true, checked: 41 } });
     for (const trail of [parent, child]) {
@@ -127,14 +97,14 @@ describe("a wait inside a sub-workflow resumes in another process", { timeout: 1
       expect(trail.filter((e) => e.type === "run.started")).toHaveLength(1);
     }
     // The waiting step's own code runs again up to its waitFor (documented); nothing before it does.
-    expect(lines()).toEqual(["parent.draft", "child.check", "child.approve", "child.approve", "parent.pay"]);
+    expect(callLines()).toEqual(["parent.draft", "child.check", "child.approve", "child.approve", "parent.pay"]);
     expect(child.find((e) => e.type === "signal.received")).toMatchObject({ signal: "approve", payload: { ok: true }, by: "api" });
     expect(parent.filter((e) => e.type === "run.resumed")).toEqual([expect.objectContaining({ signal: "approve", by: "api" })]);
   });
 
   it("runtrail signal <child> (the run whose step waits) → serve resumes the tree from its top run; both finish once", async () => {
     rmSync(calls, { force: true });
-    const first = await runChild(starter);
+    const first = await runScript(starter);
     expect(first.code).toBe(0);
     const parentId = /waiting (\S+)/.exec(first.stdout)?.[1];
     const childId = subRunId(parentId!, { stepId: "review", attempt: 1 });
@@ -143,11 +113,11 @@ describe("a wait inside a sub-workflow resumes in another process", { timeout: 1
     expect(sent.stderr).toBe("");
     expect(sent.code).toBe(0);
 
-    const parent = await untilEnded(parentId!);
-    const child = await untilEnded(childId);
+    const parent = await storedUntil(db, parentId!);
+    const child = await storedUntil(db, childId);
     expect(parent.at(-1)).toMatchObject({ type: "run.completed", output: { paid: true, checked: 41 } });
     expect(child.at(-1)).toMatchObject({ type: "run.completed" });
     for (const trail of [parent, child]) expect(trail.map((e) => e.seq)).toEqual(trail.map((_, i) => i + 1));
-    expect(lines()).toEqual(["parent.draft", "child.check", "child.approve", "child.approve", "parent.pay"]);
+    expect(callLines()).toEqual(["parent.draft", "child.check", "child.approve", "child.approve", "parent.pay"]);
   });
 });

@@ -4,16 +4,12 @@
  * `runs` shows a suspended run with what it waits for (`--status suspended` too); the refusals
  * (a run that waits for a signal, an unknown run, no server) are clear and exit 1.
  */
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ROOT, runCli, scratch, startCli, storedEvents, type CliProcess } from "./cli-helpers.js";
+import { ROOT, runCli, startCli, storedEvents, workflowScratch, type CliProcess } from "./cli-helpers.js";
 
-const dir = scratch("suspend");
-const flows = join(dir, "flows");
-mkdirSync(flows);
-writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
-const db = join(dir, "runtrail.db");
+const { dir, flows, db } = workflowScratch("suspend");
 const release = join(dir, "release");
 const engine = join(ROOT, "src/engine/index.ts");
 
