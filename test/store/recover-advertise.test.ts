@@ -4,10 +4,10 @@
  * leaves the run to it rather than ending it; once no live lease advertises the workflow, the
  * sweeper ends the run as abandoned as before. Runs of other workflows are ended at once.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createBus, recoverWorkflows, workflow } from "../../src/index.js";
-import { createRunLease, createStoreWriter, RUN_ABANDONED, type EventStore, type RunLease } from "../../src/store/index.js";
-import { CONFORMANCE_STORES, type OpenedStore } from "./store-fixtures.js";
+import { createRunLease, createStoreWriter, RUN_ABANDONED, type EventStore } from "../../src/store/index.js";
+import { CONFORMANCE_STORES, storeScope } from "./store-fixtures.js";
 
 const orders = workflow("orders", { version: "1", recover: "resume" }).step("a", () => 1).build();
 
@@ -25,16 +25,10 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 for (const factory of CONFORMANCE_STORES) {
   describe(`recovery advertised with the lease: ${factory.name}`, { timeout: 30_000 }, () => {
-    let opened: OpenedStore | undefined;
-    const leases: RunLease[] = [];
-    afterEach(async () => {
-      for (const lease of leases.splice(0)) await lease.close();
-      await opened?.dispose();
-      opened = undefined;
-    });
+    const { leases, open } = storeScope(factory);
 
     it("a sweeper without the workflow leaves its run to a live process that resumes it, and ends it once none does", async () => {
-      opened = await factory.open();
+      const opened = await open();
       const { store } = opened;
       const advertiser = await createRunLease(store, { ttlMs: 60_000, recover: recoverWorkflows([orders], { bus: createBus() }) });
       await store.renewLease("dead", "host-a pid 1", 300);

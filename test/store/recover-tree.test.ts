@@ -5,10 +5,10 @@
  * trail: the child's completed step ran once, its running step ran again, and both trails are
  * gap-free with exactly one terminal event each.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createBus, recoverWorkflows, subRunId, workflow, type RunHandle, type RuntrailEvent } from "../../src/index.js";
-import { createRunLease, createStoreWriter, iterateRun, type AbandonedRun, type EventStore, type RunLease } from "../../src/store/index.js";
-import { CONFORMANCE_STORES, type OpenedStore } from "./store-fixtures.js";
+import { createRunLease, createStoreWriter, iterateRun, type AbandonedRun, type EventStore } from "../../src/store/index.js";
+import { CONFORMANCE_STORES, storeScope } from "./store-fixtures.js";
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const TERMINAL = ["run.completed", "run.failed", "run.cancelled"];
@@ -21,16 +21,10 @@ async function trailOf(store: EventStore, runId: string): Promise<RuntrailEvent[
 
 for (const factory of CONFORMANCE_STORES) {
   describe(`crash recovery of a run tree: ${factory.name}`, { timeout: 30_000 }, () => {
-    let opened: OpenedStore | undefined;
-    const leases: RunLease[] = [];
-    afterEach(async () => {
-      for (const lease of leases.splice(0)) await lease.close();
-      await opened?.dispose();
-      opened = undefined;
-    });
+    const { leases, open } = storeScope(factory);
 
     it("a child run's step running at the crash runs again inside the recovered parent; the child is not ended on its own", async () => {
-      opened = await factory.open();
+      const opened = await open();
       const { store } = opened;
       let dead = true;
       const calls: string[] = [];

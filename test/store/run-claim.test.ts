@@ -5,10 +5,10 @@
  * their lease on one suspended run exactly one goes on (the other is refused, saying who holds
  * it), and the trail stays gap-free with one terminal event.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createBus, resumeRun, ResumeRefusedError, workflow, type RunHandle } from "../../src/index.js";
 import { createRunLease, createStoreWriter, iterateRun, type EventStore, type RunLease } from "../../src/store/index.js";
-import { CONFORMANCE_STORES, type OpenedStore } from "./store-fixtures.js";
+import { CONFORMANCE_STORES, storeScope } from "./store-fixtures.js";
 
 const approvals = workflow<{ amount: number }>("approvals", { version: "1" })
   .step("draft", (ctx) => ctx.input.amount)
@@ -41,13 +41,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 for (const factory of CONFORMANCE_STORES) {
   describe(`run claims: ${factory.name}`, { timeout: 60_000 }, () => {
-    let opened: OpenedStore | undefined;
-    const leases: RunLease[] = [];
-    afterEach(async () => {
-      for (const lease of leases.splice(0)) await lease.close();
-      await opened?.dispose();
-      opened = undefined;
-    });
+    const { leases, open } = storeScope(factory);
 
     async function leaseOn(store: EventStore): Promise<RunLease> {
       const lease = await createRunLease(store, { ttlMs: 60_000 });
@@ -56,7 +50,7 @@ for (const factory of CONFORMANCE_STORES) {
     }
 
     it("takes a run only when no other process can be executing it, and says why not otherwise", async () => {
-      opened = await factory.open();
+      const opened = await open();
       const { store } = opened;
       const live = await leaseOn(store);
       const me = await leaseOn(store);
@@ -88,7 +82,7 @@ for (const factory of CONFORMANCE_STORES) {
     });
 
     it("two concurrent claimants of one run: exactly one wins", async () => {
-      opened = await factory.open();
+      const opened = await open();
       const { store } = opened;
       const other = await opened.reopen();
       // Taken first: a lease's first sweep would end (claiming) the dead lease's runs itself.
@@ -105,7 +99,7 @@ for (const factory of CONFORMANCE_STORES) {
     });
 
     it("two processes resume one suspended run with their leases: one goes on, the other is refused", async () => {
-      opened = await factory.open();
+      const opened = await open();
       const { store } = opened;
       const other = await opened.reopen();
       await suspendedRun(store, "wanted");

@@ -4,10 +4,10 @@
  * the last stored seq) at the next seq; finished runs and runs of a live lease are left alone;
  * two sweepers racing end a run exactly once. (Real killed processes: lease-crash.test.ts.)
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createBus } from "../../src/bus/index.js";
-import { createRunLease, createStoreWriter, iterateRun, RUN_ABANDONED, type EventStore, type RunLease } from "../../src/store/index.js";
-import { CONFORMANCE_STORES, type OpenedStore } from "./store-fixtures.js";
+import { createRunLease, createStoreWriter, iterateRun, RUN_ABANDONED, type EventStore } from "../../src/store/index.js";
+import { CONFORMANCE_STORES, storeScope } from "./store-fixtures.js";
 
 const workflow = { name: "leased", version: "2" };
 
@@ -31,16 +31,10 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 for (const factory of CONFORMANCE_STORES) {
   describe(`run leases: ${factory.name}`, () => {
-    let opened: OpenedStore | undefined;
-    const leases: RunLease[] = [];
-    afterEach(async () => {
-      for (const lease of leases.splice(0)) await lease.close();
-      await opened?.dispose();
-      opened = undefined;
-    });
+    const { leases, open } = storeScope(factory);
 
     it("ends the unfinished runs of an expired lease with a stored run.failed at the next seq", async () => {
-      opened = await factory.open();
+      const opened = await open();
       const { store } = opened;
       // A dead process: its lease was renewed once, for 1.5 s, and never again.
       await store.renewLease("dead", "host-a pid 1", 1_500);
@@ -70,7 +64,7 @@ for (const factory of CONFORMANCE_STORES) {
     });
 
     it("treats a released lease's unfinished run as abandoned, and two racing sweepers end it once", async () => {
-      opened = await factory.open();
+      const opened = await open();
       const { store } = opened;
       const gone = await createRunLease(store, { ttlMs: 60_000 });
       await writeRun(store, gone.ownerId, "left", 2);
@@ -82,7 +76,7 @@ for (const factory of CONFORMANCE_STORES) {
     });
 
     it("a process that stalled past its ttl finds its runs ended by another, and is told so at its next renewal", async () => {
-      opened = await factory.open();
+      const opened = await open();
       const { store } = opened;
       const errors: string[] = [];
       // Renewing less often than it expires: a stand-in for a process frozen past its ttl.
@@ -98,7 +92,7 @@ for (const factory of CONFORMANCE_STORES) {
     });
 
     it("keeps a renewed lease's runs open past its first ttl", async () => {
-      opened = await factory.open();
+      const opened = await open();
       const { store } = opened;
       const lease = await createRunLease(store, { ttlMs: 1_000, renewEveryMs: 100 });
       leases.push(lease);

@@ -5,10 +5,10 @@
  * wait's `signal.timeout` fires then (not at some later signal). A lease holder without the
  * workflow leaves it alone.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createBus, recoverWorkflows, workflow, type RunHandle, type RuntrailEvent } from "../../src/index.js";
-import { createRunLease, createStoreWriter, iterateRun, type EventStore, type RunLease } from "../../src/store/index.js";
-import { CONFORMANCE_STORES, type OpenedStore } from "./store-fixtures.js";
+import { createRunLease, createStoreWriter, iterateRun, type EventStore } from "../../src/store/index.js";
+import { CONFORMANCE_STORES, storeScope } from "./store-fixtures.js";
 
 const WAIT_MS = 300;
 const approvals = workflow<{ amount: number }>("approvals", { version: "1" })
@@ -33,16 +33,10 @@ async function waitingRun(store: EventStore, runId: string): Promise<void> {
 
 for (const factory of CONFORMANCE_STORES) {
   describe(`wait timeouts with no process: ${factory.name}`, { timeout: 30_000 }, () => {
-    let opened: OpenedStore | undefined;
-    const leases: RunLease[] = [];
-    afterEach(async () => {
-      for (const lease of leases.splice(0)) await lease.close();
-      await opened?.dispose();
-      opened = undefined;
-    });
+    const { leases, open } = storeScope(factory);
 
     it("a lease holder's sweep resumes the run once its wait's deadline passed, and the timeout fires", async () => {
-      opened = await factory.open();
+      const opened = await open();
       const { store } = opened;
       await waitingRun(store, "late");
       expect(await store.dueRuns(10)).toEqual([]);
