@@ -30,16 +30,31 @@ export function heldHandle(ctx: ServerContext, accountId: string, runId: string)
 }
 
 /**
- * The handle that reaches `run`: its own, or, for a sub-workflow run, its top run's when this
- * server holds that (the child's waits are reached through the parent's `signal`).
+ * The runs above a sub-workflow run, nearest first, as the store has them (a tree is a few levels
+ * deep); `missing` names a parent the store does not have, where the walk stopped.
+ */
+export async function ancestorsOf(ctx: ServerContext, run: RunRecord): Promise<{ readonly chain: readonly RunRecord[]; readonly missing?: string }> {
+  const chain: RunRecord[] = [];
+  for (let parentId = run.parentRunId; parentId !== undefined; ) {
+    const parent = await ctx.store.getRun(run.accountId, parentId);
+    if (parent === undefined) return { chain, missing: parentId };
+    chain.push(parent);
+    parentId = parent.parentRunId;
+  }
+  return { chain };
+}
+
+/**
+ * The handle that reaches `run`: its own, or, for a sub-workflow run, that of a run above it that
+ * this server holds (the child's waits are reached through the parent's `signal`).
  */
 export async function handleReaching(ctx: ServerContext, run: RunRecord): Promise<RunHandle<unknown> | undefined> {
   const own = heldHandle(ctx, run.accountId, run.runId);
   if (own !== undefined || run.parentRunId === undefined) return own;
-  for (let parentId: string | undefined = run.parentRunId; parentId !== undefined; ) {
-    const held = heldHandle(ctx, run.accountId, parentId);
+  // A child's row is stored after its parent's run.started (one writer, in order), so the walk finds a held parent.
+  for (const parent of (await ancestorsOf(ctx, run)).chain) {
+    const held = heldHandle(ctx, run.accountId, parent.runId);
     if (held !== undefined) return held;
-    parentId = (await ctx.store.getRun(run.accountId, parentId))?.parentRunId;
   }
   return undefined;
 }

@@ -9,6 +9,7 @@ import { SignalPayloadError } from "../../engine/index.js";
 import { checkPayload } from "../../events/index.js";
 import type { RunRecord } from "../../store/index.js";
 import { sendError } from "./error-responses.js";
+import { ancestorsOf } from "./run-hold.js";
 import type { ServerContext, SignalDispatcher } from "../server-context.js";
 
 /** `/approved` (the payload's JSON pointer) as the API names fields: `body.approved`. */
@@ -40,12 +41,9 @@ export async function queueSignal(
     }
   }
   // A sub-workflow run goes on inside the run at the top of its tree: that one is resumed.
-  let top = run;
-  while (top.parentRunId !== undefined) {
-    const parent = await ctx.store.getRun(run.accountId, top.parentRunId);
-    if (parent === undefined) return sendError(reply, 409, "conflict", `run ${runId} cannot be resumed: its parent run "${top.parentRunId}" is not in the store`);
-    top = parent;
-  }
+  const { chain, missing } = await ancestorsOf(ctx, run);
+  if (missing !== undefined) return sendError(reply, 409, "conflict", `run ${runId} cannot be resumed: its parent run "${missing}" is not in the store`);
+  const top = chain.at(-1) ?? run;
   const payload = signal.payload === undefined ? {} : { payload: signal.payload };
   await dispatch({
     runId: top.runId,
