@@ -7,7 +7,8 @@
 import { describe, expect, it } from "vitest";
 import { createBus, recoverWorkflows, workflow } from "../../src/index.js";
 import { createRunLease, createStoreWriter, RUN_ABANDONED, type EventStore } from "../../src/store/index.js";
-import { CONFORMANCE_STORES, storeScope } from "./store-fixtures.js";
+import { CONFORMANCE_STORES } from "./store-fixtures.js";
+import { storeScope } from "./store-scope.js";
 
 const orders = workflow("orders", { version: "1", recover: "resume" }).step("a", () => 1).build();
 

@@ -8,7 +8,8 @@
 import { describe, expect, it } from "vitest";
 import { createBus, recoverWorkflows, subRunId, workflow, type RunHandle, type RuntrailEvent } from "../../src/index.js";
 import { createRunLease, createStoreWriter, iterateRun, type AbandonedRun, type EventStore } from "../../src/store/index.js";
-import { CONFORMANCE_STORES, storeScope } from "./store-fixtures.js";
+import { CONFORMANCE_STORES } from "./store-fixtures.js";
+import { storeScope } from "./store-scope.js";
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const TERMINAL = ["run.completed", "run.failed", "run.cancelled"];

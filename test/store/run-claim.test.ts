@@ -8,7 +8,8 @@
 import { describe, expect, it } from "vitest";
 import { createBus, resumeRun, ResumeRefusedError, workflow, type RunHandle } from "../../src/index.js";
 import { createRunLease, createStoreWriter, iterateRun, type EventStore, type RunLease } from "../../src/store/index.js";
-import { CONFORMANCE_STORES, storeScope } from "./store-fixtures.js";
+import { CONFORMANCE_STORES } from "./store-fixtures.js";
+import { storeScope } from "./store-scope.js";
 
 const approvals = workflow<{ amount: number }>("approvals", { version: "1" })
   .step("draft", (ctx) => ctx.input.amount)

@@ -7,8 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import { afterEach } from "vitest";
-import type { EventStore, RunLease } from "../../src/store/index.js";
+import type { EventStore } from "../../src/store/index.js";
 import { openSqliteStore } from "../../src/store/sqlite/index.js";
 import { openPostgresStore } from "../../src/store/postgres/index.js";
 
@@ -22,27 +21,6 @@ export interface OpenedStore {
   /** Opens the same database again (another process's view, or after a restart). */
   reopen(): Promise<EventStore>;
   dispose(): Promise<void>;
-}
-
-/**
- * A store per test and the leases it takes, for a `describe` over one factory: `open()` opens the
- * test's store; leases pushed to `leases` are closed after each test, then the store is disposed.
- */
-export function storeScope(factory: StoreFactory): { readonly leases: RunLease[]; open(): Promise<OpenedStore> } {
-  let opened: OpenedStore | undefined;
-  const leases: RunLease[] = [];
-  afterEach(async () => {
-    for (const lease of leases.splice(0)) await lease.close();
-    await opened?.dispose();
-    opened = undefined;
-  });
-  return {
-    leases,
-    async open() {
-      opened = await factory.open();
-      return opened;
-    },
-  };
 }
 
 export interface StoreFactory {

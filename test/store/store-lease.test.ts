@@ -7,7 +7,8 @@
 import { describe, expect, it } from "vitest";
 import { createBus } from "../../src/bus/index.js";
 import { createRunLease, createStoreWriter, iterateRun, RUN_ABANDONED, type EventStore } from "../../src/store/index.js";
-import { CONFORMANCE_STORES, storeScope } from "./store-fixtures.js";
+import { CONFORMANCE_STORES } from "./store-fixtures.js";
+import { storeScope } from "./store-scope.js";
 
 const workflow = { name: "leased", version: "2" };
 

@@ -8,7 +8,8 @@
 import { describe, expect, it } from "vitest";
 import { createBus, recoverWorkflows, workflow, type RunHandle, type RuntrailEvent } from "../../src/index.js";
 import { createRunLease, createStoreWriter, iterateRun, type EventStore } from "../../src/store/index.js";
-import { CONFORMANCE_STORES, storeScope } from "./store-fixtures.js";
+import { CONFORMANCE_STORES } from "./store-fixtures.js";
+import { storeScope } from "./store-scope.js";
 
 const WAIT_MS = 300;
 const approvals = workflow<{ amount: number }>("approvals", { version: "1" })
